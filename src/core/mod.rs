@@ -1,0 +1,32 @@
+//! The sans-IO core: everything cognito-session decides, with no I/O.
+//!
+//! Contract: deterministic. Nothing in this module reads a clock, draws randomness, sleeps,
+//! spawns, or touches the network, storage or the page. Time is a [`Millis`] argument, randomness
+//! comes from a seeded [`rng::Rng`] the caller owns, and every input is untrusted bytes that
+//! yield a value or a typed error, never a panic. This module does not import `web_sys`,
+//! `js_sys`, `wasm_bindgen` or `gloo`.
+//!
+//! Map:
+//! - [`session`]: the session state machine (events in, actions out) with single-flight refresh.
+//! - [`tokens`]: the token set, its expiry under clock skew, the jittered proactive refresh moment.
+//! - [`backoff`]: full-jitter exponential backoff, the retry budget, `Retry-After`.
+//! - [`classify`]: provider failures sorted into throttled / server / network / dead credential /
+//!   caller bug / bad response.
+//! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.
+//! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
+//! - [`rng`]: the small seeded random source the state machine draws jitter from.
+
+pub mod backoff;
+pub mod base64url;
+pub mod classify;
+pub mod json;
+pub mod jwt;
+pub mod protocol;
+pub mod rng;
+pub mod session;
+pub mod tokens;
+
+/// A moment or a duration in milliseconds. Moments are milliseconds since the Unix epoch on the
+/// local clock (the browser's `Date.now()`); the core never assumes that clock agrees with the
+/// provider's.
+pub type Millis = u64;
