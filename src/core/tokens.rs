@@ -1,0 +1,394 @@
+//! The token set: what is held, until when it may be handed out, when to refresh it, and how it
+//! is written to and read back from storage.
+//!
+//! Expiry is kept on the *local* clock ([`TokenSet::expires_at`]), because that is the clock the
+//! session runs on. The provider's clock and the browser's often disagree, so a token that just
+//! arrived from the provider is timed by its own lifetime (`exp - iat`, and `expires_in`) counted
+//! from the moment it arrived, and bounded by `exp` plus the largest clock skew tolerated: a
+//! browser whose clock is minutes off still refreshes once an hour, not in a loop, and a token
+//! that is already expired when it arrives is refused instead of handed out.
+
+use super::json::{self, Value};
+use super::jwt::{self, Expected, JwtError, TokenUse};
+use super::protocol::TokenGrant;
+use super::rng::Rng;
+use super::Millis;
+use std::fmt;
+
+/// What a received or stored token must satisfy, and the session's timing margins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRules {
+    /// The app client id the tokens must be issued to (`client_id` / `aud`), when known.
+    pub client_id: Option<String>,
+    /// The issuer (`iss`) the tokens must come from, when known.
+    pub issuer: Option<String>,
+    /// Accept access tokens that are not JWTs (some OAuth2 providers issue opaque ones); their
+    /// expiry then comes from `expires_in` alone. Cognito access tokens are always JWTs.
+    pub allow_opaque_access: bool,
+    /// The largest disagreement between the local and the provider's clock that is tolerated.
+    pub max_clock_skew: Millis,
+    /// A token is handed out only while it stays valid at least this long, so it cannot expire
+    /// while the request that carries it is in flight.
+    pub min_validity: Millis,
+    /// The longest window before expiry in which the proactive refresh moment is drawn.
+    pub refresh_window: Millis,
+}
+
+impl Default for TokenRules {
+    fn default() -> Self {
+        TokenRules {
+            client_id: None,
+            issuer: None,
+            allow_opaque_access: false,
+            max_clock_skew: 5 * 60_000,
+            min_validity: 30_000,
+            refresh_window: 10 * 60_000,
+        }
+    }
+}
+
+/// The tokens of one signed-in session.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
+    /// Local-clock moment after which the access (and ID) token must not be used.
+    pub expires_at: Millis,
+    /// How long the access token was valid for when issued (bounds the refresh window).
+    pub lifetime: Millis,
+}
+
+// Tokens are credentials: never print them.
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("expires_at", &self.expires_at)
+            .field("lifetime", &self.lifetime)
+            .field("has_id_token", &self.id_token.is_some())
+            .field("has_refresh_token", &self.refresh_token.is_some())
+            .finish()
+    }
+}
+
+/// Why a token set was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    /// The access token is missing or empty.
+    MissingAccessToken,
+    /// The access or ID token is not an acceptable JWT.
+    BadToken { which: TokenUse, error: JwtError },
+    /// The token was already expired (or about to be) when it arrived.
+    ExpiredOnArrival,
+    /// An opaque access token with no `expires_in`: its expiry cannot be known.
+    UnknownExpiry,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::MissingAccessToken => f.write_str("no access token"),
+            TokenError::BadToken { which, error } => {
+                f.write_str(match which {
+                    TokenUse::Access => "bad access token: ",
+                    TokenUse::Id => "bad ID token: ",
+                })?;
+                fmt::Display::fmt(error, f)
+            }
+            TokenError::ExpiredOnArrival => f.write_str("token already expired when it arrived"),
+            TokenError::UnknownExpiry => f.write_str("opaque access token without expires_in"),
+        }
+    }
+}
+
+/// Where a token set came from, which decides how far its `exp` is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Just issued by the provider in answer to our request: timed from its arrival.
+    Fresh,
+    /// Handed in by the app or read back from storage: its age is unknown, so its `exp` is read
+    /// on the local clock as is.
+    External,
+}
+
+impl TokenSet {
+    /// Checks and times the tokens of `grant`. A grant without a refresh token keeps
+    /// `previous_refresh` (Cognito's `REFRESH_TOKEN_AUTH` never returns a new one).
+    pub fn from_grant(
+        now: Millis,
+        grant: TokenGrant,
+        previous_refresh: Option<String>,
+        origin: Origin,
+        rules: &TokenRules,
+    ) -> Result<TokenSet, TokenError> {
+        if grant.access_token.is_empty() {
+            return Err(TokenError::MissingAccessToken);
+        }
+        let expires_in = grant.expires_in.map(|s| s.saturating_mul(1_000));
+        let access = match jwt::decode(&grant.access_token) {
+            Ok(token) => Some(token.claims),
+            Err(_) if rules.allow_opaque_access && !looks_like_jwt(&grant.access_token) => None,
+            Err(error) => return Err(bad(TokenUse::Access, error)),
+        };
+        let (mut expires_at, mut lifetime) = match &access {
+            Some(claims) => {
+                check(claims, TokenUse::Access, rules)?;
+                claim_timing(now, claims.exp, claims.iat, expires_in, origin, rules)
+            }
+            None => {
+                let lifetime = expires_in.ok_or(TokenError::UnknownExpiry)?;
+                (now.saturating_add(lifetime), lifetime)
+            }
+        };
+        if let Some(id_token) = grant.id_token.as_deref().filter(|t| !t.is_empty()) {
+            let claims = jwt::decode(id_token)
+                .map_err(|e| bad(TokenUse::Id, e))?
+                .claims;
+            check(&claims, TokenUse::Id, rules)?;
+            let (id_expires_at, id_lifetime) =
+                claim_timing(now, claims.exp, claims.iat, None, origin, rules);
+            expires_at = expires_at.min(id_expires_at);
+            lifetime = lifetime.min(id_lifetime);
+        }
+        if origin == Origin::Fresh && expires_at <= now.saturating_add(rules.min_validity) {
+            return Err(TokenError::ExpiredOnArrival);
+        }
+        Ok(TokenSet {
+            access_token: grant.access_token,
+            id_token: grant.id_token.filter(|t| !t.is_empty()),
+            refresh_token: grant
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .or(previous_refresh),
+            expires_at,
+            lifetime,
+        })
+    }
+
+    /// Whether the access token may be handed out at `now`: it stays valid for at least
+    /// `min_validity` more.
+    pub fn usable_at(&self, now: Millis, rules: &TokenRules) -> bool {
+        now.saturating_add(rules.min_validity) < self.expires_at
+    }
+
+    /// The proactive refresh moment: uniform in a window that ends `min_validity` before expiry
+    /// and is `min(lifetime / 3, refresh_window)` long. Sessions that signed in together draw
+    /// different moments, so they do not all refresh together an hour later.
+    pub fn refresh_moment(&self, rules: &TokenRules, rng: &mut Rng) -> Millis {
+        let window = (self.lifetime / 3).min(rules.refresh_window);
+        let latest = self.expires_at.saturating_sub(rules.min_validity);
+        latest.saturating_sub(rng.up_to(window))
+    }
+
+    /// The token set as a storage record (see [`Stored`]).
+    pub fn to_stored(&self, retry: RetryState) -> Stored {
+        Stored {
+            tokens: self.clone(),
+            retry,
+        }
+    }
+}
+
+/// A refresh-retry state shared with other tabs through storage and broadcasts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetryState {
+    /// No refresh may be sent before this moment (0: no restriction).
+    pub not_before: Millis,
+    /// Consecutive failed refreshes.
+    pub failures: u32,
+}
+
+/// What is kept in storage: the tokens and the shared retry state.
+///
+/// Written as one JSON object with a version field. Reading it back re-checks the access token:
+/// tampered or corrupted storage yields a [`StorageError`] (the shell discards the record and
+/// says so), never a token the session would hand out unchecked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub tokens: TokenSet,
+    pub retry: RetryState,
+}
+
+/// Why a storage record was unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageError {
+    NotJson(json::JsonError),
+    /// A version this code does not write.
+    UnknownVersion,
+    /// A field is missing or has the wrong type.
+    BadField(&'static str),
+    /// The stored tokens no longer pass the checks a fresh token passes.
+    BadTokens(TokenError),
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageError::NotJson(e) => write!(f, "stored session is not JSON: {e}"),
+            StorageError::UnknownVersion => f.write_str("stored session has an unknown version"),
+            StorageError::BadField(name) => {
+                write!(f, "stored session field {name} is missing or wrong")
+            }
+            StorageError::BadTokens(e) => write!(f, "stored tokens rejected: {e}"),
+        }
+    }
+}
+
+const STORAGE_VERSION: u64 = 1;
+
+impl Stored {
+    /// The JSON text kept in storage.
+    pub fn to_json(&self) -> String {
+        let t = &self.tokens;
+        let mut out = String::with_capacity(t.access_token.len() + 2_048);
+        out.push_str("{\"v\":1,\"access\":");
+        json::write_string(&mut out, &t.access_token);
+        for (key, value) in [("id", &t.id_token), ("refresh", &t.refresh_token)] {
+            if let Some(value) = value {
+                out.push_str(",\"");
+                out.push_str(key);
+                out.push_str("\":");
+                json::write_string(&mut out, value);
+            }
+        }
+        for (key, value) in [
+            ("expiresAt", t.expires_at),
+            ("lifetime", t.lifetime),
+            ("notBefore", self.retry.not_before),
+            ("failures", u64::from(self.retry.failures)),
+        ] {
+            out.push_str(",\"");
+            out.push_str(key);
+            out.push_str("\":");
+            push_u64(&mut out, value);
+        }
+        out.push('}');
+        out
+    }
+
+    /// Reads a record written by [`Stored::to_json`], re-checking its tokens against `rules`
+    /// (the expiry is never extended past what the access token's own `exp` allows).
+    pub fn from_json(text: &str, rules: &TokenRules) -> Result<Stored, StorageError> {
+        let value = json::parse(text).map_err(StorageError::NotJson)?;
+        if value.get("v").and_then(Value::as_u64) != Some(STORAGE_VERSION) {
+            return Err(StorageError::UnknownVersion);
+        }
+        let string = |key: &'static str| -> Result<Option<String>, StorageError> {
+            match value.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(StorageError::BadField(key)),
+            }
+        };
+        let number = |key: &'static str| {
+            value
+                .get(key)
+                .and_then(Value::as_u64)
+                .ok_or(StorageError::BadField(key))
+        };
+        let access = string("access")?.ok_or(StorageError::BadField("access"))?;
+        let grant = TokenGrant {
+            access_token: access,
+            id_token: string("id")?,
+            refresh_token: string("refresh")?,
+            expires_in: None,
+        };
+        let stored_expiry = number("expiresAt")?;
+        let lifetime = number("lifetime")?;
+        let retry = RetryState {
+            not_before: number("notBefore")?,
+            failures: u32::try_from(number("failures")?)
+                .map_err(|_| StorageError::BadField("failures"))?,
+        };
+        // Re-check the tokens as if handed in from outside; `now` only matters for fresh ones.
+        let mut tokens = match TokenSet::from_grant(0, grant.clone(), None, Origin::External, rules)
+        {
+            Ok(tokens) => tokens,
+            // An opaque access token: trust the stored expiry, which is all there is.
+            Err(TokenError::UnknownExpiry) => TokenSet {
+                access_token: grant.access_token,
+                id_token: grant.id_token,
+                refresh_token: grant.refresh_token,
+                expires_at: stored_expiry,
+                lifetime,
+            },
+            Err(e) => return Err(StorageError::BadTokens(e)),
+        };
+        // The stored expiry was computed on arrival (skew-corrected); the token's own `exp` plus
+        // the tolerated skew bounds it, so an edited `expiresAt` cannot revive an expired token.
+        let claimed_bound = tokens.expires_at.saturating_add(rules.max_clock_skew);
+        tokens.expires_at = if rules.allow_opaque_access && !looks_like_jwt(&tokens.access_token) {
+            stored_expiry
+        } else {
+            stored_expiry.min(claimed_bound)
+        };
+        tokens.lifetime = lifetime;
+        Ok(Stored { tokens, retry })
+    }
+}
+
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    loop {
+        if let Some(slot) = digits.get_mut(len) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in digits.iter().take(len).rev() {
+        out.push(*d as char);
+    }
+}
+
+fn looks_like_jwt(token: &str) -> bool {
+    token.bytes().filter(|b| *b == b'.').count() == 2
+}
+
+fn bad(which: TokenUse, error: JwtError) -> TokenError {
+    TokenError::BadToken { which, error }
+}
+
+fn check(claims: &jwt::Claims, use_: TokenUse, rules: &TokenRules) -> Result<(), TokenError> {
+    claims
+        .check(&Expected {
+            token_use: Some(use_),
+            client_id: rules.client_id.as_deref(),
+            issuer: rules.issuer.as_deref(),
+        })
+        .map_err(|e| bad(use_, e))
+}
+
+/// `(expires_at, lifetime)` on the local clock for a token with these claims.
+fn claim_timing(
+    now: Millis,
+    exp: u64,
+    iat: Option<u64>,
+    expires_in: Option<Millis>,
+    origin: Origin,
+    rules: &TokenRules,
+) -> (Millis, Millis) {
+    let exp_ms = exp.saturating_mul(1_000);
+    let claimed_lifetime = iat
+        .filter(|iat| *iat < exp)
+        .map(|iat| (exp - iat).saturating_mul(1_000));
+    let lifetime = match (claimed_lifetime, expires_in) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match origin {
+        Origin::Fresh => {
+            let relative = lifetime.map_or(exp_ms, |l| now.saturating_add(l));
+            let expires_at = relative.min(exp_ms.saturating_add(rules.max_clock_skew));
+            (
+                expires_at,
+                lifetime.unwrap_or(expires_at.saturating_sub(now)),
+            )
+        }
+        Origin::External => (exp_ms, lifetime.unwrap_or(exp_ms.saturating_sub(now))),
+    }
+}
