@@ -1,0 +1,935 @@
+//! The session state machine: one signed-in session, its waiters, and its single refresh.
+//!
+//! [`Session`] is driven, never driving: it reads no clock and performs no I/O. A driver (the
+//! browser shell, a test, a simulator) feeds it what happened through `handle_*` methods and
+//! [`Session::request_token`], each taking `now`, then:
+//!
+//! 1. drains [`Session::poll_action`] until it returns `None`, performing each [`Action`] in
+//!    order (persist before broadcast before releasing the lock matters across tabs);
+//! 2. arms one timer for [`Session::poll_timeout`] and calls [`Session::handle_timeout`] when it
+//!    fires. Calling `handle_timeout` early or twice is harmless.
+//!
+//! What it guarantees (the behaviour contract, checked by `tests/simulation.rs`):
+//! - however many callers wait, at most one refresh is in flight; across tabs that share a
+//!   session, the refresh happens under a lock and a tab that gets the lock after another tab
+//!   refreshed adopts that tab's tokens instead of refreshing again;
+//! - a token is handed out only while it stays valid for `min_validity` more;
+//! - every waiter is resolved or rejected with a typed [`SessionError`] by its deadline;
+//! - throttling, server and network failures back off (full jitter, retry budget,
+//!   `Retry-After`) and keep the refresh token; they never sign the user out;
+//! - a dead refresh token clears the tokens, rejects every waiter and asks for login once.
+
+use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
+use super::classify::{self, FailureKind, ProviderError};
+use super::protocol::{HttpRequest, HttpResponse, Provider, TokenGrant};
+use super::rng::Rng;
+use super::tokens::{Origin, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet};
+use super::Millis;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// Everything a session is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub provider: Provider,
+    pub rules: TokenRules,
+    pub backoff: BackoffPolicy,
+    pub budget: BudgetPolicy,
+    /// A refresh request unanswered for this long counts as a network failure.
+    pub request_timeout: Millis,
+    /// Waiting this long for the cross-tab refresh lock counts as a network failure.
+    pub lock_timeout: Millis,
+}
+
+impl Config {
+    /// Defaults for everything but the provider.
+    pub fn new(provider: Provider) -> Config {
+        Config {
+            provider,
+            rules: TokenRules::default(),
+            backoff: BackoffPolicy::default(),
+            budget: BudgetPolicy::default(),
+            request_timeout: 15_000,
+            lock_timeout: 30_000,
+        }
+    }
+}
+
+/// Identifies one caller waiting for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WaiterId(pub u64);
+
+/// Identifies one refresh attempt, from taking the lock to its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RefreshId(pub u64);
+
+/// The answer to [`Session::request_token`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum TokenAnswer<'a> {
+    /// A valid access token, right now.
+    Ready(&'a str),
+    /// The caller waits: a later [`Action::ResolveWaiters`] or [`Action::RejectWaiters`] names it.
+    Waiting(WaiterId),
+    /// No token can come: the caller gets this error now.
+    Failed(SessionError),
+}
+
+/// Why a caller gets no token. Each answers the app's question "what now?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionError {
+    /// The provider is throttling refreshes; try again at `retry_at` (the session will too).
+    Throttled { retry_at: Millis },
+    /// The provider or the network failed, or the deadline passed while a refresh was under
+    /// way; the session keeps trying (`retry_at` when a retry is scheduled).
+    Unavailable { retry_at: Option<Millis> },
+    /// The refresh token is dead: the user must sign in again.
+    SessionExpired,
+    /// Nobody is signed in.
+    NotSignedIn,
+    /// The provider refused the request as malformed, or tokens handed in were unusable: a bug
+    /// or misconfiguration in the app, not the user's fault. `detail` names the cause.
+    BadConfig { detail: String },
+    /// The provider's answer was unusable (not JSON, wrong types, expired tokens, ...).
+    BadResponse { detail: String },
+}
+
+impl SessionError {
+    /// The stable code JavaScript callers switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::Throttled { .. } => "THROTTLED",
+            SessionError::Unavailable { .. } => "UNAVAILABLE",
+            SessionError::SessionExpired => "SESSION_EXPIRED",
+            SessionError::NotSignedIn => "NOT_SIGNED_IN",
+            SessionError::BadConfig { .. } => "BAD_CONFIG",
+            SessionError::BadResponse { .. } => "BAD_RESPONSE",
+        }
+    }
+
+    /// Whether asking again later may succeed without the user signing in.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Throttled { .. }
+                | SessionError::Unavailable { .. }
+                | SessionError::BadResponse { .. }
+        )
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::Throttled { .. } => {
+                f.write_str("token refresh throttled by the provider")
+            }
+            SessionError::Unavailable { .. } => f.write_str("token refresh unavailable"),
+            SessionError::SessionExpired => f.write_str("session expired: sign in again"),
+            SessionError::NotSignedIn => f.write_str("not signed in"),
+            SessionError::BadConfig { detail } => {
+                f.write_str("bad configuration or input: ")?;
+                f.write_str(detail)
+            }
+            SessionError::BadResponse { detail } => {
+                f.write_str("bad response from the provider: ")?;
+                f.write_str(detail)
+            }
+        }
+    }
+}
+
+/// Why the session asks for the login page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginReason {
+    /// The provider declared the refresh token dead (`code`: e.g. `NotAuthorizedException`).
+    RefreshTokenDead { code: String },
+    /// The access token expired and there is no refresh token to renew it.
+    NoRefreshToken,
+    /// Another tab's session expired.
+    ExpiredElsewhere,
+}
+
+/// What the app is told (the shell turns these into JavaScript events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    SignedIn {
+        expires_at: Millis,
+    },
+    Refreshed {
+        expires_at: Millis,
+    },
+    /// A refresh was throttled; the next attempt goes no earlier than `retry_at`.
+    Throttled {
+        retry_at: Millis,
+    },
+    /// A refresh failed for another transient reason; next attempt no earlier than `retry_at`.
+    RetryScheduled {
+        retry_at: Millis,
+    },
+    Expired {
+        reason: LoginReason,
+    },
+    SignedOut,
+    /// A stored record could not be read and was discarded.
+    StorageDiscarded {
+        error: StorageError,
+    },
+}
+
+/// Something the driver must do, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Take the cross-tab refresh lock, then call [`Session::handle_refresh_lock`] with what
+    /// storage holds at that moment. Drivers without tabs grant it at once.
+    AcquireRefreshLock { id: RefreshId },
+    /// Send this request; answer with [`Session::handle_refresh_response`] or
+    /// [`Session::handle_refresh_failure`].
+    SendRefresh { id: RefreshId, request: HttpRequest },
+    /// Stop waiting for this request (its answer would be ignored anyway).
+    AbortRefresh { id: RefreshId },
+    /// Release (or stop waiting for) the cross-tab refresh lock.
+    ReleaseRefreshLock { id: RefreshId },
+    /// Hand these waiters this access token.
+    ResolveWaiters {
+        waiters: Vec<WaiterId>,
+        access_token: String,
+    },
+    /// Fail these waiters with this error.
+    RejectWaiters {
+        waiters: Vec<WaiterId>,
+        error: SessionError,
+    },
+    /// Write this record to storage (`None`: remove it).
+    Persist { record: Option<String> },
+    /// Send this message to the other tabs of the session ([`Session::handle_tab_message`]).
+    Broadcast { message: String },
+    /// Send the browser to the login page. Emitted at most once per sign-in.
+    GoToLogin { reason: LoginReason },
+    /// Tell the app.
+    Emit { event: Event },
+}
+
+/// A summary of the session for UIs (`getSnapshot`); equal snapshots mean nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    pub signed_in: bool,
+    pub expires_at: Option<Millis>,
+    pub refreshing: bool,
+    /// Set while refreshes are backing off.
+    pub retry_at: Option<Millis>,
+    /// Set once a dead refresh token ended the session, until the next sign-in.
+    pub expired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Flight {
+    Idle,
+    Locking {
+        id: RefreshId,
+        deadline: Millis,
+    },
+    Sending {
+        id: RefreshId,
+        deadline: Millis,
+        refresh_token: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Waiter {
+    id: WaiterId,
+    deadline: Millis,
+}
+
+/// The last transient failure, kept to tell timed-out waiters why.
+#[derive(Debug, Clone)]
+struct LastFailure {
+    kind: FailureKind,
+    code: String,
+}
+
+/// One session's state machine. See the module documentation for how to drive it.
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    rng: Rng,
+    budget: RetryBudget,
+    tokens: Option<TokenSet>,
+    /// The proactive refresh moment of the current tokens.
+    refresh_at: Millis,
+    visible: bool,
+    flight: Flight,
+    retry: RetryState,
+    last_failure: Option<LastFailure>,
+    waiters: Vec<Waiter>,
+    next_id: u64,
+    expired: bool,
+    login_requested: bool,
+    actions: VecDeque<Action>,
+}
+
+impl Session {
+    /// A signed-out session. `seed` fixes its jitter (the shell draws it from WebCrypto).
+    pub fn new(config: Config, seed: u64, now: Millis) -> Session {
+        Session {
+            budget: RetryBudget::new(config.budget, now),
+            config,
+            rng: Rng::new(seed),
+            tokens: None,
+            refresh_at: 0,
+            visible: true,
+            flight: Flight::Idle,
+            retry: RetryState::default(),
+            last_failure: None,
+            waiters: Vec::new(),
+            next_id: 0,
+            expired: false,
+            login_requested: false,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The current tokens, valid or not.
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        self.tokens.as_ref()
+    }
+
+    /// The access token if it may be handed out at `now`.
+    pub fn access_token(&self, now: Millis) -> Option<&str> {
+        self.usable(now).map(|t| t.access_token.as_str())
+    }
+
+    /// The ID token if the token set may be handed out at `now`.
+    pub fn id_token(&self, now: Millis) -> Option<&str> {
+        self.usable(now).and_then(|t| t.id_token.as_deref())
+    }
+
+    /// A summary for UIs.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            signed_in: self.tokens.is_some(),
+            expires_at: self.tokens.as_ref().map(|t| t.expires_at),
+            refreshing: self.flight != Flight::Idle,
+            retry_at: (self.retry.failures > 0).then_some(self.retry.not_before),
+            expired: self.expired,
+        }
+    }
+
+    /// The next action to perform, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] must next be called, if ever.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let waiters = self.waiters.iter().map(|w| w.deadline).min();
+        let flight = match &self.flight {
+            Flight::Idle => None,
+            Flight::Locking { deadline, .. } | Flight::Sending { deadline, .. } => Some(*deadline),
+        };
+        let refresh = match (&self.flight, self.can_refresh()) {
+            (Flight::Idle, true) if !self.waiters.is_empty() => Some(self.retry.not_before),
+            (Flight::Idle, true) if self.visible => {
+                Some(self.refresh_at.max(self.retry.not_before))
+            }
+            _ => None,
+        };
+        [waiters, flight, refresh].into_iter().flatten().min()
+    }
+
+    /// A caller needs an access token by `deadline`.
+    pub fn request_token(&mut self, now: Millis, deadline: Millis) -> TokenAnswer<'_> {
+        if self.usable(now).is_some() {
+            return match self.usable(now) {
+                Some(tokens) => TokenAnswer::Ready(&tokens.access_token),
+                None => TokenAnswer::Failed(SessionError::NotSignedIn),
+            };
+        }
+        let Some(tokens) = &self.tokens else {
+            return TokenAnswer::Failed(if self.expired {
+                SessionError::SessionExpired
+            } else {
+                SessionError::NotSignedIn
+            });
+        };
+        if tokens.refresh_token.is_none() {
+            self.expire(LoginReason::NoRefreshToken, true);
+            return TokenAnswer::Failed(SessionError::SessionExpired);
+        }
+        let id = WaiterId(self.take_id());
+        self.waiters.push(Waiter { id, deadline });
+        self.drive(now);
+        TokenAnswer::Waiting(id)
+    }
+
+    /// Timers fired (or the driver woke for any reason).
+    pub fn handle_timeout(&mut self, now: Millis) {
+        match &self.flight {
+            Flight::Locking { id, deadline } if *deadline <= now => {
+                let id = *id;
+                self.on_failure(
+                    now,
+                    id,
+                    classify::network_error("timed out waiting for the refresh lock"),
+                );
+            }
+            Flight::Sending { id, deadline, .. } if *deadline <= now => {
+                let id = *id;
+                self.actions.push_back(Action::AbortRefresh { id });
+                self.on_failure(
+                    now,
+                    id,
+                    classify::network_error("refresh request timed out"),
+                );
+            }
+            _ => {}
+        }
+        self.drive(now);
+    }
+
+    /// The tab became visible or hidden. Hidden tabs refresh only when a caller needs a token.
+    pub fn handle_visibility(&mut self, now: Millis, visible: bool) {
+        self.visible = visible;
+        self.drive(now);
+    }
+
+    /// The cross-tab lock for refresh `id` is held; `record` is what storage holds now.
+    pub fn handle_refresh_lock(&mut self, now: Millis, id: RefreshId, record: Option<&str>) {
+        if !matches!(self.flight, Flight::Locking { id: current, .. } if current == id) {
+            self.actions.push_back(Action::ReleaseRefreshLock { id });
+            return;
+        }
+        // Another tab may have refreshed, rotated, backed off or signed out while we waited.
+        self.absorb_record(now, record, true);
+        let still_needed = self.can_refresh()
+            && now >= self.retry.not_before
+            && (self.usable(now).is_none() || (now >= self.refresh_at && !self.waiters_waiting()));
+        let refresh_token = self.tokens.as_ref().and_then(|t| t.refresh_token.clone());
+        match refresh_token {
+            Some(refresh_token) if still_needed && self.flight != Flight::Idle => {
+                let request = self.config.provider.refresh_request(&refresh_token);
+                self.flight = Flight::Sending {
+                    id,
+                    deadline: now.saturating_add(self.config.request_timeout),
+                    refresh_token,
+                };
+                self.actions.push_back(Action::SendRefresh { id, request });
+            }
+            _ => {
+                self.flight = Flight::Idle;
+                self.actions.push_back(Action::ReleaseRefreshLock { id });
+            }
+        }
+        self.drive(now);
+    }
+
+    /// The provider answered refresh `id`.
+    pub fn handle_refresh_response(
+        &mut self,
+        now: Millis,
+        id: RefreshId,
+        response: &HttpResponse<'_>,
+    ) {
+        let Flight::Sending {
+            id: current,
+            refresh_token,
+            ..
+        } = &self.flight
+        else {
+            return;
+        };
+        if *current != id {
+            return;
+        }
+        let used = refresh_token.clone();
+        let parsed = self
+            .config
+            .provider
+            .parse_refresh(now, response)
+            .and_then(|grant| {
+                TokenSet::from_grant(now, grant, Some(used), Origin::Fresh, &self.config.rules)
+                    .map_err(|e| classify::bad_response("UnusableTokens", &token_error_text(&e)))
+            });
+        match parsed {
+            Ok(tokens) => self.on_refreshed(now, id, tokens),
+            Err(error) => self.on_failure(now, id, error),
+        }
+        self.drive(now);
+    }
+
+    /// Refresh `id` failed without an answer (network error, CORS, aborted).
+    pub fn handle_refresh_failure(&mut self, now: Millis, id: RefreshId, message: &str) {
+        if matches!(&self.flight, Flight::Sending { id: current, .. } if *current == id) {
+            self.on_failure(now, id, classify::network_error(message));
+            self.drive(now);
+        }
+    }
+
+    /// Another tab sent `message` (from its [`Action::Broadcast`]).
+    pub fn handle_tab_message(&mut self, now: Millis, message: &str) {
+        match TabMessage::decode(message) {
+            Some(TabMessage::Record(record)) => self.absorb_record(now, Some(record), false),
+            Some(TabMessage::RetryLater { retry, kind }) => {
+                if retry.not_before > self.retry.not_before {
+                    self.retry = retry;
+                    self.last_failure = Some(LastFailure {
+                        kind,
+                        code: String::from("RetryElsewhere"),
+                    });
+                }
+            }
+            Some(TabMessage::SignedOut) => self.clear_signed_out(false),
+            Some(TabMessage::Expired) => self.expire(LoginReason::ExpiredElsewhere, false),
+            None => {}
+        }
+        self.drive(now);
+    }
+
+    /// Storage changed under us (another tab wrote or removed the record), or is read at start.
+    pub fn handle_storage(&mut self, now: Millis, record: Option<&str>) {
+        self.absorb_record(now, record, false);
+        self.drive(now);
+    }
+
+    /// The app signed in (or handed in tokens obtained elsewhere).
+    pub fn set_tokens(
+        &mut self,
+        now: Millis,
+        grant: TokenGrant,
+        origin: Origin,
+    ) -> Result<(), SessionError> {
+        let tokens =
+            TokenSet::from_grant(now, grant, None, origin, &self.config.rules).map_err(|e| {
+                match origin {
+                    Origin::Fresh => SessionError::BadResponse {
+                        detail: token_error_text(&e),
+                    },
+                    Origin::External => SessionError::BadConfig {
+                        detail: token_error_text(&e),
+                    },
+                }
+            })?;
+        self.cancel_flight();
+        self.expired = false;
+        self.login_requested = false;
+        self.retry = RetryState::default();
+        self.last_failure = None;
+        let expires_at = tokens.expires_at;
+        self.install(tokens);
+        self.publish();
+        self.actions.push_back(Action::Emit {
+            event: Event::SignedIn { expires_at },
+        });
+        self.drive(now);
+        Ok(())
+    }
+
+    /// The app signed out.
+    pub fn sign_out(&mut self, now: Millis) {
+        self.clear_signed_out(true);
+        self.drive(now);
+    }
+
+    // ----- internals -----
+
+    fn take_id(&mut self) -> u64 {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.next_id
+    }
+
+    fn usable(&self, now: Millis) -> Option<&TokenSet> {
+        self.tokens
+            .as_ref()
+            .filter(|t| t.usable_at(now, &self.config.rules))
+    }
+
+    fn can_refresh(&self) -> bool {
+        !self.expired
+            && self
+                .tokens
+                .as_ref()
+                .is_some_and(|t| t.refresh_token.is_some())
+    }
+
+    fn waiters_waiting(&self) -> bool {
+        !self.waiters.is_empty()
+    }
+
+    /// Settles what can be settled at `now` and starts a refresh if one is due.
+    fn drive(&mut self, now: Millis) {
+        if !self.waiters.is_empty() {
+            if let Some(token) = self.usable(now).map(|t| t.access_token.clone()) {
+                let waiters = self.waiters.drain(..).map(|w| w.id).collect();
+                self.actions.push_back(Action::ResolveWaiters {
+                    waiters,
+                    access_token: token,
+                });
+            } else {
+                self.reject_due(now, now);
+            }
+        }
+        if self.flight != Flight::Idle || !self.can_refresh() || now < self.retry.not_before {
+            return;
+        }
+        let wanted = !self.waiters.is_empty() || (self.visible && now >= self.refresh_at);
+        if !wanted {
+            return;
+        }
+        if self.retry.failures > 0 {
+            if let Err(at) = self.budget.try_spend(now) {
+                self.retry.not_before = at;
+                self.reject_due(now, at);
+                return;
+            }
+        }
+        let id = RefreshId(self.take_id());
+        self.flight = Flight::Locking {
+            id,
+            deadline: now.saturating_add(self.config.lock_timeout),
+        };
+        self.actions.push_back(Action::AcquireRefreshLock { id });
+    }
+
+    /// Rejects the waiters whose deadline comes before `horizon` (the earliest moment a token
+    /// could arrive): waiting longer would only make them fail later.
+    fn reject_due(&mut self, now: Millis, horizon: Millis) {
+        let horizon = horizon.max(now);
+        let (due, keep): (Vec<Waiter>, Vec<Waiter>) = self
+            .waiters
+            .iter()
+            .partition(|w| w.deadline <= now || (w.deadline < horizon && horizon > now));
+        if due.is_empty() {
+            return;
+        }
+        self.waiters = keep;
+        let error = self.waiting_error();
+        self.actions.push_back(Action::RejectWaiters {
+            waiters: due.into_iter().map(|w| w.id).collect(),
+            error,
+        });
+    }
+
+    /// What a waiter that cannot get a token in time is told.
+    fn waiting_error(&self) -> SessionError {
+        let retry_at = (self.retry.failures > 0).then_some(self.retry.not_before);
+        match &self.last_failure {
+            Some(LastFailure {
+                kind: FailureKind::Throttled,
+                ..
+            }) => SessionError::Throttled {
+                retry_at: self.retry.not_before,
+            },
+            Some(LastFailure {
+                kind: FailureKind::BadResponse,
+                code,
+            }) => SessionError::BadResponse {
+                detail: code.clone(),
+            },
+            _ => SessionError::Unavailable { retry_at },
+        }
+    }
+
+    fn on_refreshed(&mut self, now: Millis, id: RefreshId, tokens: TokenSet) {
+        self.flight = Flight::Idle;
+        self.retry = RetryState::default();
+        self.last_failure = None;
+        self.budget.refund(now);
+        let expires_at = tokens.expires_at;
+        self.install(tokens);
+        self.publish();
+        self.actions.push_back(Action::ReleaseRefreshLock { id });
+        self.actions.push_back(Action::Emit {
+            event: Event::Refreshed { expires_at },
+        });
+    }
+
+    fn on_failure(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
+        let used = match std::mem::replace(&mut self.flight, Flight::Idle) {
+            Flight::Sending { refresh_token, .. } => Some(refresh_token),
+            _ => None,
+        };
+        if error.kind == FailureKind::CredentialDead {
+            let current = self
+                .tokens
+                .as_ref()
+                .and_then(|t| t.refresh_token.as_deref());
+            // Only the token we sent is known dead; one adopted since may still be good.
+            if used.is_some() && used.as_deref() == current {
+                self.expire(LoginReason::RefreshTokenDead { code: error.code }, true);
+                self.actions.push_back(Action::ReleaseRefreshLock { id });
+                return;
+            }
+        }
+        self.retry.failures = self.retry.failures.saturating_add(1);
+        let delay =
+            self.config
+                .backoff
+                .delay(self.retry.failures, error.retry_after, &mut self.rng);
+        self.retry.not_before = now.saturating_add(delay);
+        let retry_at = self.retry.not_before;
+        if error.kind == FailureKind::CallerBug {
+            let waiters: Vec<WaiterId> = self.waiters.drain(..).map(|w| w.id).collect();
+            if !waiters.is_empty() {
+                let mut detail = error.code.clone();
+                detail.push_str(": ");
+                detail.push_str(&error.message);
+                self.actions.push_back(Action::RejectWaiters {
+                    waiters,
+                    error: SessionError::BadConfig { detail },
+                });
+            }
+        }
+        self.last_failure = Some(LastFailure {
+            kind: error.kind,
+            code: error.code,
+        });
+        if let Some(tokens) = &self.tokens {
+            self.actions.push_back(Action::Persist {
+                record: Some(tokens.to_stored(self.retry).to_json()),
+            });
+        }
+        self.actions.push_back(Action::Broadcast {
+            message: TabMessage::RetryLater {
+                retry: self.retry,
+                kind: error.kind,
+            }
+            .encode(),
+        });
+        self.actions.push_back(Action::ReleaseRefreshLock { id });
+        let event = if error.kind == FailureKind::Throttled {
+            Event::Throttled { retry_at }
+        } else {
+            Event::RetryScheduled { retry_at }
+        };
+        self.actions.push_back(Action::Emit { event });
+        self.reject_due(now, retry_at);
+    }
+
+    /// Ends the session because its refresh token is dead (or missing).
+    fn expire(&mut self, reason: LoginReason, tell_tabs: bool) {
+        self.cancel_flight();
+        self.tokens = None;
+        self.expired = true;
+        self.retry = RetryState::default();
+        if tell_tabs {
+            self.actions.push_back(Action::Persist { record: None });
+            self.actions.push_back(Action::Broadcast {
+                message: TabMessage::Expired.encode(),
+            });
+        }
+        self.reject_all(SessionError::SessionExpired);
+        self.actions.push_back(Action::Emit {
+            event: Event::Expired {
+                reason: reason.clone(),
+            },
+        });
+        if !self.login_requested {
+            self.login_requested = true;
+            self.actions.push_back(Action::GoToLogin { reason });
+        }
+    }
+
+    fn clear_signed_out(&mut self, tell_tabs: bool) {
+        let was_signed_in = self.tokens.is_some();
+        self.cancel_flight();
+        self.tokens = None;
+        self.expired = false;
+        self.retry = RetryState::default();
+        self.last_failure = None;
+        if tell_tabs {
+            self.actions.push_back(Action::Persist { record: None });
+            self.actions.push_back(Action::Broadcast {
+                message: TabMessage::SignedOut.encode(),
+            });
+        }
+        self.reject_all(SessionError::NotSignedIn);
+        if was_signed_in || tell_tabs {
+            self.actions.push_back(Action::Emit {
+                event: Event::SignedOut,
+            });
+        }
+    }
+
+    fn reject_all(&mut self, error: SessionError) {
+        if !self.waiters.is_empty() {
+            let waiters = self.waiters.drain(..).map(|w| w.id).collect();
+            self.actions
+                .push_back(Action::RejectWaiters { waiters, error });
+        }
+    }
+
+    fn cancel_flight(&mut self) {
+        match std::mem::replace(&mut self.flight, Flight::Idle) {
+            Flight::Idle => {}
+            Flight::Locking { id, .. } => self.actions.push_back(Action::ReleaseRefreshLock { id }),
+            Flight::Sending { id, .. } => {
+                self.actions.push_back(Action::AbortRefresh { id });
+                self.actions.push_back(Action::ReleaseRefreshLock { id });
+            }
+        }
+    }
+
+    fn install(&mut self, tokens: TokenSet) {
+        self.refresh_at = tokens.refresh_moment(&self.config.rules, &mut self.rng);
+        self.tokens = Some(tokens);
+    }
+
+    /// Persists the current tokens and tells the other tabs.
+    fn publish(&mut self) {
+        if let Some(tokens) = &self.tokens {
+            let record = tokens.to_stored(self.retry).to_json();
+            self.actions.push_back(Action::Persist {
+                record: Some(record.clone()),
+            });
+            self.actions.push_back(Action::Broadcast {
+                message: TabMessage::Record(&record).encode(),
+            });
+        }
+    }
+
+    /// Takes in a storage record another tab wrote. Storage is written by the lock holder, so a
+    /// record that differs from ours is newer. `None` while we hold tokens means another tab
+    /// signed out. An unreadable record is discarded with an event; ours (if any) replaces it
+    /// when `repair` is set (we hold the lock).
+    fn absorb_record(&mut self, now: Millis, record: Option<&str>, repair: bool) {
+        let Some(text) = record else {
+            if self.tokens.is_some() && !self.expired {
+                self.clear_signed_out(false);
+            }
+            return;
+        };
+        match Stored::from_json(text, &self.config.rules) {
+            Ok(stored) => {
+                if stored.retry.not_before > self.retry.not_before {
+                    self.retry = stored.retry;
+                }
+                if self.tokens.as_ref() != Some(&stored.tokens) {
+                    let was_signed_in = self.tokens.is_some();
+                    self.expired = false;
+                    self.login_requested = false;
+                    self.install(stored.tokens);
+                    if stored.retry.failures == 0 {
+                        self.retry = RetryState::default();
+                        self.last_failure = None;
+                    }
+                    let expires_at = self.tokens.as_ref().map_or(now, |t| t.expires_at);
+                    let event = if was_signed_in {
+                        Event::Refreshed { expires_at }
+                    } else {
+                        Event::SignedIn { expires_at }
+                    };
+                    self.actions.push_back(Action::Emit { event });
+                }
+            }
+            Err(error) => {
+                self.actions.push_back(Action::Emit {
+                    event: Event::StorageDiscarded { error },
+                });
+                let record = if repair {
+                    self.tokens
+                        .as_ref()
+                        .map(|t| t.to_stored(self.retry).to_json())
+                } else {
+                    None
+                };
+                if repair || self.tokens.is_none() {
+                    self.actions.push_back(Action::Persist { record });
+                }
+            }
+        }
+    }
+}
+
+fn token_error_text(error: &TokenError) -> String {
+    let mut text = String::new();
+    let _ = fmt::write(&mut text, format_args!("{error}"));
+    text
+}
+
+/// The messages tabs of one session send each other. Encoded as a one-letter tag and a payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TabMessage<'a> {
+    /// A new storage record (after a refresh or sign-in).
+    Record(&'a str),
+    /// Refreshes are backing off until `retry.not_before`.
+    RetryLater {
+        retry: RetryState,
+        kind: FailureKind,
+    },
+    SignedOut,
+    Expired,
+}
+
+impl<'a> TabMessage<'a> {
+    fn encode(&self) -> String {
+        match self {
+            TabMessage::Record(record) => {
+                let mut out = String::from("R");
+                out.push_str(record);
+                out
+            }
+            TabMessage::RetryLater { retry, kind } => {
+                let mut out = String::from("B");
+                out.push(kind_letter(*kind));
+                out.push_str(&retry.failures.to_string());
+                out.push(',');
+                out.push_str(&retry.not_before.to_string());
+                out
+            }
+            TabMessage::SignedOut => String::from("O"),
+            TabMessage::Expired => String::from("X"),
+        }
+    }
+
+    fn decode(message: &'a str) -> Option<TabMessage<'a>> {
+        let mut chars = message.chars();
+        let tag = chars.next()?;
+        let rest = chars.as_str();
+        match tag {
+            'R' => Some(TabMessage::Record(rest)),
+            'B' => {
+                let mut chars = rest.chars();
+                let kind = letter_kind(chars.next()?)?;
+                let (failures, not_before) = chars.as_str().split_once(',')?;
+                Some(TabMessage::RetryLater {
+                    retry: RetryState {
+                        failures: failures.parse().ok()?,
+                        not_before: not_before.parse().ok()?,
+                    },
+                    kind,
+                })
+            }
+            'O' if rest.is_empty() => Some(TabMessage::SignedOut),
+            'X' if rest.is_empty() => Some(TabMessage::Expired),
+            _ => None,
+        }
+    }
+}
+
+const KIND_LETTERS: [(FailureKind, char); 6] = [
+    (FailureKind::Throttled, 't'),
+    (FailureKind::ServerError, 's'),
+    (FailureKind::Network, 'n'),
+    (FailureKind::CredentialDead, 'd'),
+    (FailureKind::CallerBug, 'c'),
+    (FailureKind::BadResponse, 'b'),
+];
+
+fn kind_letter(kind: FailureKind) -> char {
+    KIND_LETTERS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or('s', |(_, c)| *c)
+}
+
+fn letter_kind(letter: char) -> Option<FailureKind> {
+    KIND_LETTERS
+        .iter()
+        .find(|(_, c)| *c == letter)
+        .map(|(k, _)| *k)
+}

@@ -1,0 +1,738 @@
+//! Deterministic simulation of one session against a misbehaving provider.
+//!
+//! Each seed builds a random schedule — callers with deadlines, tokens of random lifetimes, a
+//! provider clock that disagrees with the local one, clock jumps (a laptop waking up), hidden
+//! tabs, throttling storms, 5xx, dropped and hung connections, garbage answers, revocations and
+//! sign-ins — and drives the real `Session` through it on a virtual clock, checking the
+//! behaviour contract after every step:
+//!
+//! 1. no caller is ever handed a token that is missing or expired on the provider's clock;
+//! 2. at most one refresh request is on the wire at a time;
+//! 3. every caller is answered by its deadline, with a token or a typed error;
+//! 4. the browser is sent to login at most once per sign-in, and only when the refresh token is
+//!    really dead;
+//! 5. transient failures never lose the refresh token (no sign-out without a revocation);
+//! 6. once the provider is healthy again, a caller gets a token.
+//!
+//! `SIM_SEEDS=n` sets how many seeds run (default 10,000); `SIM_SEED=s` replays one seed and
+//! prints its event log. A failing seed prints itself.
+
+use cognito_session::core::jwt;
+use cognito_session::core::protocol::{HttpResponse, Provider, TokenGrant};
+use cognito_session::core::rng::Rng;
+use cognito_session::core::session::{
+    Action, Config, Session, SessionError, TokenAnswer, WaiterId,
+};
+use cognito_session::core::tokens::Origin;
+use cognito_session::core::Millis;
+use cognito_session::sim::mint::Issuer;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+const MINUTE: Millis = 60_000;
+const HOUR: Millis = 60 * MINUTE;
+/// How long each schedule runs on the virtual clock.
+const HORIZON: Millis = 4 * HOUR;
+/// The provider is healthy for this long at the end, so liveness can be checked.
+const CALM_TAIL: Millis = 20 * MINUTE;
+
+/// How the provider answers one refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Ok,
+    Throttle,
+    ThrottleWithRetryAfter,
+    Internal,
+    BadGateway,
+    Unavailable,
+    Drop,
+    Hang,
+    HtmlOk,
+    Truncated,
+    WrongTypes,
+    Huge,
+    ExpiredToken,
+}
+
+const FAULTS: [Answer; 12] = [
+    Answer::Throttle,
+    Answer::ThrottleWithRetryAfter,
+    Answer::Internal,
+    Answer::BadGateway,
+    Answer::Unavailable,
+    Answer::Drop,
+    Answer::Hang,
+    Answer::HtmlOk,
+    Answer::Truncated,
+    Answer::WrongTypes,
+    Answer::Huge,
+    Answer::ExpiredToken,
+];
+
+#[derive(Debug, Clone)]
+enum Event {
+    Caller {
+        deadline_after: Millis,
+    },
+    Response {
+        id: u64,
+        status: u16,
+        error_type: Option<&'static str>,
+        retry_after: Option<&'static str>,
+        body: String,
+    },
+    NetworkFailure {
+        id: u64,
+    },
+    Timer,
+    Visibility(bool),
+    Revoke,
+    ClockJump(Millis),
+    SignIn,
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    handed_out: u64,
+    rejected: BTreeMap<&'static str, u64>,
+    refreshes: u64,
+    logins: u64,
+}
+
+/// The provider: who is signed in, which refresh tokens are live, and what goes wrong when.
+struct Provider_ {
+    issuer: Issuer,
+    /// Provider clock minus local clock.
+    skew: i64,
+    lifetime_s: u64,
+    serial: u64,
+    live_refresh: Option<String>,
+    /// Fault probability per refresh outside storms, in percent.
+    fault_percent: u64,
+    /// Periods (start, end, answer) during which every refresh gets that answer.
+    storms: Vec<(Millis, Millis, Answer)>,
+    revoke_at: Option<Millis>,
+    /// From this local moment on the provider is healthy.
+    calm_from: Millis,
+}
+
+impl Provider_ {
+    fn clock(&self, local: Millis) -> Millis {
+        local.saturating_add_signed(self.skew)
+    }
+
+    fn sign_in(&mut self, local: Millis) -> TokenGrant {
+        self.serial += 1;
+        let refresh = format!("rt-{}", self.serial);
+        self.live_refresh = Some(refresh.clone());
+        let iat = self.clock(local) / 1_000;
+        let exp = iat + self.lifetime_s;
+        TokenGrant {
+            access_token: self.issuer.access_token("alice", iat, exp, self.serial),
+            id_token: Some(self.issuer.id_token("alice", iat, exp, self.serial)),
+            refresh_token: Some(refresh),
+            expires_in: Some(self.lifetime_s),
+        }
+    }
+
+    fn answer_for(&self, local: Millis, rng: &mut Rng) -> Answer {
+        if local >= self.calm_from {
+            return Answer::Ok;
+        }
+        if let Some((_, _, answer)) = self
+            .storms
+            .iter()
+            .find(|(s, e, _)| (*s..*e).contains(&local))
+        {
+            return *answer;
+        }
+        if rng.up_to(99) < self.fault_percent {
+            pick(rng, &FAULTS)
+        } else {
+            Answer::Ok
+        }
+    }
+}
+
+struct World {
+    seed: u64,
+    rng: Rng,
+    now: Millis,
+    seq: u64,
+    queue: BinaryHeap<Reverse<(Millis, u64, usize)>>,
+    events: Vec<Event>,
+    timer_at: Option<Millis>,
+    session: Session,
+    provider: Provider_,
+    storage: Option<String>,
+    waiters: BTreeMap<WaiterId, Millis>,
+    /// Waiters whose deadline passed while the machine slept: they are answered at wake-up.
+    slept_through: std::collections::BTreeSet<WaiterId>,
+    /// Where the schedule stops (moved on by clock jumps).
+    end: Millis,
+    on_wire: Option<u64>,
+    revoked: bool,
+    logins_this_sign_in: u32,
+    signed_in: bool,
+    log: Vec<String>,
+    verbose: bool,
+    totals: Totals,
+}
+
+impl World {
+    fn new(seed: u64, verbose: bool) -> World {
+        let mut rng = Rng::new(seed);
+        let issuer = Issuer::default();
+        let lifetime_s = pick(&mut rng, &[300, 900, 3_600]);
+        let skew = rng.up_to(8 * MINUTE) as i64 - 4 * MINUTE as i64;
+        let mut storms = Vec::new();
+        for _ in 0..rng.up_to(3) {
+            let start = rng.up_to(HORIZON - CALM_TAIL - 20 * MINUTE);
+            let length = rng.between(5_000, 10 * MINUTE);
+            storms.push((start, start + length, pick(&mut rng, &FAULTS)));
+        }
+        let revoke_at = (rng.up_to(2) == 0).then(|| rng.up_to(HORIZON - CALM_TAIL));
+        let provider = Provider_ {
+            issuer: issuer.clone(),
+            skew,
+            lifetime_s,
+            serial: 0,
+            live_refresh: None,
+            fault_percent: rng.up_to(40),
+            storms,
+            revoke_at,
+            calm_from: Millis::MAX,
+        };
+        let mut config = Config::new(Provider::Cognito {
+            endpoint: String::from("https://cognito-idp.us-east-1.amazonaws.com/"),
+            client_id: issuer.client_id.clone(),
+            rotation: false,
+        });
+        config.rules.client_id = Some(issuer.client_id.clone());
+        config.rules.issuer = Some(issuer.iss.clone());
+        let start = 1_700_000_000_000 + rng.up_to(HOUR);
+        let session = Session::new(config, rng.next_u64(), start);
+        let mut world = World {
+            seed,
+            rng,
+            now: start,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            events: Vec::new(),
+            timer_at: None,
+            session,
+            provider,
+            storage: None,
+            waiters: BTreeMap::new(),
+            slept_through: Default::default(),
+            end: 0,
+            on_wire: None,
+            revoked: false,
+            logins_this_sign_in: 0,
+            signed_in: false,
+            log: Vec::new(),
+            verbose,
+            totals: Totals::default(),
+        };
+        world.schedule_at(start, Event::SignIn);
+        let mut t = start;
+        while t < start + HORIZON {
+            let gap = pick(&mut world.rng, &[2_000, 30_000, 5 * MINUTE]);
+            t += world.rng.between(1, gap);
+            let deadline_after = world.rng.between(100, 30_000);
+            world.schedule_at(t, Event::Caller { deadline_after });
+        }
+        for _ in 0..world.rng.up_to(4) {
+            let at = start + world.rng.up_to(HORIZON - CALM_TAIL);
+            let visible = world.rng.up_to(1) == 0;
+            world.schedule_at(at, Event::Visibility(visible));
+        }
+        for _ in 0..world.rng.up_to(2) {
+            let at = start + world.rng.up_to(HORIZON - CALM_TAIL);
+            let jump = world.rng.between(MINUTE, 3 * HOUR);
+            world.schedule_at(at, Event::ClockJump(jump));
+        }
+        if let Some(at) = world.provider.revoke_at {
+            world.schedule_at(start + at, Event::Revoke);
+        }
+        world.provider.storms.iter_mut().for_each(|(s, e, _)| {
+            *s += start;
+            *e += start;
+        });
+        world.provider.revoke_at = None;
+        world.provider.calm_from = start + HORIZON - CALM_TAIL;
+        world
+    }
+
+    fn schedule_at(&mut self, at: Millis, event: Event) {
+        self.seq += 1;
+        self.events.push(event);
+        self.queue
+            .push(Reverse((at, self.seq, self.events.len() - 1)));
+    }
+
+    fn note(&mut self, line: impl FnOnce() -> String) {
+        if self.verbose {
+            let line = format!("{:>10} {}", self.now, line());
+            println!("{line}");
+            self.log.push(line);
+        }
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "seed {} violated the contract at t={}: {what}\nreplay with SIM_SEED={}",
+            self.seed, self.now, self.seed
+        );
+    }
+
+    fn run(&mut self) {
+        self.end = self.now + HORIZON + HOUR;
+        while let Some(Reverse((at, seq, index))) = self.queue.pop() {
+            if at > self.end {
+                self.queue.push(Reverse((at, seq, index)));
+                break;
+            }
+            self.now = self.now.max(at);
+            self.check_deadlines();
+            let event = self.events[index].clone();
+            self.handle(event);
+            self.drain();
+            self.check_deadlines();
+        }
+        self.check_liveness();
+    }
+
+    fn handle(&mut self, event: Event) {
+        let now = self.now;
+        match event {
+            Event::SignIn => {
+                let grant = self.provider.sign_in(now);
+                self.revoked = false;
+                self.logins_this_sign_in = 0;
+                self.signed_in = true;
+                self.note(|| "sign in".into());
+                if let Err(e) = self.session.set_tokens(now, grant, Origin::Fresh) {
+                    self.fail(&format!("fresh sign-in refused: {e:?}"));
+                }
+            }
+            Event::Caller { deadline_after } => {
+                let deadline = now + deadline_after;
+                let answer = match self.session.request_token(now, deadline) {
+                    TokenAnswer::Ready(token) => Ok(token.to_owned()),
+                    TokenAnswer::Waiting(id) => Err(Some(id)),
+                    TokenAnswer::Failed(error) => {
+                        self.count_rejection(&error);
+                        Err(None)
+                    }
+                };
+                match answer {
+                    Ok(token) => self.check_token(&token),
+                    Err(Some(id)) => {
+                        self.waiters.insert(id, deadline);
+                    }
+                    Err(None) => {}
+                }
+            }
+            Event::Response {
+                id,
+                status,
+                error_type,
+                retry_after,
+                body,
+            } => {
+                if self.on_wire == Some(id) {
+                    self.on_wire = None;
+                }
+                let response = HttpResponse {
+                    status,
+                    error_type,
+                    retry_after,
+                    amz_retry_after: None,
+                    body: &body,
+                };
+                self.note(|| format!("response {id}: {status}"));
+                self.session.handle_refresh_response(
+                    now,
+                    cognito_session::core::session::RefreshId(id),
+                    &response,
+                );
+            }
+            Event::NetworkFailure { id } => {
+                if self.on_wire == Some(id) {
+                    self.on_wire = None;
+                }
+                self.session.handle_refresh_failure(
+                    now,
+                    cognito_session::core::session::RefreshId(id),
+                    "connection reset",
+                );
+            }
+            Event::Timer => {
+                if self.timer_at.is_some_and(|t| t <= now) {
+                    self.timer_at = None;
+                    self.session.handle_timeout(now);
+                }
+            }
+            Event::Visibility(visible) => self.session.handle_visibility(now, visible),
+            Event::Revoke => {
+                self.note(|| "revoke".into());
+                self.provider.live_refresh = None;
+                self.revoked = true;
+            }
+            Event::ClockJump(by) => {
+                // The machine slept: nothing ran in between, every timer fires late.
+                self.note(|| format!("clock jumps {by} ms"));
+                self.now += by;
+                self.end += by;
+                self.provider.calm_from = self.provider.calm_from.saturating_add(by);
+                let now = self.now;
+                let overdue: Vec<WaiterId> = self
+                    .waiters
+                    .iter()
+                    .filter(|(_, d)| **d < now)
+                    .map(|(id, _)| *id)
+                    .collect();
+                self.slept_through.extend(overdue);
+                self.session.handle_timeout(now);
+            }
+        }
+    }
+
+    /// Performs the session's actions until it has nothing more to say.
+    fn drain(&mut self) {
+        while let Some(action) = self.session.poll_action() {
+            let now = self.now;
+            match action {
+                Action::AcquireRefreshLock { id } => {
+                    let record = self.storage.clone();
+                    self.session.handle_refresh_lock(now, id, record.as_deref());
+                }
+                Action::SendRefresh { id, request } => {
+                    if self.on_wire.is_some() {
+                        self.fail("a second refresh was sent while one was on the wire");
+                    }
+                    self.totals.refreshes += 1;
+                    self.on_wire = Some(id.0);
+                    self.send(id.0, &request.body);
+                }
+                Action::AbortRefresh { id } => {
+                    if self.on_wire == Some(id.0) {
+                        self.on_wire = None;
+                    }
+                }
+                Action::ReleaseRefreshLock { .. }
+                | Action::Broadcast { .. }
+                | Action::Emit { .. } => {}
+                Action::ResolveWaiters {
+                    waiters,
+                    access_token,
+                } => {
+                    for id in waiters {
+                        let Some(deadline) = self.waiters.remove(&id) else {
+                            self.fail("a waiter was answered twice or never existed");
+                        };
+                        if now > deadline && !self.slept_through.contains(&id) {
+                            self.fail("a waiter was answered after its deadline");
+                        }
+                        self.check_token(&access_token);
+                    }
+                }
+                Action::RejectWaiters { waiters, error } => {
+                    for id in waiters {
+                        let Some(deadline) = self.waiters.remove(&id) else {
+                            self.fail("a waiter was answered twice or never existed");
+                        };
+                        if now > deadline && !self.slept_through.contains(&id) {
+                            self.fail(&format!("waiter {id:?} rejected after its deadline {deadline} with {error:?}"));
+                        }
+                        self.count_rejection(&error);
+                    }
+                }
+                Action::Persist { record } => self.storage = record,
+                Action::GoToLogin { reason } => {
+                    self.totals.logins += 1;
+                    self.logins_this_sign_in += 1;
+                    self.note(|| format!("go to login: {reason:?}"));
+                    if !self.revoked {
+                        self.fail("sent to login although the refresh token is alive");
+                    }
+                    if self.logins_this_sign_in > 1 {
+                        self.fail("sent to login twice for one sign-in");
+                    }
+                    self.signed_in = false;
+                    // The user signs in again a little later.
+                    let at = now + self.rng.between(1_000, 10 * MINUTE);
+                    self.schedule_at(at, Event::SignIn);
+                }
+            }
+        }
+        if self.signed_in
+            && !self.revoked
+            && self
+                .session
+                .tokens()
+                .and_then(|t| t.refresh_token.as_ref())
+                .is_none()
+        {
+            self.fail("the refresh token was lost without a revocation");
+        }
+        let timeout = self.session.poll_timeout();
+        if timeout != self.timer_at {
+            self.timer_at = timeout;
+            if let Some(at) = timeout {
+                self.schedule_at(at.max(self.now), Event::Timer);
+            }
+        }
+    }
+
+    /// The provider receives refresh `id` and its answer is scheduled after some latency.
+    fn send(&mut self, id: u64, body: &str) {
+        let slowest = pick(&mut self.rng, &[200, 2_000, 20_000]);
+        let latency = self.rng.between(5, slowest);
+        let at = self.now + latency;
+        let answer = self.provider.answer_for(self.now, &mut self.rng);
+        let presented = body
+            .split("\"REFRESH_TOKEN\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        let throttle = r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#;
+        let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+        let event = match answer {
+            Answer::Ok => {
+                if self.provider.live_refresh.as_deref() != Some(presented.as_str()) {
+                    Event::Response {
+                        id,
+                        status: 400,
+                        error_type: Some("NotAuthorizedException:"),
+                        retry_after: None,
+                        body: r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#.into(),
+                    }
+                } else {
+                    self.provider.serial += 1;
+                    let iat = self.provider.clock(at) / 1_000;
+                    let body = self.provider.issuer.cognito_answer(
+                        "alice",
+                        iat,
+                        self.provider.lifetime_s,
+                        self.provider.serial,
+                        None,
+                    );
+                    Event::Response {
+                        id,
+                        status: 200,
+                        error_type: None,
+                        retry_after: None,
+                        body,
+                    }
+                }
+            }
+            Answer::Throttle => Event::Response {
+                id,
+                status: 400,
+                error_type: Some("TooManyRequestsException:"),
+                retry_after: None,
+                body: throttle.into(),
+            },
+            Answer::ThrottleWithRetryAfter => Event::Response {
+                id,
+                status: 400,
+                error_type: Some("TooManyRequestsException:"),
+                retry_after: Some("3"),
+                body: throttle.into(),
+            },
+            Answer::Internal => Event::Response {
+                id,
+                status: 500,
+                error_type: Some("InternalErrorException:"),
+                retry_after: None,
+                body: r#"{"__type":"InternalErrorException","message":"Internal server error"}"#
+                    .into(),
+            },
+            Answer::BadGateway => Event::Response {
+                id,
+                status: 502,
+                error_type: None,
+                retry_after: None,
+                body: html.into(),
+            },
+            Answer::Unavailable => Event::Response {
+                id,
+                status: 503,
+                error_type: None,
+                retry_after: None,
+                body: html.replace("502 Bad Gateway", "503"),
+            },
+            Answer::Drop => Event::NetworkFailure { id },
+            Answer::Hang => return,
+            Answer::HtmlOk => Event::Response {
+                id,
+                status: 200,
+                error_type: None,
+                retry_after: None,
+                body: html.into(),
+            },
+            Answer::Truncated => Event::Response {
+                id,
+                status: 200,
+                error_type: None,
+                retry_after: None,
+                body: r#"{"AuthenticationResult":{"AccessToken":"ey"#.into(),
+            },
+            Answer::WrongTypes => Event::Response {
+                id,
+                status: 200,
+                error_type: None,
+                retry_after: None,
+                body: r#"{"AuthenticationResult":{"AccessToken":12345,"ExpiresIn":"soon"}}"#.into(),
+            },
+            Answer::Huge => Event::Response {
+                id,
+                status: 200,
+                error_type: None,
+                retry_after: None,
+                body: "x".repeat(1 << 20),
+            },
+            Answer::ExpiredToken => {
+                let exp = self.provider.clock(at) / 1_000 - 3_600;
+                let body =
+                    self.provider
+                        .issuer
+                        .cognito_answer("alice", exp - 3_600, 3_600, 0, None);
+                Event::Response {
+                    id,
+                    status: 200,
+                    error_type: None,
+                    retry_after: None,
+                    body,
+                }
+            }
+        };
+        self.schedule_at(at, event);
+    }
+
+    fn check_token(&mut self, token: &str) {
+        self.totals.handed_out += 1;
+        let claims = match jwt::decode(token) {
+            Ok(jwt) => jwt.claims,
+            Err(e) => self.fail(&format!("handed out an undecodable token: {e:?}")),
+        };
+        let provider_now = self.provider.clock(self.now);
+        if claims.exp.saturating_mul(1_000) <= provider_now {
+            self.fail(&format!(
+                "handed out a token expired on the provider's clock (exp {} <= {provider_now})",
+                claims.exp * 1_000
+            ));
+        }
+    }
+
+    fn count_rejection(&mut self, error: &SessionError) {
+        self.note(|| format!("rejected: {error:?}"));
+        *self.totals.rejected.entry(error.code()).or_default() += 1;
+    }
+
+    /// No waiter may still be waiting past its deadline once time has moved beyond it.
+    fn check_deadlines(&self) {
+        if let Some((id, deadline)) = self.waiters.iter().find(|(_, d)| **d < self.now) {
+            self.fail(&format!(
+                "waiter {id:?} still waiting past its deadline {deadline}"
+            ));
+        }
+    }
+
+    /// With the provider healthy, a caller gets a token (after a revocation, a sign-in comes).
+    fn check_liveness(&mut self) {
+        if !self.signed_in {
+            return;
+        }
+        let now = self.now + 1;
+        self.now = now;
+        // Run until the session has settled a final caller with a generous deadline.
+        let deadline = now + 10 * MINUTE;
+        let id = match self.session.request_token(now, deadline) {
+            TokenAnswer::Ready(token) => {
+                let token = token.to_owned();
+                self.check_token(&token);
+                return;
+            }
+            TokenAnswer::Waiting(id) => id,
+            TokenAnswer::Failed(e) => self.fail(&format!(
+                "healthy provider, but a caller failed at once: {e:?}"
+            )),
+        };
+        self.waiters.insert(id, deadline);
+        self.drain();
+        while let Some(Reverse((at, _, index))) = self.queue.pop() {
+            if !self.waiters.contains_key(&id) || at > deadline {
+                break;
+            }
+            self.check_deadlines();
+            self.now = self.now.max(at);
+            let event = self.events[index].clone();
+            if matches!(
+                event,
+                Event::Caller { .. } | Event::Revoke | Event::ClockJump(_) | Event::Visibility(_)
+            ) {
+                continue;
+            }
+            self.handle(event);
+            self.drain();
+        }
+        if self.waiters.contains_key(&id) {
+            self.fail("healthy provider, but the last caller never got a token");
+        }
+    }
+}
+
+/// One of `options`, uniformly.
+fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
+    options[rng.up_to(options.len() as u64 - 1) as usize]
+}
+
+fn seeds() -> Vec<u64> {
+    if let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) {
+        return vec![seed];
+    }
+    let count = std::env::var("SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    (0..count).collect()
+}
+
+#[test]
+fn every_seeded_schedule_keeps_the_behaviour_contract() {
+    let verbose = std::env::var("SIM_SEED").is_ok();
+    let mut totals = Totals::default();
+    let seeds = seeds();
+    for &seed in &seeds {
+        let mut world = World::new(seed, verbose);
+        world.run();
+        totals.handed_out += world.totals.handed_out;
+        totals.refreshes += world.totals.refreshes;
+        totals.logins += world.totals.logins;
+        for (code, n) in world.totals.rejected {
+            *totals.rejected.entry(code).or_default() += n;
+        }
+    }
+    println!("{} schedules: {totals:?}", seeds.len());
+    // The schedules must actually exercise the contract, or the checks above prove nothing.
+    if seeds.len() >= 1_000 {
+        assert!(totals.handed_out > seeds.len() as u64 * 10, "{totals:?}");
+        assert!(totals.refreshes > seeds.len() as u64 * 5, "{totals:?}");
+        assert!(totals.logins > seeds.len() as u64 / 10, "{totals:?}");
+        for code in [
+            "THROTTLED",
+            "UNAVAILABLE",
+            "SESSION_EXPIRED",
+            "BAD_RESPONSE",
+        ] {
+            assert!(
+                totals.rejected.get(code).copied().unwrap_or(0) > 0,
+                "no {code} rejection: {totals:?}"
+            );
+        }
+    }
+}
