@@ -933,3 +933,399 @@ fn letter_kind(letter: char) -> Option<FailureKind> {
         .find(|(_, c)| *c == letter)
         .map(|(k, _)| *k)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::mint::Issuer;
+
+    const T0: Millis = 1_700_000_000_000;
+    const THROTTLE: &str = r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#;
+    const REVOKED: &str =
+        r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#;
+
+    /// A session signed in at `T0` with one-hour tokens, plus a record of what it asked for.
+    struct Harness {
+        session: Session,
+        issuer: Issuer,
+        storage: Option<String>,
+        sent: Vec<(RefreshId, HttpRequest)>,
+        resolved: Vec<WaiterId>,
+        rejected: Vec<(WaiterId, SessionError)>,
+        logins: Vec<LoginReason>,
+        broadcasts: Vec<String>,
+        locks_held: Vec<RefreshId>,
+    }
+
+    impl Harness {
+        fn signed_in() -> Harness {
+            let issuer = Issuer::default();
+            let mut config = Config::new(Provider::Cognito {
+                endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
+                client_id: issuer.client_id.clone(),
+                rotation: false,
+            });
+            config.rules.client_id = Some(issuer.client_id.clone());
+            let mut h = Harness {
+                session: Session::new(config, 42, T0),
+                storage: None,
+                sent: vec![],
+                resolved: vec![],
+                rejected: vec![],
+                logins: vec![],
+                broadcasts: vec![],
+                locks_held: vec![],
+                issuer,
+            };
+            let grant = h.grant(T0, None);
+            h.session.set_tokens(T0, grant, Origin::Fresh).unwrap();
+            h.drain(T0, true);
+            h
+        }
+
+        fn grant(&self, at: Millis, refresh: Option<&str>) -> TokenGrant {
+            let iat = at / 1_000;
+            TokenGrant {
+                access_token: self.issuer.access_token("alice", iat, iat + 3_600, at),
+                id_token: None,
+                refresh_token: Some(refresh.unwrap_or("rt-1").into()),
+                expires_in: Some(3_600),
+            }
+        }
+
+        /// Performs every action; the refresh lock is granted at once when `grant_lock`.
+        fn drain(&mut self, now: Millis, grant_lock: bool) {
+            while let Some(action) = self.session.poll_action() {
+                match action {
+                    Action::AcquireRefreshLock { id } if grant_lock => {
+                        let record = self.storage.clone();
+                        self.locks_held.push(id);
+                        self.session.handle_refresh_lock(now, id, record.as_deref());
+                    }
+                    Action::AcquireRefreshLock { .. } => {}
+                    Action::SendRefresh { id, request } => self.sent.push((id, request)),
+                    Action::ReleaseRefreshLock { id } => self.locks_held.retain(|l| *l != id),
+                    Action::ResolveWaiters { waiters, .. } => self.resolved.extend(waiters),
+                    Action::RejectWaiters { waiters, error } => self
+                        .rejected
+                        .extend(waiters.into_iter().map(|w| (w, error.clone()))),
+                    Action::Persist { record } => self.storage = record,
+                    Action::Broadcast { message } => self.broadcasts.push(message),
+                    Action::GoToLogin { reason } => self.logins.push(reason),
+                    Action::AbortRefresh { .. } | Action::Emit { .. } => {}
+                }
+            }
+        }
+
+        fn wait(&mut self, now: Millis, deadline: Millis) -> WaiterId {
+            let answer = self.session.request_token(now, deadline);
+            let TokenAnswer::Waiting(id) = answer else {
+                panic!("expected to wait, got {answer:?}");
+            };
+            self.drain(now, true);
+            id
+        }
+
+        fn answer(&mut self, now: Millis, status: u16, error_type: Option<&str>, body: &str) {
+            let (id, _) = self.sent.last().cloned().expect("a refresh was sent");
+            let response = HttpResponse {
+                error_type,
+                ..HttpResponse::new(status, body)
+            };
+            self.session.handle_refresh_response(now, id, &response);
+            self.drain(now, true);
+        }
+
+        fn answer_ok(&mut self, now: Millis) {
+            let body = self
+                .issuer
+                .cognito_answer("alice", now / 1_000, 3_600, now, None);
+            self.answer(now, 200, None, &body);
+        }
+
+        fn timeout(&mut self, now: Millis) {
+            self.session.handle_timeout(now);
+            self.drain(now, true);
+        }
+    }
+
+    const EXPIRED: Millis = T0 + 3_600_000;
+
+    #[test]
+    fn a_valid_token_is_handed_out_at_once_without_a_refresh() {
+        let mut h = Harness::signed_in();
+        assert!(matches!(
+            h.session.request_token(T0 + 1_000, T0 + 11_000),
+            TokenAnswer::Ready(_)
+        ));
+        h.drain(T0 + 1_000, true);
+        assert!(h.sent.is_empty());
+    }
+
+    #[test]
+    fn fifty_callers_with_an_expired_token_cause_one_refresh_and_all_get_its_token() {
+        let mut h = Harness::signed_in();
+        let waiters: Vec<WaiterId> = (0..50).map(|_| h.wait(EXPIRED, EXPIRED + 10_000)).collect();
+        assert_eq!(h.sent.len(), 1);
+        h.answer_ok(EXPIRED + 300);
+        assert_eq!(h.resolved, waiters);
+        assert!(matches!(
+            h.session.request_token(EXPIRED + 400, EXPIRED + 10_000),
+            TokenAnswer::Ready(_)
+        ));
+        assert_eq!(h.sent.len(), 1);
+    }
+
+    #[test]
+    fn a_visible_session_refreshes_before_expiry_and_a_hidden_one_waits_for_a_caller() {
+        let mut h = Harness::signed_in();
+        let at = h
+            .session
+            .poll_timeout()
+            .expect("a proactive refresh is scheduled");
+        assert!(
+            at < EXPIRED - 30_000 && at >= EXPIRED - 30_000 - 600_000,
+            "{at}"
+        );
+        h.session.handle_visibility(T0, false);
+        assert_eq!(h.session.poll_timeout(), None);
+        h.timeout(at);
+        assert!(h.sent.is_empty(), "hidden tab refreshed on its own");
+        h.wait(EXPIRED, EXPIRED + 5_000);
+        assert_eq!(h.sent.len(), 1);
+    }
+
+    #[test]
+    fn throttling_backs_off_tells_late_waiters_when_to_retry_and_never_signs_out() {
+        let mut h = Harness::signed_in();
+        let waiter = h.wait(EXPIRED, EXPIRED + 200);
+        let mut now = EXPIRED;
+        for attempt in 1..=6 {
+            now += 50;
+            h.answer(now, 400, Some("TooManyRequestsException:"), THROTTLE);
+            assert_eq!(h.sent.len(), attempt);
+            let retry_at = h.session.snapshot().retry_at.expect("backing off");
+            assert!(retry_at >= now);
+            h.timeout(retry_at.max(now));
+            now = retry_at.max(now);
+            if h.sent.len() == attempt {
+                // The budget or the backoff holds the next attempt: time moves on.
+                now = h.session.poll_timeout().unwrap_or(now);
+                h.wait(now, now + 600_000);
+                h.timeout(now);
+            }
+        }
+        assert!(h
+            .rejected
+            .iter()
+            .any(|(w, e)| *w == waiter && matches!(e, SessionError::Throttled { .. })));
+        assert!(h.logins.is_empty());
+        assert!(h
+            .session
+            .tokens()
+            .and_then(|t| t.refresh_token.as_ref())
+            .is_some());
+        h.answer_ok(now + 10);
+        assert!(h.session.access_token(now + 20).is_some());
+        assert_eq!(h.session.snapshot().retry_at, None);
+    }
+
+    #[test]
+    fn a_retry_after_from_the_provider_holds_the_next_attempt_back() {
+        let mut h = Harness::signed_in();
+        h.wait(EXPIRED, EXPIRED + 3_600_000);
+        let response = HttpResponse {
+            error_type: Some("TooManyRequestsException"),
+            retry_after: Some("30"),
+            ..HttpResponse::new(400, THROTTLE)
+        };
+        let (id, _) = h.sent[0].clone();
+        h.session.handle_refresh_response(EXPIRED, id, &response);
+        h.drain(EXPIRED, true);
+        assert!(h.session.snapshot().retry_at.unwrap() >= EXPIRED + 30_000);
+    }
+
+    #[test]
+    fn a_revoked_refresh_token_rejects_every_waiter_clears_storage_and_goes_to_login_once() {
+        let mut h = Harness::signed_in();
+        let waiters: Vec<WaiterId> = (0..5).map(|_| h.wait(EXPIRED, EXPIRED + 10_000)).collect();
+        h.answer(EXPIRED + 100, 400, Some("NotAuthorizedException:"), REVOKED);
+        assert_eq!(h.rejected.len(), 5);
+        assert!(h
+            .rejected
+            .iter()
+            .all(|(w, e)| waiters.contains(w) && *e == SessionError::SessionExpired));
+        assert_eq!(h.logins.len(), 1);
+        assert_eq!(h.storage, None);
+        assert!(h.broadcasts.iter().any(|m| m == "X"));
+        // Later callers fail at once; nothing is sent and login is not asked again.
+        assert_eq!(
+            h.session.request_token(EXPIRED + 200, EXPIRED + 10_000),
+            TokenAnswer::Failed(SessionError::SessionExpired)
+        );
+        h.drain(EXPIRED + 200, true);
+        h.timeout(EXPIRED + 3_600_000);
+        assert_eq!((h.sent.len(), h.logins.len()), (1, 1));
+        // Signing in again starts a new session that may ask for login again.
+        let grant = h.grant(EXPIRED + 300_000, Some("rt-2"));
+        h.session
+            .set_tokens(EXPIRED + 300_000, grant, Origin::Fresh)
+            .unwrap();
+        assert!(!h.session.snapshot().expired);
+    }
+
+    #[test]
+    fn a_caller_bug_rejects_waiters_as_bad_config_without_signing_out() {
+        let mut h = Harness::signed_in();
+        let waiter = h.wait(EXPIRED, EXPIRED + 10_000);
+        let body = r#"{"__type":"InvalidParameterException","message":"Missing required parameter REFRESH_TOKEN"}"#;
+        h.answer(EXPIRED + 10, 400, None, body);
+        assert!(matches!(&h.rejected[..], [(w, SessionError::BadConfig { .. })] if *w == waiter));
+        assert!(h.logins.is_empty() && h.session.tokens().is_some());
+    }
+
+    #[test]
+    fn waiters_are_answered_by_their_deadline_even_when_the_provider_hangs() {
+        let mut h = Harness::signed_in();
+        let short = h.wait(EXPIRED, EXPIRED + 1_000);
+        let long = h.wait(EXPIRED, EXPIRED + 60_000);
+        assert_eq!(h.session.poll_timeout(), Some(EXPIRED + 1_000));
+        h.timeout(EXPIRED + 1_000);
+        assert_eq!(
+            h.rejected,
+            vec![(short, SessionError::Unavailable { retry_at: None })]
+        );
+        // The request times out; the retry succeeds before the long deadline.
+        h.timeout(EXPIRED + 15_000);
+        let retry_at = h.session.poll_timeout().unwrap();
+        h.timeout(retry_at);
+        assert_eq!(h.sent.len(), 2);
+        h.answer_ok(retry_at + 100);
+        assert_eq!(h.resolved, vec![long]);
+    }
+
+    #[test]
+    fn a_late_answer_to_an_abandoned_request_is_ignored() {
+        let mut h = Harness::signed_in();
+        h.wait(EXPIRED, EXPIRED + 60_000);
+        let (first, _) = h.sent[0].clone();
+        h.timeout(EXPIRED + 15_000);
+        let body = h
+            .issuer
+            .cognito_answer("alice", EXPIRED / 1_000, 3_600, 9, None);
+        h.session
+            .handle_refresh_response(EXPIRED + 16_000, first, &HttpResponse::new(200, &body));
+        h.drain(EXPIRED + 16_000, true);
+        assert!(h.resolved.is_empty());
+    }
+
+    #[test]
+    fn a_tab_that_gets_the_lock_after_another_tab_refreshed_adopts_its_tokens() {
+        let mut a = Harness::signed_in();
+        let mut b = Harness::signed_in();
+        b.storage = a.storage.clone();
+        // Both tabs need a token; A gets the lock first and refreshes.
+        a.wait(EXPIRED, EXPIRED + 10_000);
+        b.session.request_token(EXPIRED, EXPIRED + 10_000);
+        b.drain(EXPIRED, false);
+        a.answer_ok(EXPIRED + 200);
+        // A's record is in the shared storage when B finally holds the lock.
+        let lock = RefreshId(b.session.next_id);
+        let shared = a.storage.clone();
+        b.session
+            .handle_refresh_lock(EXPIRED + 250, lock, shared.as_deref());
+        b.drain(EXPIRED + 250, true);
+        assert_eq!(a.sent.len(), 1);
+        assert!(b.sent.is_empty(), "second tab refreshed again");
+        assert_eq!(b.resolved.len(), 1);
+        assert_eq!(
+            b.session.access_token(EXPIRED + 300),
+            a.session.access_token(EXPIRED + 300)
+        );
+    }
+
+    #[test]
+    fn another_tabs_backoff_and_sign_out_are_respected() {
+        let mut a = Harness::signed_in();
+        let mut b = Harness::signed_in();
+        a.wait(EXPIRED, EXPIRED + 100_000);
+        a.answer(
+            EXPIRED + 10,
+            400,
+            Some("TooManyRequestsException"),
+            THROTTLE,
+        );
+        let backoff = a
+            .broadcasts
+            .iter()
+            .find(|m| m.starts_with('B'))
+            .unwrap()
+            .clone();
+        b.session.handle_tab_message(EXPIRED + 20, &backoff);
+        b.drain(EXPIRED + 20, true);
+        b.session.request_token(EXPIRED + 20, EXPIRED + 100_000);
+        b.drain(EXPIRED + 20, true);
+        assert!(b.sent.is_empty(), "second tab ignored the shared backoff");
+        b.session.handle_tab_message(EXPIRED + 30, "O");
+        b.drain(EXPIRED + 30, true);
+        assert!(matches!(&b.rejected[..], [(_, SessionError::NotSignedIn)]));
+        assert!(b.session.tokens().is_none() && b.logins.is_empty());
+    }
+
+    #[test]
+    fn garbage_from_other_tabs_or_storage_changes_nothing_it_should_not() {
+        let mut h = Harness::signed_in();
+        for junk in [
+            "",
+            "R",
+            "R{",
+            "Bt",
+            "Bx1,2",
+            "B t1,",
+            "Bt99999999999,1",
+            "O extra",
+            "Z",
+            "é",
+        ] {
+            h.session.handle_tab_message(T0 + 1, junk);
+        }
+        h.drain(T0 + 1, true);
+        assert!(h.session.access_token(T0 + 1).is_some());
+        h.session.handle_storage(T0 + 2, Some("{not json"));
+        h.drain(T0 + 2, true);
+        assert!(
+            h.session.access_token(T0 + 2).is_some(),
+            "a corrupt record another tab wrote cost us our tokens"
+        );
+    }
+
+    #[test]
+    fn signing_out_rejects_waiters_and_clears_everything() {
+        let mut h = Harness::signed_in();
+        let waiter = h.wait(EXPIRED, EXPIRED + 10_000);
+        h.session.sign_out(EXPIRED + 1);
+        h.drain(EXPIRED + 1, true);
+        assert_eq!(h.rejected, vec![(waiter, SessionError::NotSignedIn)]);
+        assert_eq!(h.storage, None);
+        assert!(h.logins.is_empty());
+        assert_eq!(
+            h.session.request_token(EXPIRED + 2, EXPIRED + 10_000),
+            TokenAnswer::Failed(SessionError::NotSignedIn)
+        );
+    }
+
+    #[test]
+    fn an_expired_token_without_a_refresh_token_ends_the_session() {
+        let mut h = Harness::signed_in();
+        let mut grant = h.grant(T0, None);
+        grant.refresh_token = None;
+        h.session.set_tokens(T0, grant, Origin::External).unwrap();
+        h.drain(T0, true);
+        assert_eq!(
+            h.session.request_token(EXPIRED, EXPIRED + 1),
+            TokenAnswer::Failed(SessionError::SessionExpired)
+        );
+        h.drain(EXPIRED, true);
+        assert_eq!(h.logins, vec![LoginReason::NoRefreshToken]);
+    }
+}

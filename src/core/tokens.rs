@@ -392,3 +392,309 @@ fn claim_timing(
         Origin::External => (exp_ms, lifetime.unwrap_or(exp_ms.saturating_sub(now))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::mint::Issuer;
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn rules(issuer: &Issuer) -> TokenRules {
+        TokenRules {
+            client_id: Some(issuer.client_id.clone()),
+            issuer: Some(issuer.iss.clone()),
+            ..TokenRules::default()
+        }
+    }
+
+    /// A grant whose tokens were issued at `iat_s` on the provider's clock, valid `lifetime_s`.
+    fn grant(issuer: &Issuer, iat_s: u64, lifetime_s: u64) -> TokenGrant {
+        let exp = iat_s + lifetime_s;
+        TokenGrant {
+            access_token: issuer.access_token("alice", iat_s, exp, 1),
+            id_token: Some(issuer.id_token("alice", iat_s, exp, 1)),
+            refresh_token: Some("rt-1".into()),
+            expires_in: Some(lifetime_s),
+        }
+    }
+
+    #[test]
+    fn a_fresh_token_is_timed_from_its_arrival_when_the_clocks_agree() {
+        let issuer = Issuer::default();
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, T0 / 1_000, 3_600),
+            None,
+            Origin::Fresh,
+            &rules(&issuer),
+        )
+        .unwrap();
+        assert_eq!(tokens.expires_at, T0 + 3_600_000);
+        assert_eq!(tokens.lifetime, 3_600_000);
+        assert_eq!(tokens.refresh_token.as_deref(), Some("rt-1"));
+    }
+
+    #[test]
+    fn a_browser_clock_behind_the_provider_still_uses_the_full_lifetime() {
+        let issuer = Issuer::default();
+        // The provider's clock is 4 minutes ahead of ours.
+        let provider_now = (T0 + 4 * 60_000) / 1_000;
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, provider_now, 3_600),
+            None,
+            Origin::Fresh,
+            &rules(&issuer),
+        )
+        .unwrap();
+        assert_eq!(tokens.expires_at, T0 + 3_600_000);
+    }
+
+    #[test]
+    fn a_browser_clock_ahead_of_the_provider_is_bounded_by_exp_plus_the_tolerated_skew() {
+        let issuer = Issuer::default();
+        // Our clock is 4 minutes ahead: timed from arrival, bounded by exp + 5 min.
+        let provider_now = (T0 - 4 * 60_000) / 1_000;
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, provider_now, 3_600),
+            None,
+            Origin::Fresh,
+            &rules(&issuer),
+        )
+        .unwrap();
+        assert_eq!(tokens.expires_at, T0 + 3_600_000);
+        // 20 minutes ahead: the token's own exp (+5 min) wins, so it is never used past it.
+        let provider_now = (T0 - 20 * 60_000) / 1_000;
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, provider_now, 3_600),
+            None,
+            Origin::Fresh,
+            &rules(&issuer),
+        )
+        .unwrap();
+        assert_eq!(
+            tokens.expires_at,
+            (provider_now + 3_600) * 1_000 + 5 * 60_000
+        );
+    }
+
+    #[test]
+    fn a_fresh_token_that_is_already_expired_is_refused() {
+        let issuer = Issuer::default();
+        let two_hours_ago = (T0 - 2 * 3_600_000) / 1_000;
+        let refused = TokenSet::from_grant(
+            T0,
+            grant(&issuer, two_hours_ago, 3_600),
+            None,
+            Origin::Fresh,
+            &rules(&issuer),
+        );
+        assert_eq!(refused, Err(TokenError::ExpiredOnArrival));
+        // Handed in from outside, an expired token is kept (its refresh token can renew it).
+        let kept = TokenSet::from_grant(
+            T0,
+            grant(&issuer, two_hours_ago, 3_600),
+            None,
+            Origin::External,
+            &rules(&issuer),
+        )
+        .unwrap();
+        assert!(!kept.usable_at(T0, &rules(&issuer)));
+    }
+
+    #[test]
+    fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
+        let issuer = Issuer::default();
+        let mut g = grant(&issuer, T0 / 1_000, 3_600);
+        g.refresh_token = None;
+        let tokens =
+            TokenSet::from_grant(T0, g, Some("rt-old".into()), Origin::Fresh, &rules(&issuer))
+                .unwrap();
+        assert_eq!(tokens.refresh_token.as_deref(), Some("rt-old"));
+        let mut rotated = grant(&issuer, T0 / 1_000, 3_600);
+        rotated.refresh_token = Some("rt-new".into());
+        let tokens = TokenSet::from_grant(
+            T0,
+            rotated,
+            Some("rt-old".into()),
+            Origin::Fresh,
+            &rules(&issuer),
+        )
+        .unwrap();
+        assert_eq!(tokens.refresh_token.as_deref(), Some("rt-new"));
+    }
+
+    #[test]
+    fn tokens_for_another_client_or_issuer_or_of_the_wrong_use_are_refused() {
+        let issuer = Issuer::default();
+        let other = Issuer {
+            client_id: "someone-else".into(),
+            ..Issuer::default()
+        };
+        let g = grant(&other, T0 / 1_000, 3_600);
+        assert!(matches!(
+            TokenSet::from_grant(T0, g, None, Origin::Fresh, &rules(&issuer)),
+            Err(TokenError::BadToken {
+                which: TokenUse::Access,
+                ..
+            })
+        ));
+        let mut swapped = grant(&issuer, T0 / 1_000, 3_600);
+        std::mem::swap(
+            &mut swapped.access_token,
+            swapped.id_token.as_mut().unwrap(),
+        );
+        assert!(matches!(
+            TokenSet::from_grant(T0, swapped, None, Origin::Fresh, &rules(&issuer)),
+            Err(TokenError::BadToken {
+                which: TokenUse::Access,
+                ..
+            })
+        ));
+        let mut garbage = grant(&issuer, T0 / 1_000, 3_600);
+        garbage.access_token = "<html>".into();
+        assert!(TokenSet::from_grant(T0, garbage, None, Origin::Fresh, &rules(&issuer)).is_err());
+    }
+
+    #[test]
+    fn opaque_access_tokens_need_permission_and_expires_in() {
+        let issuer = Issuer::default();
+        let opaque = TokenGrant {
+            access_token: "opaque-token-value".into(),
+            id_token: None,
+            refresh_token: Some("rt".into()),
+            expires_in: Some(600),
+        };
+        assert!(
+            TokenSet::from_grant(T0, opaque.clone(), None, Origin::Fresh, &rules(&issuer)).is_err()
+        );
+        let lenient = TokenRules {
+            allow_opaque_access: true,
+            ..rules(&issuer)
+        };
+        let tokens =
+            TokenSet::from_grant(T0, opaque.clone(), None, Origin::Fresh, &lenient).unwrap();
+        assert_eq!(tokens.expires_at, T0 + 600_000);
+        let no_expiry = TokenGrant {
+            expires_in: None,
+            ..opaque
+        };
+        assert_eq!(
+            TokenSet::from_grant(T0, no_expiry, None, Origin::Fresh, &lenient),
+            Err(TokenError::UnknownExpiry)
+        );
+    }
+
+    #[test]
+    fn a_token_is_handed_out_only_while_it_stays_valid_for_min_validity() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, T0 / 1_000, 3_600),
+            None,
+            Origin::Fresh,
+            &r,
+        )
+        .unwrap();
+        assert!(tokens.usable_at(T0, &r));
+        assert!(tokens.usable_at(tokens.expires_at - r.min_validity - 1, &r));
+        assert!(!tokens.usable_at(tokens.expires_at - r.min_validity, &r));
+        assert!(!tokens.usable_at(u64::MAX, &r));
+    }
+
+    #[test]
+    fn refresh_moments_spread_over_a_window_before_expiry() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, T0 / 1_000, 3_600),
+            None,
+            Origin::Fresh,
+            &r,
+        )
+        .unwrap();
+        let latest = tokens.expires_at - r.min_validity;
+        let earliest = latest - r.refresh_window;
+        let mut rng = Rng::new(5);
+        let moments: Vec<Millis> = (0..2_000)
+            .map(|_| tokens.refresh_moment(&r, &mut rng))
+            .collect();
+        assert!(moments.iter().all(|m| (earliest..=latest).contains(m)));
+        let first_half = moments
+            .iter()
+            .filter(|m| **m < earliest + r.refresh_window / 2)
+            .count();
+        assert!((800..1_200).contains(&first_half), "{first_half}");
+        // A five-minute token refreshes in the last third of its life, never before it was issued.
+        let short =
+            TokenSet::from_grant(T0, grant(&issuer, T0 / 1_000, 300), None, Origin::Fresh, &r)
+                .unwrap();
+        for _ in 0..1_000 {
+            let m = short.refresh_moment(&r, &mut rng);
+            assert!(m >= T0 + 200_000 - r.min_validity && m <= short.expires_at - r.min_validity);
+        }
+    }
+
+    #[test]
+    fn storage_records_read_back_unchanged() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, T0 / 1_000, 3_600),
+            None,
+            Origin::Fresh,
+            &r,
+        )
+        .unwrap();
+        let stored = tokens.to_stored(RetryState {
+            not_before: T0 + 5,
+            failures: 3,
+        });
+        assert_eq!(Stored::from_json(&stored.to_json(), &r), Ok(stored));
+    }
+
+    #[test]
+    fn tampered_or_corrupt_storage_is_an_error_not_a_token() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let tokens = TokenSet::from_grant(
+            T0,
+            grant(&issuer, T0 / 1_000, 3_600),
+            None,
+            Origin::Fresh,
+            &r,
+        )
+        .unwrap();
+        let good = tokens.to_stored(RetryState::default()).to_json();
+        assert!(matches!(
+            Stored::from_json("", &r),
+            Err(StorageError::NotJson(_))
+        ));
+        assert!(matches!(
+            Stored::from_json("{\"v\":2}", &r),
+            Err(StorageError::UnknownVersion)
+        ));
+        assert!(matches!(
+            Stored::from_json(&good.replace("\"failures\":0", "\"failures\":\"0\""), &r),
+            Err(StorageError::BadField("failures"))
+        ));
+        let forged = good.replace(&tokens.access_token, "forged.token.here");
+        assert!(matches!(
+            Stored::from_json(&forged, &r),
+            Err(StorageError::BadTokens(_))
+        ));
+        // An edited expiry cannot keep a token alive past its own exp.
+        let extended = good.replace(&tokens.expires_at.to_string(), "99999999999999");
+        let read = Stored::from_json(&extended, &r).unwrap();
+        assert_eq!(read.tokens.expires_at, T0 + 3_600_000 + r.max_clock_skew);
+        for end in 0..good.len() {
+            assert!(Stored::from_json(&good[..end], &r).is_err());
+        }
+    }
+}
