@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end test rig needs, idempotently:
+#   - a Python venv at .tools/venv (repo root) with moto's server and Cognito extras,
+#   - the npm packages listed in tests/e2e/package.json (from its lockfile).
+# Reaches only the package registries; skips every step whose result is already there.
+# Never downloads a browser: playwright-core is driven with Debian's /usr/bin/chromium.
+set -euo pipefail
+
+MOTO_SPEC='moto[server,cognitoidp]==5.2.5'
+MOTO_VERSION="${MOTO_SPEC##*==}"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+VENV="$ROOT/.tools/venv"
+E2E="$ROOT/tests/e2e"
+PY="${PYTHON:-python3}"
+
+log() { printf 'rig setup: %s\n' "$*" >&2; }
+
+# --- moto in a venv --------------------------------------------------------
+have_moto() {
+  [ -x "$VENV/bin/moto_server" ] &&
+    [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ] &&
+    "$VENV/bin/python" -c 'import flask, flask_cors, joserfc' >/dev/null 2>&1
+}
+
+if have_moto; then
+  log "moto $MOTO_VERSION already in $VENV"
+else
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating venv $VENV"
+    mkdir -p "$ROOT/.tools"
+    "$PY" -m venv "$VENV"
+  fi
+  log "installing $MOTO_SPEC"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_SPEC"
+  have_moto || { log "moto install did not produce a working moto_server"; exit 1; }
+fi
+
+# --- npm packages -----------------------------------------------------------
+# Up to date when every package the lockfile pins is installed at the pinned version.
+npm_up_to_date() {
+  [ -f "$E2E/package-lock.json" ] && [ -d "$E2E/node_modules" ] &&
+    (cd "$E2E" && node -e '
+      const fs = require("fs");
+      const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8"));
+      for (const [p, meta] of Object.entries(lock.packages || {})) {
+        if (!p || meta.dev || meta.optional) continue;
+        const file = p + "/package.json";
+        if (!fs.existsSync(file) || JSON.parse(fs.readFileSync(file, "utf8")).version !== meta.version) process.exit(1);
+      }
+    ')
+}
+
+if npm_up_to_date; then
+  log "npm packages already installed in $E2E/node_modules"
+else
+  log "installing npm packages in $E2E"
+  if [ -f "$E2E/package-lock.json" ]; then
+    (cd "$E2E" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  else
+    (cd "$E2E" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
+  fi
+  npm_up_to_date || { log "npm install did not produce the locked packages"; exit 1; }
+fi
+
+log "ready: $VENV/bin/moto_server, $E2E/node_modules"
