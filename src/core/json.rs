@@ -337,9 +337,13 @@ impl Reader<'_> {
         let first = self.hex4()?;
         let code = match first {
             0xD800..=0xDBFF => {
-                self.expect_byte(b'\\')
-                    .and_then(|()| self.expect_byte(b'u'))
-                    .map_err(|_| self.error(JsonErrorKind::BadEscape))?;
+                // A text cut here is truncated, not malformed: keep UnexpectedEnd.
+                for wanted in [b'\\', b'u'] {
+                    self.expect_byte(wanted).map_err(|e| match e.kind {
+                        JsonErrorKind::UnexpectedEnd => e,
+                        _ => self.error(JsonErrorKind::BadEscape),
+                    })?;
+                }
                 let second = self.hex4()?;
                 if !(0xDC00..=0xDFFF).contains(&second) {
                     return Err(self.error(JsonErrorKind::BadEscape));
@@ -476,6 +480,9 @@ mod tests {
         assert_eq!(kind(r#""\x""#), JsonErrorKind::BadEscape);
         assert_eq!(kind(r#""\ud800""#), JsonErrorKind::BadEscape);
         assert_eq!(kind(r#""\udc00""#), JsonErrorKind::BadEscape);
+        assert_eq!(kind(r#""\ud83d"#), JsonErrorKind::UnexpectedEnd);
+        assert_eq!(kind(r#""\ud83d\"#), JsonErrorKind::UnexpectedEnd);
+        assert_eq!(kind(r#""\ud83dx""#), JsonErrorKind::BadEscape);
         assert_eq!(kind("\"a\u{1}\""), JsonErrorKind::ControlCharacter);
         assert_eq!(kind("01"), JsonErrorKind::TrailingCharacters);
         assert_eq!(kind("-"), JsonErrorKind::BadNumber);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The demo: one command from a fresh clone. Installs what is missing (scripts/bootstrap.sh, the
+# rig's tests/e2e/rig/setup.sh), builds pkg/ (scripts/build.sh, skipped when up to date), then
+# starts moto seeded with a user pool, app client and user, the fault-injecting proxy, the
+# protected API and a static server for www/ (with the built module under /pkg/), all on
+# 127.0.0.1, and prints the URL of the demo page. Runs until Ctrl-C, which stops everything.
+#
+#   scripts/demo.sh                 demo page at http://127.0.0.1:8080/
+#   DEMO_PORT=9000 scripts/demo.sh  another port (0: any free port)
+#   DEMO_TOKEN_LIFETIME=40 ...      tokens live 40 s (default 60; 3600 is moto's own)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PORT="${DEMO_PORT:-8080}"
+LIFETIME="${DEMO_TOKEN_LIFETIME:-60}"
+
+say() { printf 'demo: %s\n' "$*"; }
+
+pkg_stale() {
+    local wasm=pkg/web/cognito_session_bg.wasm
+    [ -f "$wasm" ] && [ -f pkg/web/cognito_session.js ] || return 0
+    [ -n "$(find src Cargo.toml Cargo.lock scripts/build.sh -newer "$wasm" -print -quit 2>/dev/null)" ]
+}
+
+say "checking the toolchain (scripts/bootstrap.sh)"
+bash scripts/bootstrap.sh
+say "checking moto and the rig's npm packages (tests/e2e/rig/setup.sh)"
+bash tests/e2e/rig/setup.sh
+if pkg_stale; then
+    say "building pkg/ (scripts/build.sh)"
+    bash scripts/build.sh
+else
+    say "pkg/ is up to date with the sources"
+fi
+
+lifetime_args=()
+if [ "$LIFETIME" != 3600 ]; then lifetime_args=(--token-lifetime "$LIFETIME"); fi
+
+say "starting moto, the fault proxy, the protected API and the demo page (Ctrl-C stops them all)"
+node tests/e2e/rig/serve.mjs --static www --mount /pkg/=pkg --port "$PORT" "${lifetime_args[@]}" &
+pid=$!
+# Ctrl-C reaches the whole foreground process group; serve.mjs ends moto on SIGINT/SIGTERM.
+trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; exit 130' INT TERM
+status=0
+wait "$pid" || status=$?
+if [ "$status" -ne 0 ]; then
+    say "the demo servers stopped (exit $status). If port $PORT is taken: DEMO_PORT=0 scripts/demo.sh (any free port)"
+fi
+exit "$status"

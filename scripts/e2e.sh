@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The end-to-end tests: the built module in headless Chromium against moto (Cognito), the fault
+# proxy and the protected API, all started by the tests on 127.0.0.1 (tests/e2e/session.test.mjs).
+#
+#   1. tests/e2e/rig/setup.sh   moto in .tools/venv, playwright-core in tests/e2e (skips what is there)
+#   2. scripts/build.sh         only when pkg/web/ is missing or older than the sources
+#                               (after scripts/bootstrap.sh, which installs the build tools)
+#   3. node --test tests/e2e/   ends with node's summary (tests, pass, fail, duration)
+#
+# `scripts/e2e.sh bench` runs the micro-benchmark (tests/e2e/bench.mjs: ns per getAccessToken(),
+# session.fetch / fetch) instead of the tests, after the same steps 1 and 2.
+# Usage: scripts/e2e.sh [bench]
+set -euo pipefail
+
+MODE="${1:-test}"
+case "$MODE" in
+test | bench) ;;
+*)
+    echo "usage: scripts/e2e.sh [bench]" >&2
+    exit 2
+    ;;
+esac
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf 'e2e: %s\n' "$*"; }
+
+# pkg/web/ is stale when any source or build input is newer than the .wasm in it.
+pkg_stale() {
+    local wasm=pkg/web/cognito_session_bg.wasm
+    [ -f "$wasm" ] && [ -f pkg/web/cognito_session.js ] || return 0
+    [ -n "$(find src Cargo.toml Cargo.lock scripts/build.sh -newer "$wasm" -print -quit 2>/dev/null)" ]
+}
+
+bash tests/e2e/rig/setup.sh
+
+if pkg_stale; then
+    say "pkg/web/ is missing or older than the sources: building"
+    bash scripts/bootstrap.sh
+    bash scripts/build.sh
+else
+    say "pkg/web/ is up to date"
+fi
+
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || {
+    say "no Chromium at ${CHROMIUM:-/usr/bin/chromium}: run scripts/bootstrap.sh (installs Debian's chromium)"
+    exit 1
+}
+
+if [ "$MODE" = bench ]; then
+    say "running the micro-benchmark"
+    exec node tests/e2e/bench.mjs
+fi
+say "running node --test tests/e2e/"
+exec node --test --test-reporter=spec tests/e2e/

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The test command: everything that must pass before a change lands.
+#
+#   1. native   `cargo test`: unit tests of the core, the simulations under tests/, doc tests
+#   2. wasm     scripts/build.sh: the shipped .wasm and JS glue, with their sizes
+#   3. browser  `cargo test --target wasm32-unknown-unknown --test browser --test ...` in headless
+#               Chromium: every tests/*.rs that says `wasm_bindgen_test_configure!(run_in_browser)`
+#
+# Every step runs even when an earlier one failed, then a summary says which passed and how many
+# tests ran; the exit status is non-zero when any step failed. Logs: target/test-logs/.
+# Installs what is missing first (scripts/bootstrap.sh, idempotent). Usage: scripts/test.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+bash scripts/bootstrap.sh
+
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+
+names=()
+results=()
+seconds=()
+
+# run_step NAME COMMAND...: runs the command with its output shown and logged to $LOGS/NAME.log.
+run_step() {
+    local name="$1"
+    shift
+    printf '\n=== %s: %s\n' "$name" "$*"
+    local start=$SECONDS status=0
+    "$@" 2>&1 | tee "$LOGS/$name.log" || status=$?
+    names+=("$name")
+    seconds+=("$((SECONDS - start))")
+    if [ "$status" -eq 0 ]; then results+=("ok"); else results+=("FAILED (exit $status)"); fi
+}
+
+# The integration tests that run in the browser: tests/NAME.rs with `run_in_browser`.
+browser_test_args=()
+for file in tests/*.rs; do
+    if grep -q 'wasm_bindgen_test_configure!(run_in_browser)' "$file"; then
+        browser_test_args+=(--test "$(basename "$file" .rs)")
+    fi
+done
+
+# shellcheck disable=SC2317 # called through run_step
+browser_tests() {
+    echo "browser test files: ${browser_test_args[*]}"
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+        CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
+        WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/webdriver.json" \
+        WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
+        WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}" \
+        cargo test --no-fail-fast --target wasm32-unknown-unknown "${browser_test_args[@]}"
+}
+
+run_step native cargo test --no-fail-fast
+run_step wasm bash scripts/build.sh
+run_step browser browser_tests
+
+# Totals from the test runners' own "test result:" lines (cargo's and wasm-bindgen-test's).
+totals() {
+    awk '/^test result: / {
+            for (i = 1; i <= NF; i++) {
+                if ($(i + 1) ~ /^passed/) p += $i
+                if ($(i + 1) ~ /^failed/) f += $i
+                if ($(i + 1) ~ /^ignored/) s += $i
+            }
+        }
+        END { printf "%d %d %d", p, f, s }' "$@"
+}
+
+echo
+echo "=== summary"
+failed=0
+for i in "${!names[@]}"; do
+    name="${names[$i]}"
+    counts=""
+    if [ "$name" != wasm ]; then
+        read -r p f s <<<"$(totals "$LOGS/$name.log")"
+        counts="$p passed, $f failed, $s ignored"
+    fi
+    printf '%-8s %-20s %5ss  %s\n' "$name" "${results[$i]}" "${seconds[$i]}" "$counts"
+    [ "${results[$i]}" = ok ] || failed=1
+done
+read -r p f s <<<"$(totals "$LOGS/native.log" "$LOGS/browser.log")"
+if [ "$failed" -eq 0 ] && [ "$p" -eq 0 ]; then
+    echo "FAILED: no test ran"
+    failed=1
+elif [ "$failed" -ne 0 ]; then
+    echo "FAILED: see the output above or target/test-logs/"
+else
+    echo "all steps passed"
+fi
+# Last line, in the plain form CI reads: the tests counted over the native and browser runs.
+echo "tests: $p passed, $f failed, $s skipped"
+exit "$failed"
