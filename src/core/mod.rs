@@ -9,7 +9,8 @@
 //! Map:
 //! - [`session`]: the session state machine (events in, actions out) with single-flight refresh.
 //! - [`tokens`]: the token set, its expiry under clock skew, the jittered proactive refresh moment.
-//! - [`backoff`]: full-jitter exponential backoff, the retry budget, `Retry-After`.
+//! - [`backoff`]: when to retry (jittered backoff proportional to how long failures have lasted),
+//!   the retry budget, `Retry-After`.
 //! - [`classify`]: provider failures sorted into throttled / server / network / dead credential /
 //!   caller bug / bad response.
 //! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.

@@ -15,8 +15,9 @@
 //!   refreshed adopts that tab's tokens instead of refreshing again;
 //! - a token is handed out only while it stays valid for `min_validity` more;
 //! - every waiter is resolved or rejected with a typed [`SessionError`] by its deadline;
-//! - throttling, server and network failures back off (full jitter, retry budget,
-//!   `Retry-After`) and keep the refresh token; they never sign the user out;
+//! - throttling, server and network failures back off ([`BackoffPolicy`]: delays proportional
+//!   to the time spent failing, a retry budget, `Retry-After`; a refresh nobody waits for holds
+//!   back longer) and keep the refresh token; they never sign the user out;
 //! - a dead refresh token clears the tokens, rejects every waiter and asks for login once.
 
 use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
@@ -138,6 +139,9 @@ impl fmt::Display for SessionError {
     }
 }
 
+/// A token the API refused younger than this was refused for another reason than its age.
+pub const REFUSED_TOKEN_MIN_AGE: Millis = 30_000;
+
 /// Why the session asks for the login page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginReason {
@@ -257,9 +261,17 @@ pub struct Session {
     tokens: Option<TokenSet>,
     /// The proactive refresh moment of the current tokens.
     refresh_at: Millis,
+    /// When the current tokens were installed (a refusal of a younger token is not about age).
+    installed_at: Millis,
     visible: bool,
     flight: Flight,
     retry: RetryState,
+    /// When the current failure streak began, and how many failures it had after our last one
+    /// (a different count means another tab's failures were adopted since).
+    streak: Option<(Millis, u32)>,
+    /// With nobody waiting, the proactive refresh holds back until this moment after a failure
+    /// ([`BackoffPolicy::idle_delay`]); a caller only waits for `retry.not_before`.
+    idle_until: Millis,
     last_failure: Option<LastFailure>,
     waiters: Vec<Waiter>,
     next_id: u64,
@@ -277,9 +289,12 @@ impl Session {
             rng: Rng::new(seed),
             tokens: None,
             refresh_at: 0,
+            installed_at: 0,
             visible: true,
             flight: Flight::Idle,
             retry: RetryState::default(),
+            streak: None,
+            idle_until: 0,
             last_failure: None,
             waiters: Vec::new(),
             next_id: 0,
@@ -334,9 +349,11 @@ impl Session {
         };
         let refresh = match (&self.flight, self.can_refresh()) {
             (Flight::Idle, true) if !self.waiters.is_empty() => Some(self.retry.not_before),
-            (Flight::Idle, true) if self.visible => {
-                Some(self.refresh_at.max(self.retry.not_before))
-            }
+            (Flight::Idle, true) if self.visible => Some(
+                self.refresh_at
+                    .max(self.retry.not_before)
+                    .max(self.idle_gate()),
+            ),
             _ => None,
         };
         [waiters, flight, refresh].into_iter().flatten().min()
@@ -520,13 +537,38 @@ impl Session {
         self.retry = RetryState::default();
         self.last_failure = None;
         let expires_at = tokens.expires_at;
-        self.install(tokens);
+        self.install(now, tokens);
         self.publish();
         self.actions.push_back(Action::Emit {
             event: Event::SignedIn { expires_at },
         });
         self.drive(now);
         Ok(())
+    }
+
+    /// An API answered HTTP 401 to a request that carried `access_token`. Returns whether
+    /// replaying the request once with the token [`Session::request_token`] gives next can help.
+    ///
+    /// A refusal of an older token than the current one: yes, replay with the current one. A
+    /// refusal of the current token held for at least [`REFUSED_TOKEN_MIN_AGE`]: it is no longer
+    /// handed out (here or in other tabs), the refresh token is kept, and the next caller waits
+    /// for a refresh. A refusal of a younger token is not about its age (wrong audience, missing
+    /// permission): no, so a misconfigured API cannot drive a refresh per request.
+    pub fn handle_token_refused(&mut self, now: Millis, access_token: &str) -> bool {
+        let Some(tokens) = &mut self.tokens else {
+            return false;
+        };
+        if tokens.access_token != access_token {
+            return true;
+        }
+        if now < self.installed_at.saturating_add(REFUSED_TOKEN_MIN_AGE) || tokens.refresh_token.is_none() {
+            return false;
+        }
+        tokens.expires_at = tokens.expires_at.min(now);
+        self.refresh_at = now;
+        self.publish();
+        self.drive(now);
+        true
     }
 
     /// The app signed out.
@@ -556,6 +598,15 @@ impl Session {
                 .is_some_and(|t| t.refresh_token.is_some())
     }
 
+    /// Until when a refresh nobody waits for holds back after failures (0: no hold).
+    fn idle_gate(&self) -> Millis {
+        if self.retry.failures > 0 {
+            self.idle_until
+        } else {
+            0
+        }
+    }
+
     fn waiters_waiting(&self) -> bool {
         !self.waiters.is_empty()
     }
@@ -570,20 +621,30 @@ impl Session {
                     access_token: token,
                 });
             } else {
-                self.reject_due(now, now);
+                // With no refresh under way, no token can come before the backoff ends (ours or
+                // one another tab shared): waiters that cannot last until then fail now.
+                let earliest = if self.flight == Flight::Idle {
+                    self.retry.not_before
+                } else {
+                    now
+                };
+                self.reject_due(now, earliest);
             }
         }
         if self.flight != Flight::Idle || !self.can_refresh() || now < self.retry.not_before {
             return;
         }
-        let wanted = !self.waiters.is_empty() || (self.visible && now >= self.refresh_at);
+        let wanted = !self.waiters.is_empty()
+            || (self.visible && now >= self.refresh_at && now >= self.idle_gate());
         if !wanted {
             return;
         }
         if self.retry.failures > 0 {
             if let Err(at) = self.budget.try_spend(now) {
-                self.retry.not_before = at;
-                self.reject_due(now, at);
+                // Jittered: budgets emptied together must not refill into one synchronized wave.
+                let jitter = self.rng.up_to(self.config.budget.refill_every);
+                self.retry.not_before = at.saturating_add(jitter);
+                self.reject_due(now, self.retry.not_before);
                 return;
             }
         }
@@ -640,7 +701,7 @@ impl Session {
         self.last_failure = None;
         self.budget.refund(now);
         let expires_at = tokens.expires_at;
-        self.install(tokens);
+        self.install(now, tokens);
         self.publish();
         self.actions.push_back(Action::ReleaseRefreshLock { id });
         self.actions.push_back(Action::Emit {
@@ -665,12 +726,25 @@ impl Session {
                 return;
             }
         }
-        self.retry.failures = self.retry.failures.saturating_add(1);
-        let delay =
-            self.config
-                .backoff
-                .delay(self.retry.failures, error.retry_after, &mut self.rng);
+        // How long this streak of failures has lasted: ours since its first failure, or a
+        // typical span when another tab's failures were adopted since our last one.
+        let before = self.retry.failures;
+        let since = match self.streak {
+            _ if before == 0 => now,
+            Some((since, seen)) if seen == before && since <= now => since,
+            _ => now.saturating_sub(self.config.backoff.typical_failing_for(before)),
+        };
+        self.retry.failures = before.saturating_add(1);
+        self.streak = Some((since, self.retry.failures));
+        let backoff = self.config.backoff;
+        let delay = backoff.delay(
+            self.retry.failures,
+            now.saturating_sub(since),
+            error.retry_after,
+            &mut self.rng,
+        );
         self.retry.not_before = now.saturating_add(delay);
+        self.idle_until = now.saturating_add(backoff.idle_delay(delay));
         let retry_at = self.retry.not_before;
         if error.kind == FailureKind::CallerBug {
             let waiters: Vec<WaiterId> = self.waiters.drain(..).map(|w| w.id).collect();
@@ -707,7 +781,8 @@ impl Session {
             Event::RetryScheduled { retry_at }
         };
         self.actions.push_back(Action::Emit { event });
-        self.reject_due(now, retry_at);
+        // Every caller of `on_failure` then calls `drive`, which fails the waiters that cannot
+        // last until `retry_at`.
     }
 
     /// Ends the session because its refresh token is dead (or missing).
@@ -774,7 +849,8 @@ impl Session {
         }
     }
 
-    fn install(&mut self, tokens: TokenSet) {
+    fn install(&mut self, now: Millis, tokens: TokenSet) {
+        self.installed_at = now;
         self.refresh_at = tokens.refresh_moment(&self.config.rules, &mut self.rng);
         self.tokens = Some(tokens);
     }
@@ -812,7 +888,7 @@ impl Session {
                     let was_signed_in = self.tokens.is_some();
                     self.expired = false;
                     self.login_requested = false;
-                    self.install(stored.tokens);
+                    self.install(now, stored.tokens);
                     if stored.retry.failures == 0 {
                         self.retry = RetryState::default();
                         self.last_failure = None;
@@ -1273,6 +1349,27 @@ mod tests {
     }
 
     #[test]
+    fn a_waiter_that_cannot_outlast_another_tabs_backoff_fails_at_once() {
+        let mut a = Harness::signed_in();
+        let mut b = Harness::signed_in();
+        a.wait(EXPIRED, EXPIRED + 100_000);
+        let retry = HttpResponse {
+            error_type: Some("TooManyRequestsException"),
+            retry_after: Some("20"),
+            ..HttpResponse::new(400, THROTTLE)
+        };
+        let (id, _) = a.sent[0].clone();
+        a.session.handle_refresh_response(EXPIRED + 10, id, &retry);
+        a.drain(EXPIRED + 10, true);
+        let backoff = a.broadcasts.iter().find(|m| m.starts_with('B')).unwrap().clone();
+        b.session.handle_tab_message(EXPIRED + 20, &backoff);
+        b.drain(EXPIRED + 20, true);
+        let short = b.wait(EXPIRED + 20, EXPIRED + 5_000);
+        assert!(matches!(&b.rejected[..], [(w, SessionError::Throttled { retry_at })] if *w == short && *retry_at >= EXPIRED + 20_000));
+        assert!(b.sent.is_empty());
+    }
+
+    #[test]
     fn garbage_from_other_tabs_or_storage_changes_nothing_it_should_not() {
         let mut h = Harness::signed_in();
         for junk in [
@@ -1297,6 +1394,31 @@ mod tests {
             h.session.access_token(T0 + 2).is_some(),
             "a corrupt record another tab wrote cost us our tokens"
         );
+    }
+
+    #[test]
+    fn an_api_refusing_the_current_token_leads_to_one_refresh_but_a_young_token_is_not_refreshed() {
+        let mut h = Harness::signed_in();
+        let token = h.session.access_token(T0).unwrap().to_owned();
+        // Refused right after it was issued: not about its age, no refresh, no replay.
+        assert!(!h.session.handle_token_refused(T0 + 1_000, &token));
+        h.drain(T0 + 1_000, true);
+        assert!(h.sent.is_empty() && h.session.access_token(T0 + 1_000).is_some());
+        // Refused later: no longer handed out, the refresh token is kept, one refresh follows.
+        let later = T0 + REFUSED_TOKEN_MIN_AGE + 1;
+        assert!(h.session.handle_token_refused(later, &token));
+        h.drain(later, true);
+        assert_eq!(h.session.access_token(later), None);
+        let waiter = h.wait(later, later + 10_000);
+        assert_eq!(h.sent.len(), 1);
+        h.answer_ok(later + 100);
+        assert_eq!(h.resolved, vec![waiter]);
+        // The stored record agrees, so a tab taking the lock would not revive the refused token.
+        assert!(h.session.access_token(later + 200).is_some_and(|t| t != token));
+        // A refusal of the old token now only asks for a replay with the new one.
+        assert!(h.session.handle_token_refused(later + 300, &token));
+        h.drain(later + 300, true);
+        assert_eq!(h.sent.len(), 1);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct TokenRules {
     pub client_id: Option<String>,
     /// The issuer (`iss`) the tokens must come from, when known.
     pub issuer: Option<String>,
+    /// Require the `token_use` claim (`access` / `id`) that Cognito puts in its tokens. OAuth2 /
+    /// OIDC providers do not send it, so their sessions turn this off.
+    pub require_token_use: bool,
     /// Accept access tokens that are not JWTs (some OAuth2 providers issue opaque ones); their
     /// expiry then comes from `expires_in` alone. Cognito access tokens are always JWTs.
     pub allow_opaque_access: bool,
@@ -39,6 +42,7 @@ impl Default for TokenRules {
         TokenRules {
             client_id: None,
             issuer: None,
+            require_token_use: true,
             allow_opaque_access: false,
             max_clock_skew: 5 * 60_000,
             min_validity: 30_000,
@@ -174,8 +178,12 @@ impl TokenSet {
     /// The proactive refresh moment: uniform in a window that ends `min_validity` before expiry
     /// and is `min(lifetime / 3, refresh_window)` long. Sessions that signed in together draw
     /// different moments, so they do not all refresh together an hour later.
+    ///
+    /// The window never reaches back past the middle of the time the token can be handed out
+    /// (`lifetime - min_validity`), so a short-lived token is not refreshed the moment it arrives.
     pub fn refresh_moment(&self, rules: &TokenRules, rng: &mut Rng) -> Millis {
-        let window = (self.lifetime / 3).min(rules.refresh_window);
+        let usable_for = self.lifetime.saturating_sub(rules.min_validity);
+        let window = (self.lifetime / 3).min(rules.refresh_window).min(usable_for / 2);
         let latest = self.expires_at.saturating_sub(rules.min_validity);
         latest.saturating_sub(rng.up_to(window))
     }
@@ -356,7 +364,7 @@ fn bad(which: TokenUse, error: JwtError) -> TokenError {
 fn check(claims: &jwt::Claims, use_: TokenUse, rules: &TokenRules) -> Result<(), TokenError> {
     claims
         .check(&Expected {
-            token_use: Some(use_),
+            token_use: rules.require_token_use.then_some(use_),
             client_id: rules.client_id.as_deref(),
             issuer: rules.issuer.as_deref(),
         })
@@ -560,6 +568,33 @@ mod tests {
     }
 
     #[test]
+    fn oauth2_tokens_without_token_use_pass_only_when_it_is_not_required() {
+        let issuer = Issuer::default();
+        // An OIDC provider's access token: the Cognito-only token_use claim is absent.
+        let iat = T0 / 1_000;
+        let claims = format!("{{\"sub\":\"a\",\"iss\":\"{}\",\"client_id\":\"simclient\",\"iat\":{iat},\"exp\":{}}}", issuer.iss, iat + 600);
+        let token = [
+            crate::core::base64url::encode(br#"{"alg":"RS256"}"#),
+            crate::core::base64url::encode(claims.as_bytes()),
+            "c2ln".into(),
+        ]
+        .join(".");
+        let g = TokenGrant {
+            access_token: token,
+            id_token: None,
+            refresh_token: Some("rt".into()),
+            expires_in: Some(600),
+        };
+        assert!(TokenSet::from_grant(T0, g.clone(), None, Origin::Fresh, &rules(&issuer)).is_err());
+        let oauth = TokenRules {
+            require_token_use: false,
+            ..rules(&issuer)
+        };
+        let tokens = TokenSet::from_grant(T0, g, None, Origin::Fresh, &oauth).unwrap();
+        assert_eq!(tokens.expires_at, T0 + 600_000);
+    }
+
+    #[test]
     fn opaque_access_tokens_need_permission_and_expires_in() {
         let issuer = Issuer::default();
         let opaque = TokenGrant {
@@ -630,6 +665,12 @@ mod tests {
             .filter(|m| **m < earliest + r.refresh_window / 2)
             .count();
         assert!((800..1_200).contains(&first_half), "{first_half}");
+        // A 40-second token (usable 10 s) refreshes in the second half of its usable time.
+        let brief = TokenSet::from_grant(T0, grant(&issuer, T0 / 1_000, 40), None, Origin::Fresh, &r).unwrap();
+        for _ in 0..1_000 {
+            let m = brief.refresh_moment(&r, &mut rng);
+            assert!(m >= T0 + 5_000 && m <= T0 + 10_000, "{m}");
+        }
         // A five-minute token refreshes in the last third of its life, never before it was issued.
         let short =
             TokenSet::from_grant(T0, grant(&issuer, T0 / 1_000, 300), None, Origin::Fresh, &r)
