@@ -4,4 +4,7 @@
 //! simulators drive the real [`crate::core::session::Session`]; this module supplies the
 //! provider's side: tokens shaped like Cognito's and answers shaped like its API.
 
+pub mod baselines;
+pub mod fleet;
 pub mod mint;
+pub mod quota;

@@ -1,0 +1,1317 @@
+//! The fleet simulator: N browser sessions against one Cognito account quota, on a virtual clock.
+//!
+//! Each shipped session is the real [`Session`], built with `Config::new(Provider::Cognito{..})`
+//! defaults exactly as the browser builds it, driven by the protocol its module doc states:
+//! `handle_*` with `now`, drain `poll_action`, re-arm one timer from `poll_timeout`. The refresh
+//! lock is granted at once (one tab per session) with what the session last persisted. Cognito is
+//! a [`Quota`] token bucket shared by the fleet: a refresh that reaches it when the bucket is
+//! empty is answered `400` with `__type: TooManyRequestsException`, an admitted one `200` with an
+//! `InitiateAuth` answer minted by [`Issuer::cognito_answer`].
+//!
+//! The baselines ([`Policy::Model`]) are models of other clients, run in the same simulator on
+//! the same seeds: they are not our code, so each is a few lines of state in
+//! [`crate::sim::baselines`].
+//!
+//! Everything is deterministic: one seeded [`Rng`] for the simulator's own draws (latencies,
+//! callers, users), one seed per session derived from it, and one event queue ordered by
+//! `(time, sequence)`. The request leg's latency is fixed, so requests reach the quota in the
+//! order they were sent and its decision can be taken when the request leaves; only the answer
+//! needs an event.
+//!
+//! What is measured (a [`Report`] per scenario × policy): the makespan (first need to last
+//! session holding the token it needed) against the physical limit `N / C`, refresh calls per
+//! session, throttled calls, false sign-outs (sent to login with a refresh token that was not
+//! revoked), bad-token API calls (an API call made with a token the provider's clock says is
+//! expired, or with none), and time-to-token percentiles for sessions with a waiting caller and,
+//! separately, for idle ones.
+
+use crate::core::protocol::{HttpResponse, Provider, TokenGrant};
+use crate::core::rng::Rng;
+use crate::core::session::{Action, Config, Event, RefreshId, Session, TokenAnswer, WaiterId};
+use crate::core::tokens::Origin;
+use crate::core::Millis;
+use crate::core::{json, jwt};
+use crate::sim::baselines::{Model, ModelKind};
+use crate::sim::mint::Issuer;
+use crate::sim::quota::{Quota, QuotaConfig};
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::fmt::Write as _;
+
+/// The simulated epoch (local and provider clocks agree in the fleet model).
+pub const T0: Millis = 1_700_000_000_000;
+const SECOND: Millis = 1_000;
+const MINUTE: Millis = 60 * SECOND;
+const HOUR: Millis = 60 * MINUTE;
+/// Access and ID token lifetime, Cognito's default.
+pub const TOKEN_LIFETIME_S: u64 = 3_600;
+
+const THROTTLED_BODY: &str = r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#;
+const REVOKED_BODY: &str =
+    r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#;
+
+/// The scenarios of issue 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioKind {
+    /// Every session needs a refresh at t = 0 and has a caller waiting (after an outage, or a
+    /// fleet of laptops waking at 9:00).
+    RecoveryStorm,
+    /// The recovery storm in which only 20% of sessions have a caller waiting; the rest are idle
+    /// visible tabs whose proactive refresh is due.
+    MixedStorm,
+    /// Sessions signed in within one minute; their tokens all expire an hour later.
+    SynchronizedExpiry,
+    /// The recovery storm while Cognito rejects everything for the first 60 s.
+    LongThrottle,
+    /// The recovery storm while new users sign in (password `InitiateAuth`, same quota).
+    SigninPressure,
+}
+
+impl ScenarioKind {
+    /// Every scenario, in report order.
+    pub const ALL: [ScenarioKind; 5] = [
+        ScenarioKind::RecoveryStorm,
+        ScenarioKind::MixedStorm,
+        ScenarioKind::SynchronizedExpiry,
+        ScenarioKind::LongThrottle,
+        ScenarioKind::SigninPressure,
+    ];
+
+    /// The name used in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScenarioKind::RecoveryStorm => "recovery_storm",
+            ScenarioKind::MixedStorm => "mixed_storm",
+            ScenarioKind::SynchronizedExpiry => "synchronized_expiry",
+            ScenarioKind::LongThrottle => "long_throttle",
+            ScenarioKind::SigninPressure => "signin_pressure",
+        }
+    }
+
+    /// The scenario called `name`.
+    pub fn parse(name: &str) -> Option<ScenarioKind> {
+        ScenarioKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The fleet size the bench uses when none is given.
+    pub fn default_sessions(self) -> usize {
+        match self {
+            ScenarioKind::SynchronizedExpiry => 20_000,
+            _ => 10_000,
+        }
+    }
+}
+
+/// Everything that defines one simulated run but the policy.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Which storm.
+    pub kind: ScenarioKind,
+    /// N: browser sessions (one tab each).
+    pub sessions: usize,
+    /// Cognito's quota (C = `quota.rate`).
+    pub quota: QuotaConfig,
+    /// Fixes every random draw of the run.
+    pub seed: u64,
+    /// One-way latency of a request to Cognito (fixed, so arrival order is send order).
+    pub request_latency: Millis,
+    /// One-way latency of the answer: uniform in this range.
+    pub response_latency: (Millis, Millis),
+    /// Sessions with a caller waiting at the start, in thousandths.
+    pub waiting_permille: u32,
+    /// How long a caller waits for a token before it gives up and asks again.
+    pub caller_deadline: Millis,
+    /// Sessions whose refresh token has been revoked, in thousandths: they must go to login,
+    /// which is not a false sign-out.
+    pub revoked_permille: u32,
+    /// Synchronized expiry: sessions sign in uniformly over this window, outside the quota (an
+    /// hour before the part that is measured).
+    pub signin_spread: Millis,
+    /// Synchronized expiry: each session's app makes an API call every uniform(range).
+    pub call_interval: (Millis, Millis),
+    /// Sign-in pressure: new users' password sign-ins per second, competing for the quota.
+    pub signin_rps: f64,
+    /// A user whose sign-in was throttled tries again after uniform(range).
+    pub user_retry: (Millis, Millis),
+    /// The run stops here even if some session still waits (its makespan is then unknown).
+    pub horizon: Millis,
+}
+
+impl Scenario {
+    /// The scenario with the issue's parameters: `sessions` sessions, quota `quota_rps` (burst
+    /// equal to one second), latency 50 ms out and 30–150 ms back.
+    pub fn new(kind: ScenarioKind, sessions: usize, quota_rps: u32, seed: u64) -> Scenario {
+        let mut quota = QuotaConfig::per_second(quota_rps);
+        if kind == ScenarioKind::LongThrottle {
+            quota.outages.push((T0, T0 + MINUTE));
+        }
+        Scenario {
+            kind,
+            sessions,
+            quota,
+            seed,
+            request_latency: 50,
+            response_latency: (30, 150),
+            waiting_permille: match kind {
+                ScenarioKind::MixedStorm => 200,
+                // Callers come and go with the app's API calls (`call_interval`).
+                ScenarioKind::SynchronizedExpiry => 0,
+                _ => 1_000,
+            },
+            caller_deadline: HOUR,
+            revoked_permille: 0,
+            signin_spread: MINUTE,
+            call_interval: (MINUTE, 5 * MINUTE),
+            signin_rps: if kind == ScenarioKind::SigninPressure {
+                f64::from(quota_rps) / 4.0
+            } else {
+                0.0
+            },
+            user_retry: (3 * SECOND, 10 * SECOND),
+            horizon: T0 + 6 * HOUR,
+        }
+    }
+
+    /// The physical limit for `needing` sessions to get a token: `needing / C`, plus any total
+    /// outage, with the quota left after background load and new users' sign-ins. (For the
+    /// synchronized expiry it is the same formula; the refreshes are meant to be spread far
+    /// wider than that.)
+    pub fn limit(&self, needing: usize) -> Millis {
+        let rate = f64::from(self.quota.rate) - self.quota.background_rps - self.signin_rps;
+        let outage: Millis = self
+            .quota
+            .outages
+            .iter()
+            .map(|(s, e)| e.saturating_sub(*s))
+            .sum();
+        (needing as f64 / rate.max(1e-3) * 1_000.0) as Millis + outage
+    }
+}
+
+/// A refresh policy under test.
+#[derive(Debug, Clone)]
+pub enum Policy {
+    /// The policy shipped in the browser: the real [`Session`] with `Config::new` defaults.
+    Shipped,
+    /// The real [`Session`] with another configuration (for measuring alternatives).
+    Session { name: String, config: Box<Config> },
+    /// A model of another client (see [`ModelKind`]).
+    Model(ModelKind),
+}
+
+impl Policy {
+    /// The name in reports; the shipped policy is `cognito-session`.
+    pub fn name(&self) -> String {
+        match self {
+            Policy::Shipped => String::from("cognito-session"),
+            Policy::Session { name, .. } => name.clone(),
+            Policy::Model(kind) => kind.name(),
+        }
+    }
+
+    /// The policies the bench runs by default: the shipped one and every baseline.
+    pub fn all() -> Vec<Policy> {
+        let mut all = vec![Policy::Shipped];
+        all.extend(ModelKind::baselines().into_iter().map(Policy::Model));
+        all
+    }
+}
+
+/// The provider the shipped sessions are configured with, as the browser configures it for a
+/// user pool: the pool's endpoint, app client id and issuer.
+pub fn cognito_config(issuer: &Issuer) -> Config {
+    let mut config = Config::new(Provider::Cognito {
+        endpoint: String::from("https://cognito-idp.us-east-1.amazonaws.com/"),
+        client_id: issuer.client_id.clone(),
+        rotation: false,
+    });
+    config.rules.client_id = Some(issuer.client_id.clone());
+    config.rules.issuer = Some(issuer.iss.clone());
+    config
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub scenario: ScenarioKind,
+    /// The policy's name (`cognito-session` for the shipped one).
+    pub policy: String,
+    /// N.
+    pub sessions: usize,
+    /// C.
+    pub quota_rps: u32,
+    /// From the first need to the last session holding the token it needed; `None` when some
+    /// session still had none at the horizon.
+    pub makespan: Option<Millis>,
+    /// The physical limit ([`Scenario::limit`]) for the sessions that needed a token (all of
+    /// them but revoked ones, and idle tabs of a client that never refreshes without a caller).
+    pub limit: Millis,
+    /// Calls to Cognito made for the sessions (refreshes, and sign-ins after a sign-out).
+    pub calls: u64,
+    /// Those of `calls` that Cognito throttled.
+    pub throttled_calls: u64,
+    /// Sessions sent to login while their refresh token was good.
+    pub false_signouts: u64,
+    /// Sessions sent to login because their refresh token was revoked (expected).
+    pub true_signouts: u64,
+    /// API calls made with an expired or missing token.
+    pub bad_token_calls: u64,
+    /// API calls made with a valid token.
+    pub api_calls: u64,
+    /// Time-to-token of callers (from their first ask to a valid token), sorted.
+    pub waiting: Vec<Millis>,
+    /// Time-to-token of idle sessions (from the need to a valid token), sorted.
+    pub idle: Vec<Millis>,
+    /// New users' sign-ins (sign-in pressure): time from the first try to success, sorted.
+    pub signins: Vec<Millis>,
+    /// New users' sign-in attempts, throttled ones included.
+    pub signin_attempts: u64,
+}
+
+impl Report {
+    /// Makespan over the physical limit.
+    pub fn makespan_ratio(&self) -> Option<f64> {
+        self.makespan.map(|m| m as f64 / self.limit.max(1) as f64)
+    }
+
+    /// Calls to Cognito per session.
+    pub fn calls_per_session(&self) -> f64 {
+        self.calls as f64 / self.sessions.max(1) as f64
+    }
+
+    /// The `q`-quantile (0..=1) of the callers' time-to-token.
+    pub fn waiting_quantile(&self, q: f64) -> Option<Millis> {
+        quantile(&self.waiting, q)
+    }
+
+    /// The `q`-quantile of the idle sessions' time-to-token.
+    pub fn idle_quantile(&self, q: f64) -> Option<Millis> {
+        quantile(&self.idle, q)
+    }
+
+    /// Time-to-token over callers, or over idle sessions when no caller waited.
+    fn ttt(&self, q: f64) -> Option<Millis> {
+        self.waiting_quantile(q).or_else(|| self.idle_quantile(q))
+    }
+
+    /// One JSON object with exactly the issue's field names. In the mixed storm the time-to-token
+    /// fields are the waiting callers'; sessions without a caller are in the table only.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"scenario\":\"");
+        out.push_str(self.scenario.name());
+        out.push_str("\",\"policy\":");
+        json::write_string(&mut out, &self.policy);
+        let _ = write!(
+            out,
+            ",\"sessions\":{},\"quota_rps\":{},\"makespan_s\":{},\"makespan_ratio\":{},\
+             \"calls_per_session\":{:.3},\"throttled_calls\":{},\"false_signouts\":{},\
+             \"bad_token_calls\":{},\"p50_time_to_token_s\":{},\"p99_time_to_token_s\":{}}}",
+            self.sessions,
+            self.quota_rps,
+            opt_secs(self.makespan),
+            self.makespan_ratio()
+                .map_or(String::from("null"), |r| format!("{r:.3}")),
+            self.calls_per_session(),
+            self.throttled_calls,
+            self.false_signouts,
+            self.bad_token_calls,
+            opt_secs(self.ttt(0.5)),
+            opt_secs(self.ttt(0.99)),
+        );
+        out
+    }
+
+    /// The header of [`Report::table_row`].
+    pub fn table_header() -> String {
+        format!(
+            "{:<20} {:<24} {:>7} {:>4} {:>9} {:>6} {:>7} {:>10} {:>6} {:>5} {:>5} {:>8} {:>8} {:>8} {:>8}",
+            "scenario",
+            "policy",
+            "N",
+            "C",
+            "makespan",
+            "ratio",
+            "calls/N",
+            "throttled",
+            "thr%",
+            "fso",
+            "bad",
+            "p50 ttt",
+            "p99 ttt",
+            "idle p50",
+            "idle p99"
+        )
+    }
+
+    /// One human-readable line: times in seconds, `-` where there is nothing to show.
+    pub fn table_row(&self) -> String {
+        let share = if self.calls == 0 {
+            0.0
+        } else {
+            self.throttled_calls as f64 * 100.0 / self.calls as f64
+        };
+        let secs = |m: Option<Millis>| {
+            m.map_or(String::from("-"), |m| format!("{:.1}", m as f64 / 1_000.0))
+        };
+        let (p50, p99) = if self.waiting.is_empty() {
+            (None, None)
+        } else {
+            (self.waiting_quantile(0.5), self.waiting_quantile(0.99))
+        };
+        format!(
+            "{:<20} {:<24} {:>7} {:>4} {:>9} {:>6} {:>7.2} {:>10} {:>5.1}% {:>5} {:>5} {:>8} {:>8} {:>8} {:>8}",
+            self.scenario.name(),
+            self.policy,
+            self.sessions,
+            self.quota_rps,
+            secs(self.makespan),
+            self.makespan_ratio().map_or(String::from("-"), |r| format!("{r:.2}")),
+            self.calls_per_session(),
+            self.throttled_calls,
+            share,
+            self.false_signouts,
+            self.bad_token_calls,
+            secs(p50),
+            secs(p99),
+            secs(self.idle_quantile(0.5)),
+            secs(self.idle_quantile(0.99)),
+        )
+    }
+}
+
+fn opt_secs(m: Option<Millis>) -> String {
+    m.map_or(String::from("null"), |m| {
+        format!("{:.3}", m as f64 / 1_000.0)
+    })
+}
+
+/// The `q`-quantile of sorted samples (nearest rank).
+fn quantile(sorted: &[Millis], q: f64) -> Option<Millis> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+/// Runs `policy` through `scenario`.
+pub fn run(scenario: &Scenario, policy: &Policy) -> Report {
+    let mut ctx = Ctx::new(scenario);
+    let mut report = match policy {
+        Policy::Shipped => {
+            let config = cognito_config(&ctx.issuer);
+            drive(&mut ctx, &mut ShippedFleet::new(config, scenario.sessions))
+        }
+        Policy::Session { config, .. } => drive(
+            &mut ctx,
+            &mut ShippedFleet::new((**config).clone(), scenario.sessions),
+        ),
+        Policy::Model(kind) => drive(&mut ctx, &mut ModelFleet::new(*kind, scenario.sessions)),
+    };
+    report.policy = policy.name();
+    report
+}
+
+// ----- the engine -----
+
+/// Something that happens to session `session` at `at` (32 bytes: a hundred thousand sessions
+/// keep a few hundred thousand of these in flight).
+#[derive(Debug, Clone, Copy)]
+struct Ev {
+    at: Millis,
+    session: u32,
+    kind: EvKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum EvKind {
+    /// The session begins (signs in, or wakes with its stored tokens).
+    Start,
+    /// The session's timer.
+    Wake,
+    /// Cognito's answer to request `attempt` (`tag`: the model's bookkeeping), admitted or not
+    /// `back` ms before it arrives.
+    Response {
+        attempt: u32,
+        back: u16,
+        outcome: Outcome,
+        tag: u64,
+    },
+    /// A caller of the app asks for a token; it first asked at `since`.
+    Caller { since: Millis },
+    /// A new user (not one of the sessions) tries to sign in; first tried at `since`.
+    NewUser { since: Millis },
+}
+
+/// The event queue: a calendar of one-millisecond buckets over the next [`WHEEL`] ms, and a heap
+/// for later events that moves each into its bucket as the window reaches it. Events leave in
+/// `(time, sequence)` order, like a binary heap, at a fraction of its cost for a hundred thousand
+/// pending events: most pushes and pops touch one bucket.
+struct Calendar {
+    buckets: Vec<Vec<Ev>>,
+    /// The millisecond being served, and how far into its bucket.
+    cursor: Millis,
+    head: usize,
+    /// Events in the buckets.
+    in_wheel: usize,
+    /// Events beyond the window, ordered by time and then by when they were queued.
+    later: BinaryHeap<Reverse<Later>>,
+    queued: u64,
+}
+
+/// An event beyond the calendar's window.
+#[derive(Debug, Clone, Copy)]
+struct Later {
+    seq: u64,
+    ev: Ev,
+}
+
+const WHEEL: Millis = 1 << 16;
+
+impl Calendar {
+    fn new(start: Millis) -> Calendar {
+        Calendar {
+            buckets: (0..WHEEL).map(|_| Vec::new()).collect(),
+            cursor: start,
+            head: 0,
+            in_wheel: 0,
+            later: BinaryHeap::new(),
+            queued: 0,
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.in_wheel + self.later.len()
+    }
+
+    fn bucket(&mut self, at: Millis) -> Option<&mut Vec<Ev>> {
+        self.buckets.get_mut((at % WHEEL) as usize)
+    }
+
+    /// Queues `ev`; its time must not be before the last event popped.
+    fn push(&mut self, ev: Ev) {
+        let at = ev.at.max(self.cursor);
+        if at < self.cursor + WHEEL {
+            if let Some(bucket) = self.bucket(at) {
+                bucket.push(Ev { at, ..ev });
+                self.in_wheel += 1;
+            }
+        } else {
+            self.queued += 1;
+            self.later.push(Reverse(Later {
+                seq: self.queued,
+                ev,
+            }));
+        }
+    }
+
+    fn pop(&mut self) -> Option<Ev> {
+        loop {
+            let (cursor, head) = (self.cursor, self.head);
+            let bucket = self.bucket(cursor)?;
+            if let Some(ev) = bucket.get(head).copied() {
+                self.head += 1;
+                self.in_wheel -= 1;
+                return Some(ev);
+            }
+            bucket.clear();
+            self.head = 0;
+            if self.in_wheel == 0 {
+                // Jump over the empty stretch to the next far event.
+                let Reverse(next) = self.later.peek()?;
+                self.cursor = next.ev.at.saturating_sub(WHEEL - 1).max(cursor + 1);
+            } else {
+                self.cursor += 1;
+            }
+            // The window now reaches `cursor + WHEEL - 1`: bring in what falls inside it.
+            let end = self.cursor + WHEEL;
+            while self.later.peek().is_some_and(|Reverse(l)| l.ev.at < end) {
+                let Some(Reverse(Later { ev, .. })) = self.later.pop() else {
+                    break;
+                };
+                if let Some(bucket) = self.bucket(ev.at) {
+                    bucket.push(ev);
+                    self.in_wheel += 1;
+                }
+            }
+        }
+    }
+}
+
+impl PartialEq for Later {
+    fn eq(&self, other: &Self) -> bool {
+        (self.ev.at, self.seq) == (other.ev.at, other.seq)
+    }
+}
+impl Eq for Later {}
+impl PartialOrd for Later {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Later {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.ev.at, self.seq).cmp(&(other.ev.at, other.seq))
+    }
+}
+
+/// How Cognito answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Ok,
+    Throttled,
+    Revoked,
+}
+
+/// What a session needs from the run, and what it got.
+#[derive(Debug, Clone, Default)]
+struct Track {
+    revoked: bool,
+    /// The session had no caller when its need began.
+    idle: bool,
+    /// When the session began to need a token it did not have.
+    need_at: Option<Millis>,
+    /// When it got one (after `need_at`).
+    got_at: Option<Millis>,
+    /// It has finished: holds the token it needed with nobody waiting, or went to login.
+    done: bool,
+}
+
+/// The simulator's shared state: clock, queue, quota, counters.
+pub(crate) struct Ctx<'a> {
+    scenario: &'a Scenario,
+    pub(crate) now: Millis,
+    queue: Calendar,
+    quota: Quota,
+    pub(crate) rng: Rng,
+    issuer: Issuer,
+    tracks: Vec<Track>,
+    undone: usize,
+    first_need: Option<Millis>,
+    last_got: Millis,
+    calls: u64,
+    throttled: u64,
+    false_signouts: u64,
+    true_signouts: u64,
+    bad_token_calls: u64,
+    api_calls: u64,
+    waiting: Vec<Millis>,
+    idle: Vec<Millis>,
+    signins: Vec<Millis>,
+    signin_attempts: u64,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(scenario: &'a Scenario) -> Ctx<'a> {
+        let mut rng = Rng::new(scenario.seed);
+        let quota = Quota::new(scenario.quota.clone(), T0, rng.next_u64());
+        Ctx {
+            scenario,
+            now: T0,
+            queue: Calendar::new(T0),
+            quota,
+            rng,
+            issuer: Issuer::default(),
+            tracks: vec![Track::default(); scenario.sessions],
+            undone: scenario.sessions,
+            first_need: None,
+            last_got: T0,
+            calls: 0,
+            throttled: 0,
+            false_signouts: 0,
+            true_signouts: 0,
+            bad_token_calls: 0,
+            api_calls: 0,
+            waiting: Vec::new(),
+            idle: Vec::new(),
+            signins: Vec::new(),
+            signin_attempts: 0,
+        }
+    }
+
+    pub(crate) fn scenario(&self) -> &Scenario {
+        self.scenario
+    }
+
+    fn push(&mut self, at: Millis, session: usize, kind: EvKind) {
+        let ev = Ev {
+            at,
+            session: u32::try_from(session).unwrap_or(u32::MAX),
+            kind,
+        };
+        self.queue.push(ev);
+    }
+
+    /// Schedules the session's timer.
+    pub(crate) fn wake_at(&mut self, at: Millis, session: usize) {
+        self.push(at.max(self.now), session, EvKind::Wake);
+    }
+
+    /// A caller of session `session` (first asked at `since`) asks (again) at `at`.
+    pub(crate) fn caller_at(&mut self, at: Millis, session: usize, since: Millis) {
+        self.push(at.max(self.now), session, EvKind::Caller { since });
+    }
+
+    /// A uniform draw in `range`.
+    pub(crate) fn draw(&mut self, range: (Millis, Millis)) -> Millis {
+        self.rng.between(range.0, range.1)
+    }
+
+    /// Sends one `InitiateAuth` for session `session` (a refresh, or a sign-in when `sign_in`);
+    /// its answer comes back as a `Response` event carrying `attempt` and `tag`.
+    pub(crate) fn send(&mut self, session: usize, attempt: u64, tag: u64, sign_in: bool) {
+        self.calls += 1;
+        let arrived = self.now + self.scenario.request_latency;
+        let admitted = self.quota.admit(arrived);
+        let revoked = self.tracks.get(session).is_some_and(|t| t.revoked);
+        let outcome = if !admitted {
+            self.throttled += 1;
+            Outcome::Throttled
+        } else if revoked && !sign_in {
+            Outcome::Revoked
+        } else {
+            Outcome::Ok
+        };
+        let (low, high) = self.scenario.response_latency;
+        let back = self.draw((low.min(65_535), high.min(65_535)));
+        self.push(
+            arrived + back,
+            session,
+            EvKind::Response {
+                // Attempt ids are per-session counters: far below u32::MAX in any run.
+                attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+                back: u16::try_from(back).unwrap_or(u16::MAX),
+                outcome,
+                tag,
+            },
+        );
+    }
+
+    /// Session `session` now needs a token it does not have (first call wins).
+    pub(crate) fn need(&mut self, session: usize) {
+        let now = self.now;
+        if let Some(t) = self.tracks.get_mut(session) {
+            if t.need_at.is_none() && !t.done {
+                t.need_at = Some(now);
+                self.first_need = Some(self.first_need.map_or(now, |f| f.min(now)));
+            }
+        }
+    }
+
+    /// Session `session` holds a valid token from now on.
+    pub(crate) fn got_token(&mut self, session: usize) {
+        let now = self.now;
+        let Some(t) = self.tracks.get_mut(session) else {
+            return;
+        };
+        if let (Some(need), None) = (t.need_at, t.got_at) {
+            t.got_at = Some(now);
+            self.last_got = self.last_got.max(now);
+            if t.idle {
+                self.idle.push(now - need);
+            }
+        }
+    }
+
+    /// A caller that first asked at `since` got a token that expires at `exp` (provider clock,
+    /// ms; 0 for no token) and makes its API call with it now.
+    pub(crate) fn api_call(&mut self, since: Millis, exp: Millis) {
+        // The call reaches the API one request leg later; the token must still be valid there.
+        if exp > self.now + self.scenario.request_latency {
+            self.api_calls += 1;
+            self.waiting.push(self.now - since);
+        } else {
+            self.bad_token_calls += 1;
+        }
+    }
+
+    /// A caller went ahead without a valid token (a baseline that gave up on refreshing).
+    pub(crate) fn api_call_without_token(&mut self) {
+        self.bad_token_calls += 1;
+    }
+
+    /// Session `session` was sent to login.
+    pub(crate) fn signed_out(&mut self, session: usize) {
+        let Some(t) = self.tracks.get_mut(session) else {
+            return;
+        };
+        if t.revoked {
+            self.true_signouts += 1;
+            if !t.done {
+                t.done = true;
+                self.undone -= 1;
+            }
+        } else {
+            self.false_signouts += 1;
+        }
+    }
+
+    /// Session `session` has what it needed if it holds a token and nobody waits.
+    pub(crate) fn settle(&mut self, session: usize, has_token: bool, callers_waiting: bool) {
+        let Some(t) = self.tracks.get_mut(session) else {
+            return;
+        };
+        if !t.done && t.got_at.is_some() && has_token && !callers_waiting {
+            t.done = true;
+            self.undone -= 1;
+        }
+    }
+
+    /// A session that will never need anything (a naive client's idle tab).
+    pub(crate) fn no_need(&mut self, session: usize) {
+        let Some(t) = self.tracks.get_mut(session) else {
+            return;
+        };
+        if !t.done && t.need_at.is_none() {
+            t.done = true;
+            self.undone -= 1;
+        }
+    }
+
+    fn revoked(&self, session: usize) -> bool {
+        self.tracks.get(session).is_some_and(|t| t.revoked)
+    }
+
+    /// The subject of session `session`'s tokens.
+    fn sub(session: usize) -> String {
+        let mut sub = String::from("user-");
+        sub.push_str(&session.to_string());
+        sub
+    }
+}
+
+/// What every client population implements; the engine calls it for each event.
+pub(crate) trait Fleet {
+    /// Session `s` begins with `tokens` (provider-clock `(iat, exp)` in seconds) and, if
+    /// `caller`, one caller asking for a token now.
+    fn start(&mut self, ctx: &mut Ctx, s: usize, tokens: (u64, u64), caller: bool);
+    fn wake(&mut self, ctx: &mut Ctx, s: usize);
+    fn response(
+        &mut self,
+        ctx: &mut Ctx,
+        s: usize,
+        attempt: u64,
+        tag: u64,
+        outcome: Outcome,
+        arrived: Millis,
+    );
+    fn caller(&mut self, ctx: &mut Ctx, s: usize, since: Millis);
+}
+
+/// Runs the scenario's events through `fleet` until every session has what it needed (or the
+/// horizon), and collects the report.
+fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
+    let scenario = ctx.scenario;
+    let n = scenario.sessions;
+    let mut assign = Rng::new(scenario.seed ^ 0x5EED_F1EE7);
+    // Which sessions are revoked and which have a caller, in exact proportions.
+    let revoked = scenario.revoked_permille as usize * n / 1_000;
+    let waiting = scenario.waiting_permille as usize * n / 1_000;
+    let mut order: Vec<usize> = (0..n).collect();
+    shuffle(&mut order, &mut assign);
+    let mut callers = vec![false; n];
+    for (rank, s) in order.iter().enumerate() {
+        if let Some(t) = ctx.tracks.get_mut(*s) {
+            t.revoked = rank < revoked;
+        }
+    }
+    shuffle(&mut order, &mut assign);
+    for (rank, s) in order.iter().enumerate() {
+        if let Some(c) = callers.get_mut(*s) {
+            *c = rank < waiting;
+        }
+        if let Some(t) = ctx.tracks.get_mut(*s) {
+            t.idle = rank >= waiting;
+        }
+    }
+    match scenario.kind {
+        ScenarioKind::SynchronizedExpiry => {
+            for s in 0..n {
+                let at = T0 + assign.up_to(scenario.signin_spread.saturating_sub(1));
+                ctx.push(at, s, EvKind::Start);
+            }
+        }
+        _ => {
+            for s in 0..n {
+                ctx.push(T0, s, EvKind::Start);
+            }
+        }
+    }
+    if scenario.signin_rps > 0.0 {
+        let first = T0 + poisson_gap(&mut assign, scenario.signin_rps);
+        ctx.push(first, usize::MAX, EvKind::NewUser { since: first });
+    }
+    let mut arrivals = assign;
+    while ctx.undone > 0 {
+        let Some(ev) = ctx.queue.pop() else {
+            break;
+        };
+        if ev.at > scenario.horizon {
+            break;
+        }
+        ctx.now = ev.at;
+        let s = ev.session as usize;
+        match ev.kind {
+            EvKind::Start => {
+                let caller = callers.get(s).copied().unwrap_or(false);
+                let tokens = match scenario.kind {
+                    ScenarioKind::SynchronizedExpiry => {
+                        let iat = ctx.now / SECOND;
+                        (iat, iat + TOKEN_LIFETIME_S)
+                    }
+                    // Tokens that expired a second before the storm.
+                    _ => (T0 / SECOND - TOKEN_LIFETIME_S - 1, T0 / SECOND - 1),
+                };
+                fleet.start(ctx, s, tokens, caller);
+            }
+            EvKind::Wake => fleet.wake(ctx, s),
+            EvKind::Response {
+                attempt,
+                back,
+                outcome,
+                tag,
+            } => {
+                let arrived = ev.at.saturating_sub(u64::from(back));
+                fleet.response(ctx, s, u64::from(attempt), tag, outcome, arrived);
+            }
+            EvKind::Caller { since } => fleet.caller(ctx, s, since),
+            EvKind::NewUser { since } => {
+                ctx.signin_attempts += 1;
+                let at = ctx.now + scenario.request_latency;
+                if ctx.quota.admit(at) {
+                    ctx.signins.push(at - since);
+                } else {
+                    let again = ctx.now + ctx.draw(scenario.user_retry);
+                    ctx.push(again, usize::MAX, EvKind::NewUser { since });
+                }
+                if since == ev.at {
+                    let next = ev.at + poisson_gap(&mut arrivals, scenario.signin_rps);
+                    ctx.push(next, usize::MAX, EvKind::NewUser { since: next });
+                }
+            }
+        }
+    }
+    let makespan =
+        (ctx.undone == 0).then(|| ctx.last_got.saturating_sub(ctx.first_need.unwrap_or(T0)));
+    let mut report = Report {
+        scenario: scenario.kind,
+        policy: String::new(),
+        sessions: n,
+        quota_rps: scenario.quota.rate,
+        makespan,
+        limit: scenario.limit(
+            ctx.tracks
+                .iter()
+                .filter(|t| t.need_at.is_some() && !t.revoked)
+                .count(),
+        ),
+        calls: ctx.calls,
+        throttled_calls: ctx.throttled,
+        false_signouts: ctx.false_signouts,
+        true_signouts: ctx.true_signouts,
+        bad_token_calls: ctx.bad_token_calls,
+        api_calls: ctx.api_calls,
+        waiting: std::mem::take(&mut ctx.waiting),
+        idle: std::mem::take(&mut ctx.idle),
+        signins: std::mem::take(&mut ctx.signins),
+        signin_attempts: ctx.signin_attempts,
+    };
+    report.waiting.sort_unstable();
+    report.idle.sort_unstable();
+    report.signins.sort_unstable();
+    report
+}
+
+fn shuffle(items: &mut [usize], rng: &mut Rng) {
+    for i in (1..items.len()).rev() {
+        let j = rng.up_to(i as u64) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// An exponential gap (ms) of a Poisson process with `rps` arrivals per second.
+fn poisson_gap(rng: &mut Rng, rps: f64) -> Millis {
+    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    (-(1.0 - u).ln() * 1_000.0 / rps).round().max(1.0) as Millis
+}
+
+// ----- the shipped policy: real sessions -----
+
+/// One browser session of the shipped policy, and what its driver keeps.
+struct Client {
+    session: Session,
+    /// What the session last persisted (handed back when it takes the refresh lock).
+    storage: Option<String>,
+    /// The time the pending timer event is for, if one is pending.
+    armed: Option<Millis>,
+    /// Callers waiting: the session's waiter id and when the caller first asked.
+    waiters: Vec<(WaiterId, Millis)>,
+    /// The provider-clock expiry of the last token checked, by a hash of the token.
+    checked: (u64, Millis),
+}
+
+struct ShippedFleet {
+    config: Config,
+    clients: Vec<Option<Client>>,
+}
+
+impl ShippedFleet {
+    fn new(config: Config, n: usize) -> ShippedFleet {
+        ShippedFleet {
+            config,
+            clients: (0..n).map(|_| None).collect(),
+        }
+    }
+
+    /// Performs every action session `s` asks for, then re-arms its timer.
+    fn pump(&mut self, ctx: &mut Ctx, s: usize) {
+        let Some(client) = self.clients.get_mut(s).and_then(Option::as_mut) else {
+            return;
+        };
+        let now = ctx.now;
+        while let Some(action) = client.session.poll_action() {
+            match action {
+                Action::AcquireRefreshLock { id } => {
+                    // One tab per session: the lock is free. Hand back what storage holds.
+                    let record = client.storage.take();
+                    client
+                        .session
+                        .handle_refresh_lock(now, id, record.as_deref());
+                    client.storage = record;
+                }
+                Action::SendRefresh { id, .. } => {
+                    ctx.need(s);
+                    ctx.send(s, id.0, 0, false);
+                }
+                Action::AbortRefresh { .. }
+                | Action::ReleaseRefreshLock { .. }
+                | Action::Broadcast { .. } => {}
+                Action::ResolveWaiters {
+                    waiters,
+                    access_token,
+                } => {
+                    let exp = token_exp(&mut client.checked, &access_token);
+                    for id in waiters {
+                        if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id) {
+                            let (_, since) = client.waiters.swap_remove(pos);
+                            ctx.api_call(since, exp);
+                        }
+                    }
+                }
+                Action::RejectWaiters { waiters, error } => {
+                    for id in waiters {
+                        if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id) {
+                            let (_, since) = client.waiters.swap_remove(pos);
+                            if error.is_retryable() {
+                                // The app asks again when told to (or in a second).
+                                let again = match error {
+                                    crate::core::session::SessionError::Throttled { retry_at } => {
+                                        retry_at
+                                    }
+                                    crate::core::session::SessionError::Unavailable {
+                                        retry_at: Some(at),
+                                    } => at,
+                                    _ => now + SECOND,
+                                };
+                                ctx.caller_at(again.max(now + 1), s, since);
+                            }
+                        }
+                    }
+                }
+                Action::Persist { record } => match (record, &mut client.storage) {
+                    // Copy into the buffer kept for this session: the long-lived heap stays put
+                    // and the short-lived record is freed at once (far less fragmentation with
+                    // a hundred thousand sessions).
+                    (Some(record), Some(stored)) => {
+                        stored.clear();
+                        stored.push_str(&record);
+                    }
+                    (record, stored) => *stored = record,
+                },
+                Action::GoToLogin { .. } => ctx.signed_out(s),
+                Action::Emit { event } => {
+                    if matches!(event, Event::Refreshed { .. }) {
+                        ctx.got_token(s);
+                    }
+                }
+            }
+        }
+        let has_token = client.session.access_token(now).is_some();
+        ctx.settle(s, has_token, !client.waiters.is_empty());
+        if let Some(at) = client.session.poll_timeout() {
+            let at = at.max(now + 1);
+            if client
+                .armed
+                .map_or(true, |armed| at < armed || armed <= now)
+            {
+                client.armed = Some(at);
+                ctx.wake_at(at, s);
+            }
+        }
+    }
+
+    fn client(&mut self, s: usize) -> Option<&mut Client> {
+        self.clients.get_mut(s).and_then(Option::as_mut)
+    }
+}
+
+impl Fleet for ShippedFleet {
+    fn start(&mut self, ctx: &mut Ctx, s: usize, tokens: (u64, u64), caller: bool) {
+        let now = ctx.now;
+        let seed = ctx.rng.next_u64();
+        let mut session = Session::new(self.config.clone(), seed, now);
+        let (iat, exp) = tokens;
+        let sub = Ctx::sub(s);
+        let serial = s as u64;
+        let grant = TokenGrant {
+            access_token: ctx.issuer.access_token(&sub, iat, exp, serial),
+            id_token: Some(ctx.issuer.id_token(&sub, iat, exp, serial)),
+            refresh_token: Some(format!("refresh-{s}")),
+            expires_in: Some(exp.saturating_sub(iat)),
+        };
+        // A storm: the tokens were stored before; a sign-in: they were just issued.
+        let origin = if exp * SECOND > now {
+            Origin::Fresh
+        } else {
+            Origin::External
+        };
+        if exp * SECOND <= now {
+            ctx.need(s);
+        }
+        let _ = session.set_tokens(now, grant, origin);
+        if let Some(slot) = self.clients.get_mut(s) {
+            *slot = Some(Client {
+                session,
+                storage: None,
+                armed: None,
+                waiters: Vec::new(),
+                checked: (0, 0),
+            });
+        }
+        self.pump(ctx, s);
+        if caller {
+            self.caller(ctx, s, now);
+        } else if ctx.scenario().kind == ScenarioKind::SynchronizedExpiry {
+            let at = now + ctx.draw(ctx.scenario().call_interval);
+            ctx.caller_at(at, s, at);
+        }
+    }
+
+    fn wake(&mut self, ctx: &mut Ctx, s: usize) {
+        let now = ctx.now;
+        let Some(client) = self.client(s) else { return };
+        if client.armed != Some(now) {
+            return; // A timer that was re-armed since.
+        }
+        client.armed = None;
+        client.session.handle_timeout(now);
+        self.pump(ctx, s);
+    }
+
+    fn response(
+        &mut self,
+        ctx: &mut Ctx,
+        s: usize,
+        attempt: u64,
+        _tag: u64,
+        outcome: Outcome,
+        arrived: Millis,
+    ) {
+        let now = ctx.now;
+        let body;
+        let response = match outcome {
+            Outcome::Ok => {
+                let iat = arrived / SECOND;
+                body = ctx.issuer.cognito_answer(
+                    &Ctx::sub(s),
+                    iat,
+                    TOKEN_LIFETIME_S,
+                    attempt ^ ((s as u64) << 32),
+                    None,
+                );
+                HttpResponse::new(200, &body)
+            }
+            Outcome::Throttled => HttpResponse {
+                error_type: Some("TooManyRequestsException"),
+                ..HttpResponse::new(400, THROTTLED_BODY)
+            },
+            Outcome::Revoked => HttpResponse {
+                error_type: Some("NotAuthorizedException"),
+                ..HttpResponse::new(400, REVOKED_BODY)
+            },
+        };
+        let Some(client) = self.client(s) else { return };
+        client
+            .session
+            .handle_refresh_response(now, RefreshId(attempt), &response);
+        self.pump(ctx, s);
+    }
+
+    fn caller(&mut self, ctx: &mut Ctx, s: usize, since: Millis) {
+        let now = ctx.now;
+        let deadline = now + ctx.scenario().caller_deadline;
+        let sync = ctx.scenario().kind == ScenarioKind::SynchronizedExpiry;
+        let Some(client) = self.client(s) else { return };
+        let mut waits = false;
+        match client.session.request_token(now, deadline) {
+            TokenAnswer::Ready(token) => {
+                let exp = token_exp(&mut client.checked, token);
+                ctx.api_call(since, exp);
+            }
+            TokenAnswer::Waiting(id) => {
+                client.waiters.push((id, since));
+                waits = true;
+            }
+            TokenAnswer::Failed(error) => {
+                if error.is_retryable() {
+                    ctx.caller_at(now + SECOND, s, since);
+                }
+            }
+        }
+        if waits && !ctx.revoked(s) {
+            ctx.need(s);
+        }
+        if sync && since == now {
+            // The app's next API call.
+            let at = now + ctx.draw(ctx.scenario().call_interval);
+            ctx.caller_at(at, s, at);
+        }
+        self.pump(ctx, s);
+    }
+}
+
+/// The provider-clock expiry (ms) of `token`, decoded once per distinct token.
+fn token_exp(cache: &mut (u64, Millis), token: &str) -> Millis {
+    let hash = fnv(token.as_bytes());
+    if cache.0 == hash && hash != 0 {
+        return cache.1;
+    }
+    let exp = jwt::decode(token).map_or(0, |t| t.claims.exp.saturating_mul(SECOND));
+    *cache = (hash, exp);
+    exp
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+// ----- the baselines: models of other clients -----
+
+struct ModelFleet {
+    kind: ModelKind,
+    models: Vec<Model>,
+}
+
+impl ModelFleet {
+    fn new(kind: ModelKind, n: usize) -> ModelFleet {
+        ModelFleet {
+            kind,
+            models: (0..n).map(|_| Model::default()).collect(),
+        }
+    }
+}
+
+impl Fleet for ModelFleet {
+    fn start(&mut self, ctx: &mut Ctx, s: usize, tokens: (u64, u64), caller: bool) {
+        let kind = self.kind;
+        let Some(model) = self.models.get_mut(s) else {
+            return;
+        };
+        model.start(kind, ctx, s, tokens.1 * SECOND, caller);
+    }
+
+    fn wake(&mut self, ctx: &mut Ctx, s: usize) {
+        let kind = self.kind;
+        let Some(model) = self.models.get_mut(s) else {
+            return;
+        };
+        model.wake(kind, ctx, s);
+    }
+
+    fn response(
+        &mut self,
+        ctx: &mut Ctx,
+        s: usize,
+        attempt: u64,
+        tag: u64,
+        outcome: Outcome,
+        arrived: Millis,
+    ) {
+        let kind = self.kind;
+        let Some(model) = self.models.get_mut(s) else {
+            return;
+        };
+        let exp = (arrived / SECOND + TOKEN_LIFETIME_S) * SECOND;
+        model.response(kind, ctx, s, attempt, tag, outcome, exp);
+    }
+
+    fn caller(&mut self, ctx: &mut Ctx, s: usize, since: Millis) {
+        let kind = self.kind;
+        let Some(model) = self.models.get_mut(s) else {
+            return;
+        };
+        model.caller(kind, ctx, s, since);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(at: Millis, session: u32) -> Ev {
+        Ev {
+            at,
+            session,
+            kind: EvKind::Wake,
+        }
+    }
+
+    #[test]
+    fn the_calendar_pops_like_a_heap_ordered_by_time_then_push_order() {
+        let mut rng = Rng::new(1);
+        let mut queue = Calendar::new(T0);
+        let mut reference = BinaryHeap::new();
+        let mut now = T0;
+        let mut tag = 0u32;
+        let check = |queue: &mut Calendar, reference: &mut BinaryHeap<Reverse<(Millis, u32)>>| {
+            let popped = queue.pop().map(|e| (e.at, e.session));
+            assert_eq!(popped, reference.pop().map(|Reverse(r)| r));
+            popped.map_or(T0, |p| p.0)
+        };
+        // Interleave pushes (now, near, and far beyond the window) with pops.
+        for round in 0..30_000u32 {
+            for _ in 0..2 {
+                let at = match rng.up_to(3) {
+                    0 => now,
+                    1 => now + rng.up_to(5_000),
+                    _ => now + WHEEL + rng.up_to(10 * WHEEL),
+                };
+                queue.push(ev(at, tag));
+                reference.push(Reverse((at, tag)));
+                tag += 1;
+            }
+            if round % 3 != 0 {
+                now = check(&mut queue, &mut reference);
+            }
+        }
+        while !reference.is_empty() {
+            check(&mut queue, &mut reference);
+        }
+        assert_eq!(queue.len(), 0);
+        assert!(queue.pop().is_none());
+    }
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let samples: Vec<Millis> = (1..=100).collect();
+        assert_eq!(quantile(&samples, 0.5), Some(50));
+        assert_eq!(quantile(&samples, 0.99), Some(99));
+        assert_eq!(quantile(&samples, 1.0), Some(100));
+        assert_eq!(quantile(&samples, 0.0), Some(1));
+        assert_eq!(quantile(&[], 0.5), None);
+        assert_eq!(quantile(&[7], 0.99), Some(7));
+    }
+}
