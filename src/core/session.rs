@@ -263,6 +263,8 @@ pub struct Session {
     refresh_at: Millis,
     /// When the current tokens were installed (a refusal of a younger token is not about age).
     installed_at: Millis,
+    /// The storage record this session last wrote: reading it back finds nothing new.
+    written: Option<String>,
     visible: bool,
     flight: Flight,
     retry: RetryState,
@@ -290,6 +292,7 @@ impl Session {
             tokens: None,
             refresh_at: 0,
             installed_at: 0,
+            written: None,
             visible: true,
             flight: Flight::Idle,
             retry: RetryState::default(),
@@ -763,9 +766,8 @@ impl Session {
             code: error.code,
         });
         if let Some(tokens) = &self.tokens {
-            self.actions.push_back(Action::Persist {
-                record: Some(tokens.to_stored(self.retry).to_json()),
-            });
+            let record = tokens.to_stored(self.retry).to_json();
+            self.persist(Some(record));
         }
         self.actions.push_back(Action::Broadcast {
             message: TabMessage::RetryLater {
@@ -792,7 +794,7 @@ impl Session {
         self.expired = true;
         self.retry = RetryState::default();
         if tell_tabs {
-            self.actions.push_back(Action::Persist { record: None });
+            self.persist(None);
             self.actions.push_back(Action::Broadcast {
                 message: TabMessage::Expired.encode(),
             });
@@ -817,7 +819,7 @@ impl Session {
         self.retry = RetryState::default();
         self.last_failure = None;
         if tell_tabs {
-            self.actions.push_back(Action::Persist { record: None });
+            self.persist(None);
             self.actions.push_back(Action::Broadcast {
                 message: TabMessage::SignedOut.encode(),
             });
@@ -859,13 +861,18 @@ impl Session {
     fn publish(&mut self) {
         if let Some(tokens) = &self.tokens {
             let record = tokens.to_stored(self.retry).to_json();
-            self.actions.push_back(Action::Persist {
-                record: Some(record.clone()),
-            });
-            self.actions.push_back(Action::Broadcast {
-                message: TabMessage::Record(&record).encode(),
-            });
+            let message = TabMessage::Record(&record).encode();
+            // Storage first: a tab that hears the broadcast and takes the lock reads the record.
+            self.persist(Some(record));
+            self.actions.push_back(Action::Broadcast { message });
         }
+    }
+
+    /// Writes `record` to storage (`None`: removes it), remembering it so that reading our own
+    /// write back (at every lock grant) costs a comparison, not a parse.
+    fn persist(&mut self, record: Option<String>) {
+        self.written.clone_from(&record);
+        self.actions.push_back(Action::Persist { record });
     }
 
     /// Takes in a storage record another tab wrote. Storage is written by the lock holder, so a
@@ -873,6 +880,9 @@ impl Session {
     /// signed out. An unreadable record is discarded with an event; ours (if any) replaces it
     /// when `repair` is set (we hold the lock).
     fn absorb_record(&mut self, now: Millis, record: Option<&str>, repair: bool) {
+        if record.is_some() && record == self.written.as_deref() {
+            return;
+        }
         let Some(text) = record else {
             if self.tokens.is_some() && !self.expired {
                 self.clear_signed_out(false);
@@ -914,7 +924,7 @@ impl Session {
                     None
                 };
                 if repair || self.tokens.is_none() {
-                    self.actions.push_back(Action::Persist { record });
+                    self.persist(record);
                 }
             }
         }
