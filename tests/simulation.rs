@@ -18,13 +18,12 @@
 //! prints its event log. A failing seed prints itself.
 
 use cognito_session::core::jwt;
-use cognito_session::core::protocol::{HttpResponse, Provider, TokenGrant};
+use cognito_session::core::protocol::{HttpResponse, TokenGrant};
 use cognito_session::core::rng::Rng;
-use cognito_session::core::session::{
-    Action, Config, Session, SessionError, TokenAnswer, WaiterId,
-};
+use cognito_session::core::session::{Action, Session, SessionError, TokenAnswer, WaiterId};
 use cognito_session::core::tokens::Origin;
 use cognito_session::core::Millis;
+use cognito_session::sim::fleet::cognito_config;
 use cognito_session::sim::mint::Issuer;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -203,13 +202,7 @@ impl World {
             revoke_at,
             calm_from: Millis::MAX,
         };
-        let mut config = Config::new(Provider::Cognito {
-            endpoint: String::from("https://cognito-idp.us-east-1.amazonaws.com/"),
-            client_id: issuer.client_id.clone(),
-            rotation: false,
-        });
-        config.rules.client_id = Some(issuer.client_id.clone());
-        config.rules.issuer = Some(issuer.iss.clone());
+        let config = cognito_config(&issuer);
         let start = 1_700_000_000_000 + rng.up_to(HOUR);
         let session = Session::new(config, rng.next_u64(), start);
         let mut world = World {
