@@ -41,7 +41,9 @@ pub fn decode(input: &str) -> Result<Vec<u8>, Base64Error> {
     let data = match bytes.iter().position(|&b| b == b'=') {
         None => bytes,
         Some(at) => {
-            let (data, pad) = bytes.split_at(at);
+            // `at` came from `position`, so this always splits; `split_at` would still link its
+            // panic path into the wasm.
+            let (data, pad) = bytes.split_at_checked(at).unwrap_or((bytes, &[]));
             let needed = match at % 4 {
                 2 => 2,
                 3 => 1,

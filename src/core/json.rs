@@ -53,9 +53,11 @@ pub enum JsonErrorKind {
     TrailingCharacters,
 }
 
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
+impl JsonError {
+    /// What is wrong, for people (the `Display` text, without the `fmt` machinery: see
+    /// ARCHITECTURE.md, "Size traps").
+    pub fn message(&self) -> &'static str {
+        match self.kind {
             JsonErrorKind::UnexpectedEnd => "unexpected end of JSON",
             JsonErrorKind::UnexpectedByte(_) => "unexpected character in JSON",
             JsonErrorKind::BadEscape => "bad escape in JSON string",
@@ -63,14 +65,20 @@ impl fmt::Display for JsonError {
             JsonErrorKind::BadNumber => "malformed JSON number",
             JsonErrorKind::TooDeep => "JSON nested too deeply",
             JsonErrorKind::TrailingCharacters => "trailing characters after JSON",
-        };
-        f.write_str(what)
+        }
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
     }
 }
 
 /// Parses one JSON text (surrounding white space allowed).
 pub fn parse(text: &str) -> Result<Value, JsonError> {
     let mut reader = Reader {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -163,6 +171,8 @@ pub fn write_string(out: &mut String, s: &str) {
 }
 
 struct Reader<'a> {
+    /// The input; `bytes` is the same text as bytes.
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -301,9 +311,8 @@ impl Reader<'_> {
             while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
                 self.pos += 1;
             }
-            if let Some(run) = self.bytes.get(start..self.pos) {
-                out.push_str(&String::from_utf8_lossy(run));
-            }
+            // (`str::get` cannot fail here; it only checks the ASCII boundaries.)
+            out.push_str(self.text.get(start..self.pos).unwrap_or_default());
             match self.next_byte()? {
                 b'"' => return Ok(out),
                 b'\\' => self.escape(&mut out)?,
@@ -391,8 +400,9 @@ impl Reader<'_> {
             }
             self.required_digits()?;
         }
-        let text = self.bytes.get(start..self.pos).unwrap_or_default();
-        Ok(Value::Number(String::from_utf8_lossy(text).into_owned()))
+        // Only ASCII was consumed, so the slice is on character boundaries.
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        Ok(Value::Number(String::from(text)))
     }
 
     fn digits(&mut self) {

@@ -142,16 +142,23 @@ pub enum ConfigError {
     Unsupported,
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ConfigError {
+    /// What is wrong, for people (the `Display` text, without the `fmt` machinery).
+    pub fn message(&self) -> &'static str {
+        match self {
             ConfigError::BadUserPoolId => {
                 "user pool id is not <region>_<id>, such as us-east-1_AbC123"
             }
             ConfigError::Unsupported => {
                 "password sign-in needs the Cognito user-pool API, not an OAuth2 token endpoint"
             }
-        })
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
     }
 }
 
@@ -386,7 +393,7 @@ impl Provider {
             return Err(self.classify(now, resp));
         }
         let body =
-            json::parse(resp.body).map_err(|e| bad_response("MalformedBody", &e.to_string()))?;
+            json::parse(resp.body).map_err(|e| bad_response("MalformedBody", e.message()))?;
         if !matches!(body, Value::Object(_)) {
             return Err(bad_response(
                 "NotAnObject",
@@ -504,9 +511,14 @@ fn cognito_request(endpoint: &str, target: &'static str, body: String) -> HttpRe
 /// AWS region names: lowercase words joined by `-`, ending in a number (`us-east-1`,
 /// `us-gov-west-1`, `ap-southeast-5`).
 fn plausible_region(region: &str) -> bool {
-    let Some((words, number)) = region.rsplit_once('-') else {
+    // Split at the last `-` (by byte: str's reverse char searcher costs ~1 KB of wasm).
+    let Some(dash) = region.bytes().rposition(|b| b == b'-') else {
         return false;
     };
+    let (words, number) = (
+        region.get(..dash).unwrap_or_default(),
+        region.get(dash + 1..).unwrap_or_default(),
+    );
     region.len() <= 32
         && (1..=3).contains(&number.len())
         && number.bytes().all(|b| b.is_ascii_digit())

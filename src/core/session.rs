@@ -24,7 +24,9 @@ use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
 use super::classify::{self, FailureKind, ProviderError};
 use super::protocol::{HttpRequest, HttpResponse, Provider, TokenGrant};
 use super::rng::Rng;
-use super::tokens::{Origin, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet};
+use super::tokens::{
+    push_u64, Origin, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
+};
 use super::Millis;
 use std::collections::VecDeque;
 use std::fmt;
@@ -495,7 +497,9 @@ impl Session {
         match TabMessage::decode(message) {
             Some(TabMessage::Record(record)) => self.absorb_record(now, Some(record), false),
             Some(TabMessage::RetryLater { retry, kind }) => {
-                if retry.not_before > self.retry.not_before {
+                // `>=`: the same backoff may have reached us through storage first, which
+                // carries the moment but not what kind of failure it was.
+                if retry.not_before >= self.retry.not_before {
                     self.retry = retry;
                     self.last_failure = Some(LastFailure {
                         kind,
@@ -564,7 +568,9 @@ impl Session {
         if tokens.access_token != access_token {
             return true;
         }
-        if now < self.installed_at.saturating_add(REFUSED_TOKEN_MIN_AGE) || tokens.refresh_token.is_none() {
+        if now < self.installed_at.saturating_add(REFUSED_TOKEN_MIN_AGE)
+            || tokens.refresh_token.is_none()
+        {
             return false;
         }
         tokens.expires_at = tokens.expires_at.min(now);
@@ -933,7 +939,7 @@ impl Session {
 
 fn token_error_text(error: &TokenError) -> String {
     let mut text = String::new();
-    let _ = fmt::write(&mut text, format_args!("{error}"));
+    error.describe(&mut text);
     text
 }
 
@@ -962,9 +968,9 @@ impl<'a> TabMessage<'a> {
             TabMessage::RetryLater { retry, kind } => {
                 let mut out = String::from("B");
                 out.push(kind_letter(*kind));
-                out.push_str(&retry.failures.to_string());
+                push_u64(&mut out, u64::from(retry.failures));
                 out.push(',');
-                out.push_str(&retry.not_before.to_string());
+                push_u64(&mut out, retry.not_before);
                 out
             }
             TabMessage::SignedOut => String::from("O"),
@@ -1371,11 +1377,18 @@ mod tests {
         let (id, _) = a.sent[0].clone();
         a.session.handle_refresh_response(EXPIRED + 10, id, &retry);
         a.drain(EXPIRED + 10, true);
-        let backoff = a.broadcasts.iter().find(|m| m.starts_with('B')).unwrap().clone();
+        let backoff = a
+            .broadcasts
+            .iter()
+            .find(|m| m.starts_with('B'))
+            .unwrap()
+            .clone();
         b.session.handle_tab_message(EXPIRED + 20, &backoff);
         b.drain(EXPIRED + 20, true);
         let short = b.wait(EXPIRED + 20, EXPIRED + 5_000);
-        assert!(matches!(&b.rejected[..], [(w, SessionError::Throttled { retry_at })] if *w == short && *retry_at >= EXPIRED + 20_000));
+        assert!(
+            matches!(&b.rejected[..], [(w, SessionError::Throttled { retry_at })] if *w == short && *retry_at >= EXPIRED + 20_000)
+        );
         assert!(b.sent.is_empty());
     }
 
@@ -1424,7 +1437,10 @@ mod tests {
         h.answer_ok(later + 100);
         assert_eq!(h.resolved, vec![waiter]);
         // The stored record agrees, so a tab taking the lock would not revive the refused token.
-        assert!(h.session.access_token(later + 200).is_some_and(|t| t != token));
+        assert!(h
+            .session
+            .access_token(later + 200)
+            .is_some_and(|t| t != token));
         // A refusal of the old token now only asks for a replay with the new one.
         assert!(h.session.handle_token_refused(later + 300, &token));
         h.drain(later + 300, true);

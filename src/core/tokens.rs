@@ -88,20 +88,30 @@ pub enum TokenError {
     UnknownExpiry,
 }
 
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl TokenError {
+    /// Appends what is wrong, for people: the `Display` text, built with `push_str` so that the
+    /// `.wasm` needs no `fmt` machinery for it.
+    pub fn describe(&self, out: &mut String) {
         match self {
-            TokenError::MissingAccessToken => f.write_str("no access token"),
+            TokenError::MissingAccessToken => out.push_str("no access token"),
             TokenError::BadToken { which, error } => {
-                f.write_str(match which {
+                out.push_str(match which {
                     TokenUse::Access => "bad access token: ",
                     TokenUse::Id => "bad ID token: ",
-                })?;
-                fmt::Display::fmt(error, f)
+                });
+                error.describe(out);
             }
-            TokenError::ExpiredOnArrival => f.write_str("token already expired when it arrived"),
-            TokenError::UnknownExpiry => f.write_str("opaque access token without expires_in"),
+            TokenError::ExpiredOnArrival => out.push_str("token already expired when it arrived"),
+            TokenError::UnknownExpiry => out.push_str("opaque access token without expires_in"),
         }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.describe(&mut text);
+        f.write_str(&text)
     }
 }
 
@@ -183,7 +193,9 @@ impl TokenSet {
     /// (`lifetime - min_validity`), so a short-lived token is not refreshed the moment it arrives.
     pub fn refresh_moment(&self, rules: &TokenRules, rng: &mut Rng) -> Millis {
         let usable_for = self.lifetime.saturating_sub(rules.min_validity);
-        let window = (self.lifetime / 3).min(rules.refresh_window).min(usable_for / 2);
+        let window = (self.lifetime / 3)
+            .min(rules.refresh_window)
+            .min(usable_for / 2);
         let latest = self.expires_at.saturating_sub(rules.min_validity);
         latest.saturating_sub(rng.up_to(window))
     }
@@ -229,16 +241,34 @@ pub enum StorageError {
     BadTokens(TokenError),
 }
 
+impl StorageError {
+    /// Appends what is wrong, for people: the `Display` text, built with `push_str` so that the
+    /// `.wasm` needs no `fmt` machinery for it.
+    pub fn describe(&self, out: &mut String) {
+        match self {
+            StorageError::NotJson(e) => {
+                out.push_str("stored session is not JSON: ");
+                out.push_str(e.message());
+            }
+            StorageError::UnknownVersion => out.push_str("stored session has an unknown version"),
+            StorageError::BadField(name) => {
+                out.push_str("stored session field ");
+                out.push_str(name);
+                out.push_str(" is missing or wrong");
+            }
+            StorageError::BadTokens(e) => {
+                out.push_str("stored tokens rejected: ");
+                e.describe(out);
+            }
+        }
+    }
+}
+
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StorageError::NotJson(e) => write!(f, "stored session is not JSON: {e}"),
-            StorageError::UnknownVersion => f.write_str("stored session has an unknown version"),
-            StorageError::BadField(name) => {
-                write!(f, "stored session field {name} is missing or wrong")
-            }
-            StorageError::BadTokens(e) => write!(f, "stored tokens rejected: {e}"),
-        }
+        let mut text = String::new();
+        self.describe(&mut text);
+        f.write_str(&text)
     }
 }
 
@@ -335,7 +365,9 @@ impl Stored {
     }
 }
 
-fn push_u64(out: &mut String, mut n: u64) {
+/// Appends the decimal digits of `n`: what `n.to_string()` does, without pulling `core::fmt`
+/// into the `.wasm` (shared with the rest of the core for that reason).
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut len = 0;
     loop {
@@ -572,7 +604,11 @@ mod tests {
         let issuer = Issuer::default();
         // An OIDC provider's access token: the Cognito-only token_use claim is absent.
         let iat = T0 / 1_000;
-        let claims = format!("{{\"sub\":\"a\",\"iss\":\"{}\",\"client_id\":\"simclient\",\"iat\":{iat},\"exp\":{}}}", issuer.iss, iat + 600);
+        let claims = format!(
+            "{{\"sub\":\"a\",\"iss\":\"{}\",\"client_id\":\"simclient\",\"iat\":{iat},\"exp\":{}}}",
+            issuer.iss,
+            iat + 600
+        );
         let token = [
             crate::core::base64url::encode(br#"{"alg":"RS256"}"#),
             crate::core::base64url::encode(claims.as_bytes()),
@@ -666,7 +702,9 @@ mod tests {
             .count();
         assert!((800..1_200).contains(&first_half), "{first_half}");
         // A 40-second token (usable 10 s) refreshes in the second half of its usable time.
-        let brief = TokenSet::from_grant(T0, grant(&issuer, T0 / 1_000, 40), None, Origin::Fresh, &r).unwrap();
+        let brief =
+            TokenSet::from_grant(T0, grant(&issuer, T0 / 1_000, 40), None, Origin::Fresh, &r)
+                .unwrap();
         for _ in 0..1_000 {
             let m = brief.refresh_moment(&r, &mut rng);
             assert!(m >= T0 + 5_000 && m <= T0 + 10_000, "{m}");
