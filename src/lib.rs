@@ -13,5 +13,8 @@
 
 pub mod core;
 
+#[cfg(target_arch = "wasm32")]
+pub mod shell;
+
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sim;
