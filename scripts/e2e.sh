@@ -5,7 +5,7 @@
 #   1. tests/e2e/rig/setup.sh   moto in .tools/venv, playwright-core in tests/e2e (skips what is there)
 #   2. scripts/build.sh         only when pkg/web/ is missing or older than the sources
 #                               (after scripts/bootstrap.sh, which installs the build tools)
-#   3. node --test tests/e2e/   ends with node's summary (tests, pass, fail, duration)
+#   3. node --test tests/e2e/ (and the rig's self-test)   ends with node's summary
 #
 # `scripts/e2e.sh bench` runs the micro-benchmark (tests/e2e/bench.mjs: ns per getAccessToken(),
 # session.fetch / fetch) instead of the tests, after the same steps 1 and 2.
@@ -52,5 +52,5 @@ if [ "$MODE" = bench ]; then
     say "running the micro-benchmark"
     exec node tests/e2e/bench.mjs
 fi
-say "running node --test tests/e2e/"
-exec node --test --test-reporter=spec tests/e2e/
+say "running node --test tests/e2e/ and the rig's own self-test"
+exec node --test --test-reporter=spec tests/e2e/ tests/e2e/rig/selftest.mjs

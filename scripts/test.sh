@@ -5,6 +5,8 @@
 #   2. wasm     scripts/build.sh: the shipped .wasm and JS glue, with their sizes
 #   3. browser  `cargo test --target wasm32-unknown-unknown --test browser --test ...` in headless
 #               Chromium: every tests/*.rs that says `wasm_bindgen_test_configure!(run_in_browser)`
+#   4. e2e      scripts/e2e.sh: the built module in headless Chromium against moto (Cognito), the
+#               fault proxy and the protected API, started by the tests on 127.0.0.1
 #
 # Every step runs even when an earlier one failed, then a summary says which passed and how many
 # tests ran; the exit status is non-zero when any step failed. Logs: target/test-logs/.
@@ -58,10 +60,15 @@ browser_tests() {
 run_step native cargo test --no-fail-fast
 run_step wasm bash scripts/build.sh
 run_step browser browser_tests
+run_step e2e bash scripts/e2e.sh
 
-# Totals from the test runners' own "test result:" lines (cargo's and wasm-bindgen-test's).
+# Totals from the test runners' own closing lines: cargo's and wasm-bindgen-test's
+# "test result:", and node's "ℹ pass N" / "ℹ fail N" / "ℹ skipped N".
 totals() {
-    awk '/^test result: / {
+    awk '/^ℹ pass [0-9]+$/ { p += $3 }
+        /^ℹ fail [0-9]+$/ { f += $3 }
+        /^ℹ skipped [0-9]+$/ { s += $3 }
+        /^test result: / {
             for (i = 1; i <= NF; i++) {
                 if ($(i + 1) ~ /^passed/) p += $i
                 if ($(i + 1) ~ /^failed/) f += $i
@@ -84,7 +91,7 @@ for i in "${!names[@]}"; do
     printf '%-8s %-20s %5ss  %s\n' "$name" "${results[$i]}" "${seconds[$i]}" "$counts"
     [ "${results[$i]}" = ok ] || failed=1
 done
-read -r p f s <<<"$(totals "$LOGS/native.log" "$LOGS/browser.log")"
+read -r p f s <<<"$(totals "$LOGS/native.log" "$LOGS/browser.log" "$LOGS/e2e.log")"
 if [ "$failed" -eq 0 ] && [ "$p" -eq 0 ]; then
     echo "FAILED: no test ran"
     failed=1
@@ -93,6 +100,6 @@ elif [ "$failed" -ne 0 ]; then
 else
     echo "all steps passed"
 fi
-# Last line, in the plain form CI reads: the tests counted over the native and browser runs.
+# Last line, in the plain form CI reads: the tests counted over every step.
 echo "tests: $p passed, $f failed, $s skipped"
 exit "$failed"

@@ -4,11 +4,13 @@
 // and password as ONE JSON line, then as text; the static server also answers
 // GET /rig-config.json with the same values so a page can read them.
 //
-//   node tests/e2e/rig/serve.mjs [--static DIR] [--port N] [--token-lifetime S]
-//                                [--quota-rps R --burst B] [--moto-log]
+//   node tests/e2e/rig/serve.mjs [--static DIR] [--mount /PREFIX/=DIR ...] [--port N]
+//                                [--token-lifetime S] [--quota-rps R --burst B] [--moto-log]
 //
 // DIR defaults to www/ at the repository root; N defaults to 8080 (0: any free port).
-// Also importable: `startStaticServer({dir, port, config})` for the browser tests.
+// `--mount /pkg/=pkg` serves another directory under a URL prefix (the demo serves www/ at / and
+// the built module at /pkg/); relative DIRs are resolved against the current directory.
+// Also importable: `startStaticServer({dir, port, config, mounts})` for the browser tests.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -42,10 +44,15 @@ function escapeHtml(s) {
 
 /**
  * Serves `dir` on 127.0.0.1:`port` (0: any free port). `config` (an object or a function
- * returning one) is answered at GET /rig-config.json. Resolves `{url, port, close()}`.
+ * returning one) is answered at GET /rig-config.json. `mounts` maps URL prefixes ending in `/`
+ * (e.g. `{'/pkg/': 'pkg'}`) to other directories, the longest prefix first. Resolves
+ * `{url, port, close()}`.
  */
-export async function startStaticServer({ dir, port = 0, config = null } = {}) {
-  const root = path.resolve(dir);
+export async function startStaticServer({ dir, port = 0, config = null, mounts = {} } = {}) {
+  const roots = Object.entries(mounts)
+    .map(([prefix, d]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, path.resolve(d)])
+    .sort((a, b) => b[0].length - a[0].length);
+  roots.push(['/', path.resolve(dir)]);
   const server = http.createServer((req, res) => {
     const send = (status, type, body) => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
@@ -62,7 +69,8 @@ export async function startStaticServer({ dir, port = 0, config = null } = {}) {
       const value = typeof config === 'function' ? config() : config;
       return send(200, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
     }
-    const file = path.resolve(root, `.${pathname}`);
+    const [prefix, root] = roots.find(([p]) => pathname.startsWith(p)) || roots[roots.length - 1];
+    const file = path.resolve(root, `.${pathname.slice(prefix.length - 1)}`);
     if (file !== root && !file.startsWith(root + path.sep)) return send(403, 'text/plain', 'forbidden\n');
     let stat;
     try {
@@ -102,7 +110,7 @@ export async function startStaticServer({ dir, port = 0, config = null } = {}) {
 }
 
 function parseArgs(argv) {
-  const out = { static: path.join(REPO_ROOT, 'www'), port: 8080, tokenLifetimeS: null, quotaRps: null, burst: null, motoLog: false };
+  const out = { static: path.join(REPO_ROOT, 'www'), mounts: {}, port: 8080, tokenLifetimeS: null, quotaRps: null, burst: null, motoLog: false };
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i];
     const next = () => {
@@ -116,7 +124,12 @@ function parseArgs(argv) {
       return n;
     };
     if (a === '--static') out.static = path.resolve(next());
-    else if (a === '--port') out.port = num(next());
+    else if (a === '--mount') {
+      const spec = next();
+      const eq = spec.indexOf('=');
+      if (eq < 1 || !spec.startsWith('/')) throw new Error(`--mount wants /PREFIX/=DIR, got ${spec}`);
+      out.mounts[spec.slice(0, eq)] = path.resolve(spec.slice(eq + 1));
+    } else if (a === '--port') out.port = num(next());
     else if (a === '--token-lifetime') out.tokenLifetimeS = num(next());
     else if (a === '--quota-rps') out.quotaRps = num(next());
     else if (a === '--burst') out.burst = num(next());
@@ -136,12 +149,14 @@ async function main() {
     process.exit(2);
   }
   if (args.help) {
-    process.stdout.write('usage: node tests/e2e/rig/serve.mjs [--static DIR] [--port N] [--token-lifetime S] [--quota-rps R --burst B] [--moto-log]\n');
+    process.stdout.write('usage: node tests/e2e/rig/serve.mjs [--static DIR] [--mount /PREFIX/=DIR ...] [--port N] [--token-lifetime S] [--quota-rps R --burst B] [--moto-log]\n');
     return;
   }
-  if (!fs.existsSync(args.static) || !fs.statSync(args.static).isDirectory()) {
-    process.stderr.write(`serve.mjs: --static ${args.static} is not a directory\n`);
-    process.exit(2);
+  for (const d of [args.static, ...Object.values(args.mounts)]) {
+    if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) {
+      process.stderr.write(`serve.mjs: ${d} is not a directory\n`);
+      process.exit(2);
+    }
   }
   const rig = await startRig({
     motoLog: args.motoLog,
@@ -150,7 +165,7 @@ async function main() {
   });
   let site;
   try {
-    site = await startStaticServer({ dir: args.static, port: args.port, config: () => ({ ...rig.control.config(), staticUrl: site?.url }) });
+    site = await startStaticServer({ dir: args.static, mounts: args.mounts, port: args.port, config: () => ({ ...rig.control.config(), staticUrl: site?.url }) });
   } catch (err) {
     await rig.stop();
     process.stderr.write(`serve.mjs: static server on port ${args.port}: ${err.message}\n`);
@@ -162,6 +177,7 @@ async function main() {
     [
       '',
       `  demo page       ${site.url}   (serving ${args.static})`,
+      ...Object.entries(args.mounts).map(([p, d]) => `                  ${site.url}${p.replace(/^\//, '')}   (serving ${d})`),
       `  rig config      ${site.url}rig-config.json`,
       `  Cognito (proxy) ${info.cognitoUrl}   (moto at ${info.motoUrl})`,
       `  rig control     ${info.proxyControlUrl}counts | state | fault | quota | reset | revoke`,
