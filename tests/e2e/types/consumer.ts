@@ -1,0 +1,74 @@
+// A TypeScript app using the package's generated and hand-written types. `tsc --noEmit` on this
+// file (scripts/e2e.sh) fails when the declarations stop matching how the API is meant to be
+// used; the @ts-expect-error lines fail when the types become too loose to catch misuse.
+import init, {
+  Session,
+  type SessionConfig,
+  type SessionError,
+  type SessionEvent,
+  type SessionSnapshot,
+} from "../../../pkg/web/cognito_session.js";
+
+export async function app(): Promise<void> {
+  await init();
+  const config: SessionConfig = {
+    userPoolId: "us-east-1_AbC123",
+    clientId: "abc123",
+    storage: "session",
+    loginUrl: "/login",
+    allowedOrigins: ["https://api.example.com"],
+    onLoginRequired: (reason) => {
+      const known: "refreshTokenDead" | "noRefreshToken" | "expiredElsewhere" = reason;
+      void known;
+    },
+  };
+  const session = new Session(config);
+
+  const result = await session.signInWithPassword("alice", "secret");
+  if (result.status === "challenge") {
+    const name: string = result.challengeName;
+    void name;
+  }
+  session.setTokens({ accessToken: "a.b.c", refreshToken: "r" });
+
+  const token: string = await session.getAccessToken({ deadlineMs: 5_000 });
+  const idToken: string = await session.getIdToken();
+  const response: Response = await session.fetch("/api/data", { method: "GET" });
+  const claims = session.claims();
+  const snapshot: SessionSnapshot = session.getSnapshot();
+  const expiresAt: number | null = snapshot.expiresAt;
+
+  const unsubscribe: () => void = session.subscribe((event: SessionEvent) => {
+    if (event.type === "throttled") {
+      const retryAt: number = event.retryAt;
+      void retryAt;
+    }
+  });
+  unsubscribe();
+
+  try {
+    await session.getAccessToken();
+  } catch (e) {
+    const error = e as SessionError;
+    switch (error.code) {
+      case "THROTTLED":
+      case "UNAVAILABLE":
+      case "SESSION_EXPIRED":
+      case "NOT_SIGNED_IN":
+      case "BAD_CONFIG":
+      case "BAD_RESPONSE":
+        break;
+      default: {
+        const unreachable: never = error.code;
+        void unreachable;
+      }
+    }
+  }
+  await session.signOut();
+  void [token, idToken, response, claims, expiresAt];
+
+  // @ts-expect-error: a client secret must never be configured in a browser
+  new Session({ clientId: "abc", clientSecret: "s3cret" });
+  // @ts-expect-error: storage is one of three modes
+  new Session({ clientId: "abc", storage: "cookie" });
+}
