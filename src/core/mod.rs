@@ -3,8 +3,8 @@
 //! Contract: deterministic. Nothing in this module reads a clock, draws randomness, sleeps,
 //! spawns, or touches the network, storage or the page. Time is a [`Millis`] argument, randomness
 //! comes from a seeded [`rng::Rng`] the caller owns, and every input is untrusted bytes that
-//! yield a value or a typed error, never a panic. Nothing here imports the browser bindings
-//! (web-sys, js-sys, wasm-bindgen, gloo).
+//! yield a value or a typed error, never a panic. Nothing here imports a browser binding
+//! crate.
 //!
 //! Map:
 //! - [`session`]: the session state machine (events in, actions out) with single-flight refresh.

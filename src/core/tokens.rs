@@ -459,6 +459,18 @@ mod tests {
         }
     }
 
+    /// The tokens of a `lifetime_s` grant issued and received at `T0`, clocks agreeing.
+    fn fresh(issuer: &Issuer, r: &TokenRules, lifetime_s: u64) -> TokenSet {
+        TokenSet::from_grant(
+            T0,
+            grant(issuer, T0 / 1_000, lifetime_s),
+            None,
+            Origin::Fresh,
+            r,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_fresh_token_is_timed_from_its_arrival_when_the_clocks_agree() {
         let issuer = Issuer::default();
@@ -663,14 +675,7 @@ mod tests {
     fn a_token_is_handed_out_only_while_it_stays_valid_for_min_validity() {
         let issuer = Issuer::default();
         let r = rules(&issuer);
-        let tokens = TokenSet::from_grant(
-            T0,
-            grant(&issuer, T0 / 1_000, 3_600),
-            None,
-            Origin::Fresh,
-            &r,
-        )
-        .unwrap();
+        let tokens = fresh(&issuer, &r, 3_600);
         assert!(tokens.usable_at(T0, &r));
         assert!(tokens.usable_at(tokens.expires_at - r.min_validity - 1, &r));
         assert!(!tokens.usable_at(tokens.expires_at - r.min_validity, &r));
@@ -681,14 +686,7 @@ mod tests {
     fn refresh_moments_spread_over_a_window_before_expiry() {
         let issuer = Issuer::default();
         let r = rules(&issuer);
-        let tokens = TokenSet::from_grant(
-            T0,
-            grant(&issuer, T0 / 1_000, 3_600),
-            None,
-            Origin::Fresh,
-            &r,
-        )
-        .unwrap();
+        let tokens = fresh(&issuer, &r, 3_600);
         let latest = tokens.expires_at - r.min_validity;
         let earliest = latest - r.refresh_window;
         let mut rng = Rng::new(5);
@@ -702,17 +700,13 @@ mod tests {
             .count();
         assert!((800..1_200).contains(&first_half), "{first_half}");
         // A 40-second token (usable 10 s) refreshes in the second half of its usable time.
-        let brief =
-            TokenSet::from_grant(T0, grant(&issuer, T0 / 1_000, 40), None, Origin::Fresh, &r)
-                .unwrap();
+        let brief = fresh(&issuer, &r, 40);
         for _ in 0..1_000 {
             let m = brief.refresh_moment(&r, &mut rng);
             assert!(m >= T0 + 5_000 && m <= T0 + 10_000, "{m}");
         }
         // A five-minute token refreshes in the last third of its life, never before it was issued.
-        let short =
-            TokenSet::from_grant(T0, grant(&issuer, T0 / 1_000, 300), None, Origin::Fresh, &r)
-                .unwrap();
+        let short = fresh(&issuer, &r, 300);
         for _ in 0..1_000 {
             let m = short.refresh_moment(&r, &mut rng);
             assert!(m >= T0 + 200_000 - r.min_validity && m <= short.expires_at - r.min_validity);
@@ -723,14 +717,7 @@ mod tests {
     fn storage_records_read_back_unchanged() {
         let issuer = Issuer::default();
         let r = rules(&issuer);
-        let tokens = TokenSet::from_grant(
-            T0,
-            grant(&issuer, T0 / 1_000, 3_600),
-            None,
-            Origin::Fresh,
-            &r,
-        )
-        .unwrap();
+        let tokens = fresh(&issuer, &r, 3_600);
         let stored = tokens.to_stored(RetryState {
             not_before: T0 + 5,
             failures: 3,
@@ -742,14 +729,7 @@ mod tests {
     fn tampered_or_corrupt_storage_is_an_error_not_a_token() {
         let issuer = Issuer::default();
         let r = rules(&issuer);
-        let tokens = TokenSet::from_grant(
-            T0,
-            grant(&issuer, T0 / 1_000, 3_600),
-            None,
-            Origin::Fresh,
-            &r,
-        )
-        .unwrap();
+        let tokens = fresh(&issuer, &r, 3_600);
         let good = tokens.to_stored(RetryState::default()).to_json();
         assert!(matches!(
             Stored::from_json("", &r),
