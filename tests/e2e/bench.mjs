@@ -18,19 +18,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, startRig } from './rig/rig.mjs';
+import { launchChromium } from './rig/browser.mjs';
 import { startStaticServer } from './rig/serve.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function args(argv) {
   const out = { calls: 200000, rounds: 10, block: 50 };
@@ -51,13 +41,12 @@ async function main() {
   const opts = args(process.argv.slice(2));
   const module = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
   if (!fs.existsSync(module)) throw new Error(`${module} is missing: run scripts/build.sh`);
-  const { chromium } = await import('playwright-core');
   const rig = await startRig();
   let site;
   let browser;
   try {
     site = await startStaticServer({ dir: REPO_ROOT, config: () => rig.control.config() });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));

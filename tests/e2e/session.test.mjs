@@ -17,24 +17,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT, decodeJwt, startRig } from './rig/rig.mjs';
+import { launchChromium } from './rig/browser.mjs';
 import { startStaticServer } from './rig/serve.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const MODULE = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
 const HARNESS = 'tests/e2e/pages/harness.html';
 const LOGIN_PAGE = '/tests/e2e/pages/login.html';
 const REFRESH_FLOW = 'REFRESH_TOKEN_AUTH';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -45,10 +35,9 @@ let browser;
 
 before(async () => {
   if (!fs.existsSync(MODULE)) throw new Error(`${MODULE} is missing: run scripts/build.sh (or scripts/e2e.sh, which builds)`);
-  const { chromium } = await import('playwright-core');
   rig = await startRig();
   site = await startStaticServer({ dir: REPO_ROOT, config: () => rig.control.config() });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -14,10 +14,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FAULT_MODES, cognitoCall, decodeJwt, httpRequest, startRig } from './rig.mjs';
+import { CHROMIUM, launchChromium } from './browser.mjs';
 import { startStaticServer } from './serve.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const ORIGIN = 'http://127.0.0.1:1234';
 const AMZ_JSON = 'application/x-amz-json-1.1';
 
@@ -426,16 +426,15 @@ describe('the e2e rig', () => {
 
   test('a real browser page on another origin can sign in, read x-amzn-ErrorType, call the API and the control API', { timeout: 30000 }, async (t) => {
     if (!fs.existsSync(CHROMIUM)) return t.skip(`${CHROMIUM} not installed`);
-    let chromium;
     try {
-      ({ chromium } = await import('playwright-core'));
+      await import('playwright-core');
     } catch {
       return t.skip('playwright-core not installed (run setup.sh)');
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-page-'));
     fs.writeFileSync(path.join(dir, 'index.html'), '<!DOCTYPE html><title>rig</title><p>rig page</p>');
     const site = await startStaticServer({ dir, config: () => rig.control.config() });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(site.url);
