@@ -496,13 +496,12 @@ impl World {
         let event = match answer {
             Answer::Ok => {
                 if self.provider.live_refresh.as_deref() != Some(presented.as_str()) {
-                    Event::Response {
+                    reply(
                         id,
-                        status: 400,
-                        error_type: Some("NotAuthorizedException:"),
-                        retry_after: None,
-                        body: r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#.into(),
-                    }
+                        400,
+                        Some("NotAuthorizedException:"),
+                        r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#,
+                    )
                 } else {
                     self.provider.serial += 1;
                     let iat = self.provider.clock(at) / 1_000;
@@ -513,22 +512,10 @@ impl World {
                         self.provider.serial,
                         None,
                     );
-                    Event::Response {
-                        id,
-                        status: 200,
-                        error_type: None,
-                        retry_after: None,
-                        body,
-                    }
+                    reply(id, 200, None, body)
                 }
             }
-            Answer::Throttle => Event::Response {
-                id,
-                status: 400,
-                error_type: Some("TooManyRequestsException:"),
-                retry_after: None,
-                body: throttle.into(),
-            },
+            Answer::Throttle => reply(id, 400, Some("TooManyRequestsException:"), throttle),
             Answer::ThrottleWithRetryAfter => Event::Response {
                 id,
                 status: 400,
@@ -536,71 +523,37 @@ impl World {
                 retry_after: Some("3"),
                 body: throttle.into(),
             },
-            Answer::Internal => Event::Response {
+            Answer::Internal => reply(
                 id,
-                status: 500,
-                error_type: Some("InternalErrorException:"),
-                retry_after: None,
-                body: r#"{"__type":"InternalErrorException","message":"Internal server error"}"#
-                    .into(),
-            },
-            Answer::BadGateway => Event::Response {
-                id,
-                status: 502,
-                error_type: None,
-                retry_after: None,
-                body: html.into(),
-            },
-            Answer::Unavailable => Event::Response {
-                id,
-                status: 503,
-                error_type: None,
-                retry_after: None,
-                body: html.replace("502 Bad Gateway", "503"),
-            },
+                500,
+                Some("InternalErrorException:"),
+                r#"{"__type":"InternalErrorException","message":"Internal server error"}"#,
+            ),
+            Answer::BadGateway => reply(id, 502, None, html),
+            Answer::Unavailable => reply(id, 503, None, html.replace("502 Bad Gateway", "503")),
             Answer::Drop => Event::NetworkFailure { id },
             Answer::Hang => return,
-            Answer::HtmlOk => Event::Response {
+            Answer::HtmlOk => reply(id, 200, None, html),
+            Answer::Truncated => reply(
                 id,
-                status: 200,
-                error_type: None,
-                retry_after: None,
-                body: html.into(),
-            },
-            Answer::Truncated => Event::Response {
+                200,
+                None,
+                r#"{"AuthenticationResult":{"AccessToken":"ey"#,
+            ),
+            Answer::WrongTypes => reply(
                 id,
-                status: 200,
-                error_type: None,
-                retry_after: None,
-                body: r#"{"AuthenticationResult":{"AccessToken":"ey"#.into(),
-            },
-            Answer::WrongTypes => Event::Response {
-                id,
-                status: 200,
-                error_type: None,
-                retry_after: None,
-                body: r#"{"AuthenticationResult":{"AccessToken":12345,"ExpiresIn":"soon"}}"#.into(),
-            },
-            Answer::Huge => Event::Response {
-                id,
-                status: 200,
-                error_type: None,
-                retry_after: None,
-                body: "x".repeat(1 << 20),
-            },
+                200,
+                None,
+                r#"{"AuthenticationResult":{"AccessToken":12345,"ExpiresIn":"soon"}}"#,
+            ),
+            Answer::Huge => reply(id, 200, None, "x".repeat(1 << 20)),
             Answer::ExpiredToken => {
                 let exp = self.provider.clock(at) / 1_000 - 3_600;
                 let body =
                     self.provider
                         .issuer
                         .cognito_answer("alice", exp - 3_600, 3_600, 0, None);
-                Event::Response {
-                    id,
-                    status: 200,
-                    error_type: None,
-                    retry_after: None,
-                    body,
-                }
+                reply(id, 200, None, body)
             }
         };
         self.schedule_at(at, event);
@@ -676,6 +629,17 @@ impl World {
         if self.waiters.contains_key(&id) {
             self.fail("healthy provider, but the last caller never got a token");
         }
+    }
+}
+
+/// The provider's answer to refresh `id`, with no `Retry-After`.
+fn reply(id: u64, status: u16, error_type: Option<&'static str>, body: impl Into<String>) -> Event {
+    Event::Response {
+        id,
+        status,
+        error_type,
+        retry_after: None,
+        body: body.into(),
     }
 }
 

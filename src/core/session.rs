@@ -1128,6 +1128,18 @@ mod tests {
             self.drain(now, true);
         }
 
+        /// The provider throttles the last refresh, with this `Retry-After` (seconds).
+        fn throttle(&mut self, now: Millis, retry_after: &str) {
+            let (id, _) = self.sent.last().cloned().expect("a refresh was sent");
+            let response = HttpResponse {
+                error_type: Some("TooManyRequestsException"),
+                retry_after: Some(retry_after),
+                ..HttpResponse::new(400, THROTTLE)
+            };
+            self.session.handle_refresh_response(now, id, &response);
+            self.drain(now, true);
+        }
+
         fn answer_ok(&mut self, now: Millis) {
             let body = self
                 .issuer
@@ -1226,14 +1238,7 @@ mod tests {
     fn a_retry_after_from_the_provider_holds_the_next_attempt_back() {
         let mut h = Harness::signed_in();
         h.wait(EXPIRED, EXPIRED + 3_600_000);
-        let response = HttpResponse {
-            error_type: Some("TooManyRequestsException"),
-            retry_after: Some("30"),
-            ..HttpResponse::new(400, THROTTLE)
-        };
-        let (id, _) = h.sent[0].clone();
-        h.session.handle_refresh_response(EXPIRED, id, &response);
-        h.drain(EXPIRED, true);
+        h.throttle(EXPIRED, "30");
         assert!(h.session.snapshot().retry_at.unwrap() >= EXPIRED + 30_000);
     }
 
@@ -1369,14 +1374,7 @@ mod tests {
         let mut a = Harness::signed_in();
         let mut b = Harness::signed_in();
         a.wait(EXPIRED, EXPIRED + 100_000);
-        let retry = HttpResponse {
-            error_type: Some("TooManyRequestsException"),
-            retry_after: Some("20"),
-            ..HttpResponse::new(400, THROTTLE)
-        };
-        let (id, _) = a.sent[0].clone();
-        a.session.handle_refresh_response(EXPIRED + 10, id, &retry);
-        a.drain(EXPIRED + 10, true);
+        a.throttle(EXPIRED + 10, "20");
         let backoff = a
             .broadcasts
             .iter()
