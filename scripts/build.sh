@@ -6,7 +6,9 @@
 #
 # Steps: cargo build with the `wasm` profile (opt-level z, panic=abort), wasm-bindgen, then
 # wasm-opt -Oz on each `_bg.wasm`. Ends with the raw and `gzip -9` sizes of every .wasm and .js.
-# Needs what scripts/bootstrap.sh installs. Usage: scripts/build.sh
+# Needs what scripts/bootstrap.sh installs. Usage: scripts/build.sh [--if-stale]
+#   --if-stale   do nothing when pkg/ is newer than every source and build input (the demo and
+#                the e2e tests build this way, so a second run starts at once)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +16,15 @@ cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 CRATE=cognito_session
+
+if [ "${1:-}" = --if-stale ]; then
+    built="pkg/web/${CRATE}_bg.wasm"
+    if [ -f "$built" ] && [ -f "pkg/bundler/${CRATE}_bg.wasm" ] &&
+        [ -z "$(find src Cargo.toml Cargo.lock scripts/build.sh -newer "$built" -print -quit 2>/dev/null)" ]; then
+        echo "build: pkg/ is up to date with the sources"
+        exit 0
+    fi
+fi
 TARGET=wasm32-unknown-unknown
 PROFILE=wasm
 # The wasm features rustc 1.95 enables by default for wasm32-unknown-unknown

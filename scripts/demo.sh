@@ -18,22 +18,12 @@ LIFETIME="${DEMO_TOKEN_LIFETIME:-60}"
 
 say() { printf 'demo: %s\n' "$*"; }
 
-pkg_stale() {
-    local wasm=pkg/web/cognito_session_bg.wasm
-    [ -f "$wasm" ] && [ -f pkg/web/cognito_session.js ] || return 0
-    [ -n "$(find src Cargo.toml Cargo.lock scripts/build.sh -newer "$wasm" -print -quit 2>/dev/null)" ]
-}
-
 say "checking the toolchain (scripts/bootstrap.sh)"
 bash scripts/bootstrap.sh
 say "checking moto and the rig's npm packages (tests/e2e/rig/setup.sh)"
 bash tests/e2e/rig/setup.sh
-if pkg_stale; then
-    say "building pkg/ (scripts/build.sh)"
-    bash scripts/build.sh
-else
-    say "pkg/ is up to date with the sources"
-fi
+say "building pkg/ unless it is up to date (scripts/build.sh --if-stale)"
+bash scripts/build.sh --if-stale
 
 lifetime_args=()
 if [ "$LIFETIME" != 3600 ]; then lifetime_args=(--token-lifetime "$LIFETIME"); fi

@@ -26,22 +26,10 @@ cd "$ROOT"
 
 say() { printf 'e2e: %s\n' "$*"; }
 
-# pkg/web/ is stale when any source or build input is newer than the .wasm in it.
-pkg_stale() {
-    local wasm=pkg/web/cognito_session_bg.wasm
-    [ -f "$wasm" ] && [ -f pkg/web/cognito_session.js ] || return 0
-    [ -n "$(find src Cargo.toml Cargo.lock scripts/build.sh -newer "$wasm" -print -quit 2>/dev/null)" ]
-}
-
 bash tests/e2e/rig/setup.sh
 
-if pkg_stale; then
-    say "pkg/web/ is missing or older than the sources: building"
-    bash scripts/bootstrap.sh
-    bash scripts/build.sh
-else
-    say "pkg/web/ is up to date"
-fi
+bash scripts/bootstrap.sh
+bash scripts/build.sh --if-stale
 
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || {
     say "no Chromium at ${CHROMIUM:-/usr/bin/chromium}: run scripts/bootstrap.sh (installs Debian's chromium)"
