@@ -270,6 +270,22 @@ impl JsSession {
         }
     }
 
+    /// After the API answered 401 to a request sent with `refusedToken`: a promise of a newer
+    /// valid token to replay the request with once (the session refreshes first when the
+    /// refused token is stale), or of `null` when replaying cannot help and the 401 should be
+    /// surfaced. `fetch` follows the same rule; adapters for other HTTP clients call this.
+    #[wasm_bindgen(js_name = tokenForReplay, unchecked_return_type = "Promise<string | null>")]
+    pub fn token_for_replay(
+        &self,
+        #[wasm_bindgen(js_name = refusedToken)] refused_token: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "TokenOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        match deadline_ms(options.as_ref()) {
+            Ok(deadline) => replay_token(&self.inner, refused_token, deadline),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
     /// `fetch` that adds `Authorization: Bearer <access token>` when the URL's origin is the
     /// page's own or in `allowedOrigins`, and only with a valid token (otherwise it rejects with
     /// the typed error and sends nothing). On a 401 it replays once with a newer token when the
@@ -319,29 +335,47 @@ fn authorized_fetch(inner: Rc<RefCell<Inner>>, input: JsValue, init: JsValue, co
             if !unauthorized {
                 return complete(Ok(response));
             }
-            // The core decides whether a replay can help: yes when the token was superseded,
-            // or when it was old enough to have expired early (then it is retired and
-            // refreshed); no for a token just issued, so a misconfigured API cannot cause a
-            // refresh per request.
             let sent = token.as_string().unwrap_or_default();
-            let mut replay = false;
-            drive(&inner, &mut |s, now| {
-                replay = s.core.handle_token_refused(now, &sent);
-            });
-            if !replay {
-                return complete(Ok(response));
-            }
-            let next =
-                cached_token(&inner).unwrap_or_else(|| request_token(&inner, DEFAULT_DEADLINE));
+            let next = replay_token(&inner, &sent, DEFAULT_DEADLINE);
             settle(&next, move |newer| match newer {
                 Err(e) => complete(Err(e)),
-                Ok(newer) if newer != token => {
+                Ok(newer) if newer.is_string() => {
                     complete(send_with(&window, &request, &newer).map(JsValue::from))
                 }
                 Ok(_) => complete(Ok(response)),
             });
         });
     });
+}
+
+/// The token to replay a request with after the API refused `refused` with a 401: a promise of
+/// a newer valid token, or of `null` when a replay cannot help.
+///
+/// The core decides whether a replay can help: yes when the token was superseded, or when it
+/// was old enough to have expired early (then it is retired and refreshed, single-flight with
+/// every other caller); no for a token just issued, so an API that refuses good tokens cannot
+/// cause a refresh per request.
+fn replay_token(inner: &Rc<RefCell<Inner>>, refused: &str, relative: Millis) -> Promise {
+    let mut replay = false;
+    drive(inner, &mut |s, now| {
+        replay = s.core.handle_token_refused(now, refused);
+    });
+    if !replay {
+        return Promise::resolve(&JsValue::NULL);
+    }
+    let next = cached_token(inner).unwrap_or_else(|| request_token(inner, relative));
+    let refused = refused.to_owned();
+    promise(move |complete| {
+        settle(&next, move |newer| {
+            complete(newer.map(|newer| {
+                if newer.as_string().is_some_and(|t| t != refused) {
+                    newer
+                } else {
+                    JsValue::NULL
+                }
+            }))
+        })
+    })
 }
 
 /// The window, the `Request` built from `fetch`'s arguments, and whether its origin may carry
