@@ -11,6 +11,10 @@
 //!   core's actions.
 #![forbid(unsafe_code)]
 
+// The core names `alloc` and `::core` paths rather than `std` so the `.wasm` can be built
+// without std (no panic-formatting machinery); natively the crate links std as usual.
+extern crate alloc;
+
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]

@@ -9,7 +9,8 @@
 //! `Zh` decodes like the canonical `Zg`. Browsers' `atob` and most JWT libraries do the same; a
 //! signature check, not this decoder, is what makes a token trustworthy.
 
-use std::fmt;
+use ::core::fmt;
+use alloc::{string::String, vec::Vec};
 
 /// Why a text is not base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl fmt::Display for Base64Error {
     }
 }
 
-impl std::error::Error for Base64Error {}
+impl ::core::error::Error for Base64Error {}
 
 /// Decodes base64url text, padded or not.
 pub fn decode(input: &str) -> Result<Vec<u8>, Base64Error> {

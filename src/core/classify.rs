@@ -18,7 +18,8 @@
 //! seconds or as an HTTP date) are read by [`retry_after`] and capped at [`MAX_RETRY_AFTER`], so a
 //! misconfigured proxy cannot park a session for a day.
 
-use std::fmt;
+use ::core::fmt;
+use alloc::{borrow::ToOwned, string::String};
 
 use crate::core::json::{self, Value};
 use crate::core::protocol::{HttpResponse, MAX_BODY};
@@ -115,7 +116,7 @@ impl fmt::Display for ProviderError {
     }
 }
 
-impl std::error::Error for ProviderError {}
+impl ::core::error::Error for ProviderError {}
 
 /// Classifies a failed answer from the Cognito user-pool API (JSON 1.1 protocol).
 ///

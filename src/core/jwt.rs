@@ -11,7 +11,8 @@
 //! Claims whose value is JSON `null` count as absent; a claim present with another type than the
 //! protocol's is [`JwtError::WrongType`].
 
-use std::fmt;
+use ::core::fmt;
+use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
 
 use super::base64url;
 use super::json::{self, JsonError, Value};
@@ -187,7 +188,7 @@ impl fmt::Display for JwtError {
     }
 }
 
-impl std::error::Error for JwtError {}
+impl ::core::error::Error for JwtError {}
 
 /// Decodes `token` without verifying its signature. The signature part must be non-empty
 /// base64url; its bytes are not kept.

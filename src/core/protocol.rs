@@ -12,7 +12,8 @@
 //! Tokens are extracted as strings and checked to be non-empty and sendable; decoding the JWTs
 //! is the session's job, not this module's.
 
-use std::fmt;
+use ::core::fmt;
+use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
 
 use crate::core::classify::{self, bad_response, ProviderError};
 use crate::core::json::{self, Value};
@@ -162,7 +163,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl ::core::error::Error for ConfigError {}
 
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
 const FORM: &str = "application/x-www-form-urlencoded";

@@ -28,8 +28,9 @@ use super::tokens::{
     push_u64, Origin, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
 };
 use super::Millis;
-use std::collections::VecDeque;
-use std::fmt;
+use ::core::fmt;
+use alloc::collections::VecDeque;
+use alloc::{string::String, vec::Vec};
 
 /// Everything a session is configured with.
 #[derive(Debug, Clone)]
@@ -719,7 +720,7 @@ impl Session {
     }
 
     fn on_failure(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
-        let used = match std::mem::replace(&mut self.flight, Flight::Idle) {
+        let used = match ::core::mem::replace(&mut self.flight, Flight::Idle) {
             Flight::Sending { refresh_token, .. } => Some(refresh_token),
             _ => None,
         };
@@ -847,7 +848,7 @@ impl Session {
     }
 
     fn cancel_flight(&mut self) {
-        match std::mem::replace(&mut self.flight, Flight::Idle) {
+        match ::core::mem::replace(&mut self.flight, Flight::Idle) {
             Flight::Idle => {}
             Flight::Locking { id, .. } => self.actions.push_back(Action::ReleaseRefreshLock { id }),
             Flight::Sending { id, .. } => {

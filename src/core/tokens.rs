@@ -13,7 +13,8 @@ use super::jwt::{self, Expected, JwtError, TokenUse};
 use super::protocol::TokenGrant;
 use super::rng::Rng;
 use super::Millis;
-use std::fmt;
+use ::core::fmt;
+use alloc::string::String;
 
 /// What a received or stored token must satisfy, and the session's timing margins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -595,7 +596,7 @@ mod tests {
             })
         ));
         let mut swapped = grant(&issuer, T0 / 1_000, 3_600);
-        std::mem::swap(
+        ::core::mem::swap(
             &mut swapped.access_token,
             swapped.id_token.as_mut().unwrap(),
         );
