@@ -1,0 +1,30 @@
+// The script-tag build's entry (bundled by scripts/package.sh into one classic script that
+// defines the global `CognitoSession`): the `--target web` glue with the .wasm embedded
+// (esbuild's `binary` loader turns the import below into a base64 string decoded to a
+// Uint8Array at load time).
+//
+// The module is compiled synchronously when the script runs, so `new CognitoSession.Session()`
+// works on the next line. Chromium refuses a synchronous compile on the main thread above 8 MB
+// (RangeError; measured with Chromium 156, our module is about 0.1 MB); if a browser refuses
+// it anyway, the compile falls back to the async one and `CognitoSession.ready` resolves when
+// it is done. `ready` always exists, so awaiting it first is always safe.
+import init, { initSync, Session } from 'cognito-session-web-glue';
+import wasmBytes from 'cognito-session-web-wasm';
+
+let ready;
+try {
+  initSync({ module: wasmBytes });
+  ready = Promise.resolve();
+} catch (syncError) {
+  ready = init({ module_or_path: wasmBytes }).then(
+    () => undefined,
+    (asyncError) => {
+      throw asyncError ?? syncError;
+    },
+  );
+}
+
+/** Package version (set at build time). */
+const version = __COGNITO_SESSION_VERSION__;
+
+export { Session, ready, version };
