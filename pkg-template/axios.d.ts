@@ -1,0 +1,67 @@
+// Types for cognito-session/axios. axios is not a dependency of this package, so the instance
+// and the session are typed by the shape the adapter uses: an `AxiosInstance` from axios 1.x
+// and the package's `Session` both fit.
+
+/** What the adapter needs from the session: the package's `Session` fits. */
+export interface SessionLike {
+  getAccessToken(options?: { deadlineMs?: number }): Promise<string>;
+  tokenForReplay(refusedToken: string, options?: { deadlineMs?: number }): Promise<string | null>;
+}
+
+/** What the adapter needs from axios: an `AxiosInstance` (axios 1.x) fits. */
+export interface AxiosLikeInstance {
+  interceptors: {
+    request: {
+      use(onFulfilled: (config: any) => any, onRejected?: ((error: any) => any) | null, options?: any): number;
+      eject(id: number): void;
+    };
+    response: {
+      use(onFulfilled: ((response: any) => any) | null | undefined, onRejected?: ((error: any) => any) | null): number;
+      eject(id: number): void;
+    };
+  };
+  request(config: any): Promise<any>;
+}
+
+export interface AttachAxiosOptions {
+  /**
+   * Origins besides the page's own whose requests get the token, each exactly
+   * `scheme://host[:port]` (no path, no wildcard; anything else throws `BAD_CONFIG`). Default:
+   * none, so only the page's origin. Usually the same list as the session's `allowedOrigins`.
+   */
+  allowedOrigins?: string[];
+  /** How long a request waits at most for a token, in ms (default: the session's, 10000). */
+  deadlineMs?: number;
+}
+
+/**
+ * The per-request (or per-instance, in `axios.create({...})` defaults) flag the adapter reads:
+ * `cognitoSession: false` sends the request without the token and never replays it.
+ *
+ * axios's own `AxiosRequestConfig` does not know the key; an app in TypeScript adds it once:
+ *
+ * ```ts
+ * import type { CognitoSessionRequestConfig } from "cognito-session/axios";
+ * declare module "axios" {
+ *   interface AxiosRequestConfig extends CognitoSessionRequestConfig {}
+ * }
+ * ```
+ */
+export interface CognitoSessionRequestConfig {
+  cognitoSession?: boolean;
+}
+
+/**
+ * Adds `Authorization: Bearer <access token>` to `instance`'s requests whose resolved URL
+ * (baseURL + url, relative to the page) has the page's origin or one of
+ * `options.allowedOrigins`; other requests go out untouched, as do requests with
+ * `cognitoSession: false` or axios's `auth` (HTTP Basic). When the session cannot give a token
+ * the request is not sent and rejects with the session's typed error (`error.code`). After a
+ * 401 to a request it authorized, it replays the request once when
+ * `session.tokenForReplay(sentToken)` gives a newer token, and otherwise rejects with the 401;
+ * a replayed request is never replayed again.
+ *
+ * Returns `detach()`, which removes both interceptors. Throws `BAD_CONFIG` for arguments of the
+ * wrong shape.
+ */
+export function attachAxios(instance: AxiosLikeInstance, session: SessionLike, options?: AttachAxiosOptions): () => void;

@@ -1,0 +1,25 @@
+// Type-checked (never run) by tests/consumers/axios.test.mjs with `tsc --noEmit --strict`: the
+// package's axios types accept a real AxiosInstance and Session, and the documented one-line
+// augmentation lets requests carry the opt-out flag.
+import axios from 'axios';
+import { Session } from 'cognito-session';
+import { attachAxios, type AttachAxiosOptions, type CognitoSessionRequestConfig } from 'cognito-session/axios';
+
+declare module 'axios' {
+  interface AxiosRequestConfig extends CognitoSessionRequestConfig {}
+}
+
+const session = new Session({ clientId: 'abc123', userPoolId: 'us-east-1_AbC123' });
+const api = axios.create({ baseURL: 'https://api.example.com' });
+const options: AttachAxiosOptions = { allowedOrigins: ['https://api.example.com'], deadlineMs: 5000 };
+const detach: () => void = attachAxios(api, session, options);
+attachAxios(axios, session);
+void api.get('/public', { cognitoSession: false });
+detach();
+
+// @ts-expect-error not an axios instance
+attachAxios({}, session);
+// @ts-expect-error not a session
+attachAxios(api, { getAccessToken: async () => 'token' });
+// @ts-expect-error allowedOrigins is a list
+attachAxios(api, session, { allowedOrigins: 'https://api.example.com' });

@@ -1,0 +1,511 @@
+// Unit tests of the axios adapter (pkg-template/axios.js) with a fake axios instance and a fake
+// session: the rules for which requests get a token, what happens when there is none, the 401
+// replay and detach, fast and without a browser.
+//
+//   node --test tests/consumers/axios-unit.test.mjs
+//
+// The fake instance follows axios 1.x where the adapter depends on it: request() copies the
+// config (string keys only) over the instance defaults with fresh AxiosHeaders-like headers,
+// request interceptors run last-registered first, a rejected request interceptor skips the
+// dispatch and reaches the response interceptors' error handlers, the URL is baseURL joined with
+// a relative url (buildFullPath), and a non-2xx answer rejects with {config, response}.
+
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+import { attachAxios } from '../../pkg-template/axios.js';
+
+const PAGE = 'https://app.example';
+globalThis.location = new URL(`${PAGE}/app/page?x=1`);
+
+// ------------------------------------------------------------------------------------ fakes --
+
+/** Case-insensitive headers with axios 1.x `AxiosHeaders.set(name, value, rewrite)`. */
+class FakeHeaders {
+  constructor(init = {}) {
+    this.map = new Map();
+    for (const [k, v] of Object.entries(init)) this.map.set(k.toLowerCase(), v);
+  }
+  set(name, value, rewrite) {
+    const key = name.toLowerCase();
+    if (this.map.has(key) && rewrite === undefined && this.map.get(key) === false) return this;
+    if (this.map.has(key) && rewrite === false) return this;
+    this.map.set(key, value);
+    return this;
+  }
+  get(name) {
+    return this.map.get(name.toLowerCase());
+  }
+  toJSON() {
+    return Object.fromEntries(this.map);
+  }
+}
+
+const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+
+/** axios's buildFullPath, resolved against the page. */
+function fullUrl(config) {
+  const url = config.url ?? '';
+  const base = config.baseURL;
+  const joined = base && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false) ? (url ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : base) : url;
+  return new URL(joined, globalThis.location.href);
+}
+
+function plainHeaders(h) {
+  if (!h) return {};
+  return typeof h.toJSON === 'function' ? h.toJSON() : { ...h };
+}
+
+/**
+ * An axios-1.x-shaped instance. `respond(sent)` decides each dispatched request's status (or
+ * throws for a network error); `sent` lists what went out: {url, authorization, config}.
+ * `plain: true` gives interceptors plain-object headers instead of AxiosHeaders.
+ */
+function fakeAxios({ defaults = {}, respond = () => 200, plain = false } = {}) {
+  const manager = (list) => ({
+    use(fulfilled, rejected) {
+      list.push({ fulfilled, rejected });
+      return list.length - 1;
+    },
+    eject(id) {
+      list[id] = null;
+    },
+  });
+  const requestHandlers = [];
+  const responseHandlers = [];
+  const sent = [];
+  const dispatch = async (config) => {
+    const url = fullUrl(config);
+    const headers = plainHeaders(config.headers);
+    const authorization = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+    const record = { url: url.href, origin: url.origin, authorization, config };
+    sent.push(record);
+    const status = await respond(record);
+    const response = { status, data: { n: sent.length }, config };
+    if (status >= 200 && status < 300) return response;
+    throw Object.assign(new Error(`Request failed with status code ${status}`), { name: 'AxiosError', config, response, isAxiosError: true });
+  };
+  const instance = {
+    defaults,
+    sent,
+    interceptors: { request: manager(requestHandlers), response: manager(responseHandlers) },
+    handlerCount: () => requestHandlers.filter(Boolean).length + responseHandlers.filter(Boolean).length,
+    request(config) {
+      const merged = {};
+      for (const key of Object.keys({ ...defaults, ...config })) {
+        if (key === 'headers') continue;
+        merged[key] = config[key] !== undefined ? config[key] : defaults[key];
+      }
+      const headers = { ...plainHeaders(defaults.headers), ...plainHeaders(config.headers) };
+      merged.headers = plain ? headers : new FakeHeaders(headers);
+      let chain = Promise.resolve(merged);
+      for (const h of [...requestHandlers].reverse()) if (h) chain = chain.then(h.fulfilled, h.rejected);
+      chain = chain.then(dispatch);
+      for (const h of responseHandlers) if (h) chain = chain.then(h.fulfilled, h.rejected);
+      return chain;
+    },
+    get(url, config = {}) {
+      return instance.request({ ...config, url, method: 'get' });
+    },
+  };
+  return instance;
+}
+
+function sessionError(code) {
+  return Object.assign(new Error(`session: ${code}`), { code });
+}
+
+/**
+ * A session with the replay rule of the real one: a refused token older than the current one is
+ * replayed with the current one; the current token, when "stale", is refreshed once however many
+ * callers refuse it; a "fresh" one gives null. `failWith` makes getAccessToken reject.
+ */
+function fakeSession({ stale = true } = {}) {
+  let generation = 1;
+  const s = {
+    token: 'token-1',
+    stale,
+    failWith: null,
+    refreshFailsWith: null,
+    calls: { getAccessToken: 0, tokenForReplay: [], refreshes: 0 },
+    options: [],
+    refreshing: null,
+    async getAccessToken(options) {
+      s.calls.getAccessToken += 1;
+      s.options.push(['getAccessToken', options]);
+      if (s.failWith) throw sessionError(s.failWith);
+      if (s.refreshing) return s.refreshing;
+      return s.token;
+    },
+    async tokenForReplay(refused, options) {
+      s.calls.tokenForReplay.push(refused);
+      s.options.push(['tokenForReplay', options]);
+      if (refused !== s.token) return s.token;
+      if (!s.stale) return null;
+      s.refreshing ??= (async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        s.calls.refreshes += 1;
+        if (s.refreshFailsWith) throw sessionError(s.refreshFailsWith);
+        generation += 1;
+        s.token = `token-${generation}`;
+        s.stale = false;
+        return s.token;
+      })().finally(() => {
+        s.refreshing = null;
+      });
+      return s.refreshing;
+    },
+  };
+  return s;
+}
+
+async function outcome(promise) {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+// ------------------------------------------------------------------------------------ tests --
+
+describe('which requests get the token', () => {
+  let session;
+  beforeEach(() => {
+    session = fakeSession();
+  });
+
+  test('a relative URL on the page’s origin gets Authorization: Bearer <the session’s token>', async () => {
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    await ax.get('/api/data');
+    await ax.get('api/relative-to-the-page');
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [
+      [`${PAGE}/api/data`, 'Bearer token-1'],
+      [`${PAGE}/app/api/relative-to-the-page`, 'Bearer token-1'],
+    ]);
+  });
+
+  test('baseURL + url is resolved the way axios builds it: an allowed baseURL origin gets the token', async () => {
+    const ax = fakeAxios({ defaults: { baseURL: 'https://api.example/v1/' } });
+    attachAxios(ax, session, { allowedOrigins: ['https://api.example'] });
+    await ax.get('/users');
+    await ax.get('users');
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [
+      ['https://api.example/v1/users', 'Bearer token-1'],
+      ['https://api.example/v1/users', 'Bearer token-1'],
+    ]);
+  });
+
+  test('an absolute url overrides an allowed baseURL: a third-party origin gets no token', async () => {
+    const ax = fakeAxios({ defaults: { baseURL: PAGE } });
+    attachAxios(ax, session);
+    await ax.get('https://third-party.example/collect');
+    await ax.get('//third-party.example/protocol-relative');
+    assert.deepEqual(ax.sent.map((s) => [s.origin, s.authorization]), [
+      ['https://third-party.example', undefined],
+      ['https://third-party.example', undefined],
+    ]);
+    assert.equal(session.calls.getAccessToken, 0, 'the session was not even asked');
+  });
+
+  test('with allowAbsoluteUrls: false an absolute-looking url is joined to the baseURL, whose origin decides', async () => {
+    const ax = fakeAxios({ defaults: { baseURL: PAGE, allowAbsoluteUrls: false } });
+    attachAxios(ax, session);
+    await ax.get('https://third-party.example/x');
+    assert.equal(ax.sent[0].origin, PAGE);
+    assert.equal(ax.sent[0].authorization, 'Bearer token-1');
+  });
+
+  test('origins are compared exactly: another scheme, port, subdomain or look-alike host gets nothing', async () => {
+    const ax = fakeAxios();
+    attachAxios(ax, session, { allowedOrigins: ['https://api.example'] });
+    const urls = [
+      'http://app.example/x',
+      'https://app.example:444/x',
+      'https://evil.app.example/x',
+      'https://app.example.evil.test/x',
+      'https://api.example.evil.test/x',
+      'https://api.example:8443/x',
+      'http://api.example/x',
+      'https://app.example@evil.test/x',
+    ];
+    for (const url of urls) await ax.get(url);
+    assert.deepEqual(ax.sent.filter((s) => s.authorization !== undefined).map((s) => s.url), []);
+    assert.equal(session.calls.getAccessToken, 0);
+  });
+
+  test('non-http URLs (data:, blob:, javascript:, file:) never get a token', async () => {
+    const ax = fakeAxios({ respond: () => 200 });
+    attachAxios(ax, session);
+    for (const url of ['data:text/plain,hi', 'javascript:alert(1)', 'file:///etc/passwd', 'about:blank']) {
+      await outcome(ax.get(url));
+    }
+    assert.equal(session.calls.getAccessToken, 0);
+    assert.ok(ax.sent.every((s) => s.authorization === undefined));
+  });
+
+  test('cognitoSession: false opts a request out, and in the instance defaults a whole instance', async () => {
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    await ax.get('/api/public', { cognitoSession: false });
+    await ax.get('/api/private');
+    assert.deepEqual(ax.sent.map((s) => s.authorization), [undefined, 'Bearer token-1']);
+
+    const anonymous = fakeAxios({ defaults: { cognitoSession: false } });
+    attachAxios(anonymous, session);
+    await anonymous.get('/api/x');
+    assert.equal(anonymous.sent[0].authorization, undefined);
+  });
+
+  test('a request with axios’s auth (HTTP Basic) is left alone', async () => {
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    await ax.get('/api/basic', { auth: { username: 'u', password: 'p' } });
+    assert.equal(ax.sent[0].authorization, undefined);
+    assert.equal(session.calls.getAccessToken, 0);
+  });
+
+  test('the adapter owns Authorization on allowed origins: an app-set header is replaced, on plain-object headers too', async () => {
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    await ax.get('/api/x', { headers: { AUTHORIZATION: 'Bearer stale-app-token' } });
+    assert.equal(ax.sent[0].authorization, 'Bearer token-1');
+
+    const plain = fakeAxios({ plain: true });
+    attachAxios(plain, session);
+    await plain.get('/api/x', { headers: { authorization: 'Bearer stale-app-token', 'x-other': '1' } });
+    const headers = plainHeaders(plain.sent[0].config.headers);
+    assert.deepEqual(headers, { 'x-other': '1', Authorization: 'Bearer token-1' }, 'one Authorization header, the session’s');
+  });
+
+  test('deadlineMs is passed to the session', async () => {
+    const ax = fakeAxios();
+    attachAxios(ax, session, { deadlineMs: 1234 });
+    await ax.get('/api/x');
+    assert.deepEqual(session.options, [['getAccessToken', { deadlineMs: 1234 }]]);
+  });
+
+  test('random and hostile url/baseURL values never leak a token to an origin that is not allowed, and never throw an untyped error from the adapter', async () => {
+    let seed = 7;
+    const rand = (n) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = ['https:', 'http:', '//', '/', 'app.example', 'api.example', 'evil.test', ':443', ':8443', '@', '\\', '..', '?', '#', '%2F', ' ', '\u0000', '\ud800', 'javascript:', 'data:,', '.', 'x'];
+    const ax = fakeAxios();
+    attachAxios(ax, session, { allowedOrigins: ['https://api.example'] });
+    const allowed = new Set([PAGE, 'https://api.example']);
+    for (let i = 0; i < 500; i += 1) {
+      const word = () => Array.from({ length: rand(6) }, () => pieces[rand(pieces.length)]).join('');
+      const config = { url: word(), ...(rand(2) ? { baseURL: word() } : {}) };
+      const r = await outcome(ax.request(config));
+      if (!r.ok) assert.ok(r.error instanceof TypeError && /Invalid URL/.test(r.error.message), `the fake's own URL parse is the only failure: ${r.error}`);
+    }
+    const leaked = ax.sent.filter((s) => s.authorization !== undefined && !allowed.has(s.origin));
+    assert.deepEqual(leaked.map((s) => s.url), []);
+    assert.ok(ax.sent.some((s) => s.authorization !== undefined), 'some random URLs were allowed (the test exercised both paths)');
+  });
+});
+
+describe('when the session has no token', () => {
+  for (const code of ['SESSION_EXPIRED', 'NOT_SIGNED_IN', 'THROTTLED', 'UNAVAILABLE']) {
+    test(`a ${code} from getAccessToken rejects the request with that typed error and sends nothing`, async () => {
+      const session = fakeSession();
+      session.failWith = code;
+      const ax = fakeAxios();
+      attachAxios(ax, session);
+      const r = await outcome(ax.get('/api/x'));
+      assert.equal(r.ok, false);
+      assert.equal(r.error.code, code);
+      assert.equal(ax.sent.length, 0, 'the request was not sent');
+      assert.deepEqual(session.calls.tokenForReplay, []);
+    });
+  }
+
+  test('a session answering with no string is a typed error, never Bearer undefined', async () => {
+    for (const bad of [undefined, null, '', 42]) {
+      const ax = fakeAxios();
+      attachAxios(ax, { getAccessToken: async () => bad, tokenForReplay: async () => null });
+      const r = await outcome(ax.get('/api/x'));
+      assert.equal(r.ok, false, `resolved with ${JSON.stringify(bad)}`);
+      assert.equal(typeof r.error.code, 'string');
+      assert.equal(ax.sent.length, 0);
+    }
+  });
+
+  test('a third-party request goes out even when the session has no token', async () => {
+    const session = fakeSession();
+    session.failWith = 'NOT_SIGNED_IN';
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    const r = await outcome(ax.get('https://cdn.example/lib.js'));
+    assert.equal(r.ok, true);
+    assert.equal(ax.sent[0].authorization, undefined);
+  });
+});
+
+describe('the 401 replay', () => {
+  test('refused once with a stale token → the session refreshes, one replay with the newer token, the caller sees the 200', async () => {
+    const session = fakeSession({ stale: true });
+    const ax = fakeAxios({ respond: (s) => (s.authorization === 'Bearer token-1' ? 401 : 200) });
+    attachAxios(ax, session);
+    const r = await ax.get('/api/x');
+    assert.equal(r.status, 200);
+    assert.deepEqual(ax.sent.map((s) => s.authorization), ['Bearer token-1', 'Bearer token-2']);
+    assert.deepEqual(session.calls.tokenForReplay, ['token-1']);
+    assert.equal(session.calls.refreshes, 1);
+  });
+
+  test('refused always → exactly one replay, then the replay’s 401 is surfaced (no loop)', async () => {
+    const session = fakeSession({ stale: true });
+    const ax = fakeAxios({ respond: () => 401 });
+    attachAxios(ax, session);
+    const r = await outcome(ax.get('/api/x'));
+    assert.equal(r.ok, false);
+    assert.equal(r.error.response.status, 401);
+    assert.equal(ax.sent.length, 2, 'the original and one replay');
+    assert.equal(r.error.config, ax.sent[1].config, 'the surfaced 401 is the replay’s');
+    assert.deepEqual(session.calls.tokenForReplay, ['token-1'], 'the replay’s 401 did not ask again');
+  });
+
+  test('a token the session judges fresh (tokenForReplay → null) is not replayed: the original 401 error is surfaced', async () => {
+    const session = fakeSession({ stale: false });
+    const ax = fakeAxios({ respond: () => 401 });
+    attachAxios(ax, session);
+    const r = await outcome(ax.get('/api/x'));
+    assert.equal(r.ok, false);
+    assert.equal(r.error.response.status, 401);
+    assert.equal(r.error.config, ax.sent[0].config, 'the very 401 the API gave');
+    assert.equal(ax.sent.length, 1);
+    assert.deepEqual(session.calls.tokenForReplay, ['token-1']);
+  });
+
+  test('a replay token equal to the refused one is treated as no replay', async () => {
+    const ax = fakeAxios({ respond: () => 401 });
+    attachAxios(ax, { getAccessToken: async () => 'same', tokenForReplay: async (t) => t });
+    const r = await outcome(ax.get('/api/x'));
+    assert.equal(r.error.response.status, 401);
+    assert.equal(ax.sent.length, 1);
+  });
+
+  test('a refresh that fails while replaying rejects with the session’s typed error', async () => {
+    const session = fakeSession({ stale: true });
+    session.refreshFailsWith = 'SESSION_EXPIRED';
+    const ax = fakeAxios({ respond: () => 401 });
+    attachAxios(ax, session);
+    const r = await outcome(ax.get('/api/x'));
+    assert.equal(r.error.code, 'SESSION_EXPIRED');
+    assert.equal(ax.sent.length, 1);
+  });
+
+  test('50 concurrent requests refused with the same stale token → one refresh, 50 replays with the newer token, 50 × 200', async () => {
+    const session = fakeSession({ stale: true });
+    const ax = fakeAxios({ respond: (s) => (s.authorization === 'Bearer token-1' ? 401 : 200) });
+    attachAxios(ax, session);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => ax.get(`/api/${i}`)));
+    assert.deepEqual(results.map((r) => r.status), Array(50).fill(200));
+    assert.equal(session.calls.refreshes, 1);
+    assert.equal(session.calls.tokenForReplay.length, 50);
+    assert.equal(ax.sent.filter((s) => s.authorization === 'Bearer token-2').length, 50);
+    assert.equal(ax.sent.length, 100);
+  });
+
+  test('401s to requests the adapter did not authorize (third party, opted out) are not its business', async () => {
+    const session = fakeSession({ stale: true });
+    const ax = fakeAxios({ respond: () => 401 });
+    attachAxios(ax, session);
+    await outcome(ax.get('https://third-party.example/x'));
+    await outcome(ax.get('/api/x', { cognitoSession: false }));
+    await outcome(ax.get('/api/x', { headers: { Authorization: 'Bearer mine' }, cognitoSession: false }));
+    assert.deepEqual(session.calls.tokenForReplay, []);
+    assert.equal(ax.sent.length, 3);
+  });
+
+  test('other failures (403, 500, network errors) pass through untouched, without asking the session', async () => {
+    const session = fakeSession({ stale: true });
+    let n = 0;
+    const ax = fakeAxios({
+      respond: () => {
+        n += 1;
+        if (n === 3) throw Object.assign(new Error('Network Error'), { code: 'ERR_NETWORK' });
+        return [403, 500][n - 1] ?? 200;
+      },
+    });
+    attachAxios(ax, session);
+    const a = await outcome(ax.get('/api/a'));
+    const b = await outcome(ax.get('/api/b'));
+    const c = await outcome(ax.get('/api/c'));
+    assert.deepEqual([a.error.response.status, b.error.response.status, c.error.code], [403, 500, 'ERR_NETWORK']);
+    assert.deepEqual(session.calls.tokenForReplay, []);
+    assert.equal(ax.sent.length, 3);
+  });
+
+  test('the replay passes through the other interceptors again, like any request', async () => {
+    const session = fakeSession({ stale: true });
+    const ax = fakeAxios({ respond: (s) => (s.authorization === 'Bearer token-1' ? 401 : 200) });
+    let seen = 0;
+    ax.interceptors.request.use((config) => {
+      seen += 1;
+      return config;
+    });
+    attachAxios(ax, session);
+    await ax.get('/api/x');
+    assert.equal(seen, 2);
+  });
+});
+
+describe('attach and detach', () => {
+  test('detach ejects both interceptors: no token, no replay, the app’s own interceptors stay', async () => {
+    const session = fakeSession({ stale: true });
+    const ax = fakeAxios({ respond: () => 401 });
+    ax.interceptors.request.use((c) => c);
+    const before = ax.handlerCount();
+    const detach = attachAxios(ax, session);
+    assert.equal(ax.handlerCount(), before + 2);
+    detach();
+    detach();
+    assert.equal(ax.handlerCount(), before, 'both removed, once');
+    const r = await outcome(ax.get('/api/x'));
+    assert.equal(r.error.response.status, 401);
+    assert.equal(ax.sent[0].authorization, undefined);
+    assert.equal(session.calls.getAccessToken, 0);
+    assert.deepEqual(session.calls.tokenForReplay, []);
+  });
+
+  test('arguments of the wrong shape throw BAD_CONFIG at attach time', () => {
+    const session = fakeSession();
+    const ax = fakeAxios();
+    const cases = [
+      () => attachAxios(undefined, session),
+      () => attachAxios({}, session),
+      () => attachAxios({ interceptors: { request: { use() {} }, response: { use() {} } } }, session),
+      () => attachAxios(ax, undefined),
+      () => attachAxios(ax, { getAccessToken() {} }),
+      () => attachAxios(ax, session, { allowedOrigins: 'https://api.example' }),
+    ];
+    for (const make of cases) assert.throws(make, (e) => e.code === 'BAD_CONFIG');
+    assert.equal(ax.handlerCount(), 0, 'nothing was attached by a refused call');
+  });
+
+  test('allowedOrigins takes exact origins only: paths, wildcards, other schemes and non-strings are refused', () => {
+    const session = fakeSession();
+    for (const bad of ['https://api.example/v1', 'https://*.example.com', '*', 'api.example.com', 'ftp://api.example', 'https://api.example?x', 'https://u:p@api.example', '', null, 42, {}]) {
+      assert.throws(() => attachAxios(fakeAxios(), session, { allowedOrigins: [bad] }), (e) => e.code === 'BAD_CONFIG', JSON.stringify(bad));
+    }
+    for (const good of ['https://api.example', 'https://api.example/', 'http://127.0.0.1:8080', 'HTTPS://API.EXAMPLE']) {
+      assert.equal(typeof attachAxios(fakeAxios(), session, { allowedOrigins: [good] }), 'function', good);
+    }
+  });
+
+  test('two instances attached to one session are independent', async () => {
+    const session = fakeSession();
+    const a = fakeAxios();
+    const b = fakeAxios();
+    const detachA = attachAxios(a, session);
+    attachAxios(b, session);
+    detachA();
+    await a.get('/api/x');
+    await b.get('/api/x');
+    assert.deepEqual([a.sent[0].authorization, b.sent[0].authorization], [undefined, 'Bearer token-1']);
+  });
+});
