@@ -22,8 +22,8 @@ say "checking the toolchain (scripts/bootstrap.sh)"
 bash scripts/bootstrap.sh
 say "checking moto and the rig's npm packages (tests/e2e/rig/setup.sh)"
 bash tests/e2e/rig/setup.sh
-say "building pkg/ unless it is up to date (scripts/build.sh --if-stale)"
-bash scripts/build.sh --if-stale
+say "building pkg/ and the script-tag file unless they are up to date (scripts/package.sh)"
+bash scripts/package.sh
 
 lifetime_args=()
 if [ "$LIFETIME" != 3600 ]; then lifetime_args=(--token-lifetime "$LIFETIME"); fi

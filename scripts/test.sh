@@ -7,6 +7,9 @@
 #               Chromium: every tests/*.rs that says `wasm_bindgen_test_configure!(run_in_browser)`
 #   4. e2e      scripts/e2e.sh: the built module in headless Chromium against moto (Cognito), the
 #               fault proxy and the protected API, started by the tests on 127.0.0.1
+#   5. consumers scripts/package.sh packs the npm tarball (and prints the size budget); apps under
+#               tests/consumers/ install it the way users do (Vite + React, axios, script tag) and
+#               run in headless Chromium against the same rig
 #
 # Every step runs even when an earlier one failed, then a summary says which passed and how many
 # tests ran; the exit status is non-zero when any step failed. Logs: target/test-logs/.
@@ -57,10 +60,18 @@ browser_tests() {
         cargo test --no-fail-fast --target wasm32-unknown-unknown "${browser_test_args[@]}"
 }
 
+# shellcheck disable=SC2317 # called through run_step
+consumer_tests() {
+    bash scripts/package.sh
+    bash tests/e2e/rig/setup.sh
+    node --test --test-reporter=spec tests/consumers/*.test.mjs
+}
+
 run_step native cargo test --no-fail-fast
 run_step wasm bash scripts/build.sh
 run_step browser browser_tests
 run_step e2e bash scripts/e2e.sh
+run_step consumers consumer_tests
 
 # Totals from the test runners' own closing lines: cargo's and wasm-bindgen-test's
 # "test result:", and node's "ℹ pass N" / "ℹ fail N" / "ℹ skipped N".
@@ -88,10 +99,10 @@ for i in "${!names[@]}"; do
         read -r p f s <<<"$(totals "$LOGS/$name.log")"
         counts="$p passed, $f failed, $s ignored"
     fi
-    printf '%-8s %-20s %5ss  %s\n' "$name" "${results[$i]}" "${seconds[$i]}" "$counts"
+    printf '%-9s %-20s %5ss  %s\n' "$name" "${results[$i]}" "${seconds[$i]}" "$counts"
     [ "${results[$i]}" = ok ] || failed=1
 done
-read -r p f s <<<"$(totals "$LOGS/native.log" "$LOGS/browser.log" "$LOGS/e2e.log")"
+read -r p f s <<<"$(totals "$LOGS/native.log" "$LOGS/browser.log" "$LOGS/e2e.log" "$LOGS/consumers.log")"
 if [ "$failed" -eq 0 ] && [ "$p" -eq 0 ]; then
     echo "FAILED: no test ran"
     failed=1
