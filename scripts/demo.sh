@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: one command from a fresh clone. Installs what is missing (scripts/bootstrap.sh, the
-# rig's tests/e2e/rig/setup.sh), builds pkg/ (scripts/build.sh, skipped when up to date), then
+# rig's tests/e2e/rig/setup.sh), builds pkg/ and the npm package (scripts/package.sh, skipped when up to date), then
 # starts moto seeded with a user pool, app client and user, the fault-injecting proxy, the
 # protected API and a static server for www/ (with the built module under /pkg/), all on
 # 127.0.0.1, and prints the URL of the demo page. Runs until Ctrl-C, which stops everything.
