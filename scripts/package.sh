@@ -65,7 +65,7 @@ for d in pkg/bundler pkg/web; do
 done
 
 if [ -f "$TARBALL" ] && [ -f "$SCRIPT_FILE" ] &&
-    [ -z "$(find pkg/bundler pkg/web pkg-template Cargo.toml scripts/package.sh scripts/script-tag-entry.js \
+    [ -z "$(find pkg/bundler pkg/web pkg-template Cargo.toml README.md scripts/package.sh scripts/script-tag-entry.js \
         -newer "$TARBALL" -print -quit)" ]; then
     say "$TARBALL is up to date with its inputs"
 else
@@ -75,6 +75,19 @@ else
     cp -R pkg-template/. "$NPM_DIR/"
     cp -R pkg/bundler "$NPM_DIR/bundler"
     cp -R pkg/web "$NPM_DIR/web"
+    # The package README: the quick start from pkg-template, then the project README's reference
+    # sections (options, storage, errors, events), so each of those is written once.
+    node -e '
+        const fs = require("fs");
+        const [template, project, out] = process.argv.slice(1);
+        const text = fs.readFileSync(project, "utf8");
+        const start = text.indexOf("\n### Options"), end = text.indexOf("\n## ", start + 1);
+        if (start < 0 || end < 0) throw new Error("README.md has no ### Options … section");
+        const marker = /<!-- scripts\/package.sh puts [^>]*-->\n/;
+        const readme = fs.readFileSync(template, "utf8");
+        if (!marker.test(readme)) throw new Error("pkg-template/README.md lost its reference marker");
+        fs.writeFileSync(out, readme.replace(marker, () => text.slice(start + 1, end + 1)));
+    ' pkg-template/README.md README.md "$NPM_DIR/README.md"
     # wasm-bindgen writes a .gitignore ("*") into its output directories; npm pack would honour it.
     find "$NPM_DIR" -name .gitignore -delete
     node -e '
