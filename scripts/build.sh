@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Builds the shipped artifact: the size-optimised .wasm plus its JavaScript glue.
+# Builds the shipped artifact: the size-optimised .wasm (the sans-IO core behind a narrow
+# export surface, src/shell/exports.rs), its wasm-bindgen glue and the JS shell (src/shell/js).
 #
-#   pkg/web/      wasm-bindgen --target web      (an ES module that fetches the .wasm itself)
-#   pkg/bundler/  wasm-bindgen --target bundler  (for webpack / vite / rollup)
+#   pkg/web/      ES modules for a page: cognito_session.js exports `default init`, `initSync`
+#                 and `Session`; the glue (wasm-bindgen --target web) fetches the .wasm itself
+#   pkg/bundler/  for webpack / vite / rollup: cognito_session.js exports `Session`; the glue
+#                 (wasm-bindgen --target bundler) imports the .wasm through the bundler
 #
-# Steps: cargo build with the `wasm` profile (opt-level z, panic=abort), wasm-bindgen, then
-# wasm-opt -Oz on each `_bg.wasm`. Ends with the raw and `gzip -9` sizes of every .wasm and .js.
+# Each holds cognito_session.js (the entry: src/shell/js/{web,bundler}.js), cognito_session.d.ts
+# (src/shell/js/types.d.ts, plus web-init.d.ts for pkg/web), cognito_session_bg.wasm, the glue
+# renamed to cognito_session_core.js (and, for bundlers, cognito_session_bg.js), and the shell's
+# modules. Steps: cargo build with the `wasm` profile (opt-level z, panic=abort), wasm-bindgen,
+# wasm-opt -Oz on each `_bg.wasm`, then the JS files. Ends with the raw and `gzip -9` sizes of
+# every file, and the total the bundler entry ships (and, when esbuild is in .tools, the JS
+# minified into one bundle).
 # Needs what scripts/bootstrap.sh installs. Usage: scripts/build.sh [--if-stale]
-#   --if-stale   do nothing when pkg/ is newer than every source and build input (the demo and
+#   --if-stale   do nothing when pkg/ is newer than every source (src/, the JS shell in
+#                src/shell/js included) and build input (the demo and
 #                the e2e tests build this way, so a second run starts at once)
 set -euo pipefail
 
@@ -56,7 +65,16 @@ RAW="target/$TARGET/$PROFILE/$CRATE.wasm"
 for js_target in web bundler; do
     out="pkg/$js_target"
     rm -rf "$out"
-    wasm-bindgen --target "$js_target" --out-dir "$out" "$RAW"
+    wasm-bindgen --target "$js_target" --no-typescript --out-dir "$out" "$RAW"
+    # The glue becomes cognito_session_core.js (it keeps importing cognito_session_bg.*); the
+    # entry is the JS shell.
+    mv "$out/$CRATE.js" "$out/${CRATE}_core.js"
+    for module in session config errors http origin store; do
+        cp "src/shell/js/$module.js" "$out/"
+    done
+    cp "src/shell/js/$js_target.js" "$out/$CRATE.js"
+    cp src/shell/js/types.d.ts "$out/$CRATE.d.ts"
+    if [ "$js_target" = web ]; then cat src/shell/js/web-init.d.ts >>"$out/$CRATE.d.ts"; fi
     bg="$out/${CRATE}_bg.wasm"
     # --converge repeats -Oz until it stops shrinking (-125 B gzip). --low-memory-unused lets
     # wasm-opt fold small constant offsets into loads and stores (-185 B gzip); it assumes no
@@ -77,3 +95,24 @@ for f in pkg/web/*.wasm pkg/web/*.js pkg/bundler/*.wasm pkg/bundler/*.js; do
     [ -f "$f" ] || continue
     printf '%-56s %9s %9s\n' "$f" "$(wc -c <"$f")" "$(gz_size "$f")"
 done
+# What an app bundling pkg/bundler ships: the .wasm and every .js file (gzip per file, summed;
+# a bundler concatenates them, which compresses a little better).
+raw=0 gz=0
+for f in pkg/bundler/*.wasm pkg/bundler/*.js; do
+    raw=$((raw + $(wc -c <"$f"))) gz=$((gz + $(gz_size "$f")))
+done
+printf '%-56s %9s %9s\n' "total shipped by pkg/bundler (wasm + js)" "$raw" "$gz"
+ESBUILD="$ROOT/.tools/node_modules/.bin/esbuild"
+if [ -x "$ESBUILD" ]; then
+    min="$(mktemp -d)"
+    # The bundler entry minified into one module, as an app's bundler would (the .wasm import
+    # left external). The entry also re-exports the glue, whose functions only the .wasm
+    # imports: esbuild cannot see that use and would drop them.
+    printf 'export * from "%s/pkg/bundler/%s_bg.js";\nexport { Session } from "%s/pkg/bundler/%s.js";\n' \
+        "$ROOT" "$CRATE" "$ROOT" "$CRATE" >"$min/entry.js"
+    "$ESBUILD" "$min/entry.js" --bundle --minify --format=esm --log-level=warning \
+        --external:./${CRATE}_bg.wasm --outfile="$min/bundle.js"
+    printf '%-56s %9s %9s\n' "pkg/bundler JS minified by esbuild (one bundle)" \
+        "$(wc -c <"$min/bundle.js")" "$(gz_size "$min/bundle.js")"
+    rm -rf "$min"
+fi

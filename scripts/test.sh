@@ -3,10 +3,12 @@
 #
 #   1. native   `cargo test`: unit tests of the core, the simulations under tests/, doc tests
 #   2. wasm     scripts/build.sh: the shipped .wasm and JS glue, with their sizes
-#   3. browser  `cargo test --target wasm32-unknown-unknown --test browser --test ...` in headless
-#               Chromium: every tests/*.rs that says `wasm_bindgen_test_configure!(run_in_browser)`
+#   3. browser  `cargo test --target wasm32-unknown-unknown --test browser` in headless Chromium:
+#               every tests/*.rs that says `wasm_bindgen_test_configure!(run_in_browser)` (the
+#               core compiled to wasm32)
 #   4. e2e      scripts/e2e.sh: the built module in headless Chromium against moto (Cognito), the
-#               fault proxy and the protected API, started by the tests on 127.0.0.1
+#               fault proxy and the protected API, started by the tests on 127.0.0.1, and the JS
+#               shell against a stubbed fetch (tests/e2e/shell.test.mjs)
 #   5. consumers scripts/package.sh packs the npm tarball (and prints the size budget); apps under
 #               tests/consumers/ install it the way users do (Vite + React, axios, script tag) and
 #               run in headless Chromium against the same rig

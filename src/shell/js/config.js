@@ -1,0 +1,116 @@
+// Reads and validates the plain object given to `new Session(config)`. Every bad value is
+// refused with a `BAD_CONFIG` error naming the field, and unknown fields are refused too: a typo
+// such as `alowedOrigins` would otherwise silently keep tokens from an API. The user pool id
+// itself is checked by the core (`poolError`), which also derives the endpoint from it.
+
+import { poolError } from './cognito_session_core.js';
+import { badConfig } from './errors.js';
+import { parseOrigin } from './origin.js';
+
+const KNOWN = ['userPoolId', 'clientId', 'endpoint', 'tokenEndpoint', 'rotation', 'storage', 'loginUrl', 'onLoginRequired', 'allowedOrigins', 'clientSecret', 'region'];
+
+const httpUrl = (text, base) => {
+  try {
+    return /^https?:$/.test(new URL(text, base).protocol);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The validated config: `{clientId, pool, endpoint, tokenEndpoint, rotation, storage, key,
+ * loginUrl, onLoginRequired, allowedOrigins}` (absent strings are "").
+ */
+export function readConfig(value) {
+  if (typeof value !== 'object' || value === null) throw badConfig('config must be an object');
+  for (const k of Object.keys(value)) if (!KNOWN.includes(k)) throw badConfig(`unknown config field ${k}`);
+  // A getter that throws is a bad config, not a crash.
+  const get = (name) => {
+    try {
+      return value[name];
+    } catch {
+      throw badConfig(name);
+    }
+  };
+  /** An optional string: absent/null is ""; another type or "" is an error. */
+  const string = (name) => {
+    const v = get(name);
+    if (v == null) return '';
+    if (typeof v !== 'string' || v === '') throw badConfig(`${name} must be a non-empty string`);
+    return v;
+  };
+  const url = (name, text) => {
+    if (!httpUrl(text)) throw badConfig(`${name} must be an absolute http(s) URL`);
+  };
+
+  if (get('clientSecret') !== undefined) {
+    throw badConfig('clientSecret: never ship a client secret to a browser; use an app client without a secret');
+  }
+  const clientId = string('clientId');
+  if (!clientId) throw badConfig('clientId is required');
+  // Cognito app client ids are alphanumeric; anything outside this set would also corrupt
+  // storage keys and log lines.
+  if (!/^[\w.-]{1,256}$/.test(clientId)) throw badConfig("clientId must be letters, digits, '-', '_' or '.'");
+  const pool = string('userPoolId');
+  const region = string('region');
+  const endpoint = string('endpoint');
+  const tokenEndpoint = string('tokenEndpoint');
+  const rotation = get('rotation');
+  if (rotation != null && typeof rotation !== 'boolean') throw badConfig('rotation must be true or false');
+
+  let namespace;
+  if (tokenEndpoint) {
+    if (endpoint || rotation != null || region) {
+      throw badConfig('tokenEndpoint (OAuth2) cannot be combined with endpoint, region or rotation (Cognito API)');
+    }
+    url('tokenEndpoint', tokenEndpoint);
+    namespace = tokenEndpoint;
+  } else if (pool) {
+    const bad = poolError(pool);
+    if (bad !== undefined) throw badConfig(`userPoolId: ${bad}`);
+    if (region && !pool.startsWith(`${region}_`)) throw badConfig('region does not match the region in userPoolId');
+    if (endpoint) url('endpoint', endpoint);
+    namespace = pool;
+  } else {
+    throw badConfig('userPoolId (Cognito) or tokenEndpoint (OAuth2) is required');
+  }
+
+  const storage = string('storage') || 'session';
+  if (!['session', 'local', 'memory'].includes(storage)) throw badConfig('storage must be "session", "local" or "memory"');
+
+  // `javascript:`, `data:` and the like would run code on redirect; the URL is resolved as the
+  // browser would (against the page), so spaces, tabs or case tricks do not hide the scheme.
+  const loginUrl = string('loginUrl');
+  if (loginUrl && !httpUrl(loginUrl, globalThis.location?.href || 'http://localhost/')) {
+    throw badConfig('loginUrl must be a non-empty http(s) or relative URL');
+  }
+  let onLoginRequired = get('onLoginRequired');
+  if (onLoginRequired == null) onLoginRequired = undefined;
+  else if (typeof onLoginRequired !== 'function') throw badConfig('onLoginRequired must be a function');
+
+  const allowedOrigins = [];
+  const list = get('allowedOrigins');
+  if (list != null) {
+    if (!Array.isArray(list)) throw badConfig('allowedOrigins must be an array of origins');
+    for (let i = 0; i < list.length; i += 1) {
+      const text = list[i];
+      if (typeof text !== 'string') throw badConfig('allowedOrigins must hold strings');
+      const origin = parseOrigin(text);
+      if (origin === null) throw badConfig(`allowedOrigins: not an origin (scheme://host[:port], no path or wildcard): ${text}`);
+      allowedOrigins.push(origin);
+    }
+  }
+
+  return {
+    clientId,
+    pool,
+    endpoint,
+    tokenEndpoint,
+    rotation: rotation === true,
+    storage,
+    key: `cognito-session:${namespace}:${clientId}`,
+    loginUrl,
+    onLoginRequired,
+    allowedOrigins,
+  };
+}

@@ -1,0 +1,84 @@
+// Sends the core's requests (refresh, password sign-in) with `fetch` and reads back what the
+// core's parsers look at: the status, three headers and the body as text.
+//
+// The answer always comes back as a value, never a rejection: `status` 0 means no answer came
+// (network failure, CORS refusal, abort) and `body` then says why. A body the server announces
+// as larger than the core's MAX_BODY is not read (the request is aborted), and one that turns
+// out larger while streaming is abandoned there; either way the core is shown an oversized
+// placeholder, which it refuses as `BodyTooLarge` exactly as it would the real one.
+
+import { cause } from './errors.js';
+
+/** The core's `protocol::MAX_BODY` (64 KiB). */
+const MAX_BODY = 65536;
+
+const failed = (body) => ({ status: 0, body });
+
+/**
+ * POSTs the request encoded in `f` from index `i` (url, body, then header name/value pairs)
+ * without cookies or caching; `controller` aborts it.
+ * @returns {Promise<{status: number, body: string, errorType?: string, retryAfter?: string, amzRetryAfter?: string}>}
+ */
+export async function send(f, i, controller) {
+  let response;
+  try {
+    const headers = {};
+    for (let j = i + 2; j + 1 < f.length; j += 2) headers[f[j]] = f[j + 1];
+    response = await fetch(
+      new Request(f[i], { method: 'POST', headers, body: f[i + 1], credentials: 'omit', cache: 'no-store', signal: controller.signal }),
+    );
+  } catch (e) {
+    return failed(cause('fetch failed', e));
+  }
+  if (!(response instanceof Response)) return failed('fetch did not return a Response');
+  const header = (name) => response.headers.get(name) ?? undefined;
+  const answer = {
+    status: response.status,
+    errorType: header('x-amzn-errortype'),
+    retryAfter: header('retry-after'),
+    amzRetryAfter: header('x-amz-retry-after'),
+    body: '',
+  };
+  const announced = header('content-length')?.trim();
+  if (announced && /^\d+$/.test(announced) && +announced > MAX_BODY) {
+    controller.abort();
+    answer.body = ' '.repeat(MAX_BODY + 1);
+    return answer;
+  }
+  if (!response.body) return answer;
+  // Read chunk by chunk and abandon (cancel) past MAX_BODY: a hostile 1 GB answer costs at most
+  // 64 KiB of memory.
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) return failed('reading the response failed: not bytes');
+      size += value.length;
+      if (size > MAX_BODY) {
+        reader.cancel().catch(() => {});
+        answer.body = ' '.repeat(MAX_BODY + 1);
+        return answer;
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    return failed(cause('reading the response failed', e));
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  // Token and error bodies are JSON, hence UTF-8; anything else is shown to the core as one
+  // replacement character, which it reads as an unparseable body.
+  try {
+    answer.body = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    answer.body = '\ufffd';
+  }
+  return answer;
+}

@@ -1,0 +1,570 @@
+// The public `Session` class: the browser side of cognito-session. It turns browser happenings
+// (API calls, the timer, fetch answers, lock grants, tab messages, `storage` and
+// `visibilitychange` events) into calls on the `.wasm` core and carries out the actions the core
+// asks for. It holds no policy: whether and when to refresh, retry, reject or go to login is the
+// core's call (src/core/session.rs).
+//
+// Every entry point goes through `#drive`: feed the core one call with `now`, drain
+// `pollAction` performing each action in order, re-arm the one timer from `pollTimeout`, refresh
+// the caches the hot paths read, and only then, no longer busy, call into app code (listeners,
+// promise settlers, `onLoginRequired`, `location.assign`). App code therefore never runs while
+// the core is mid-drive. The wire format of actions and answers is documented in
+// src/shell/exports.rs.
+
+import { Core } from './cognito_session_core.js';
+import { readConfig } from './config.js';
+import { badConfig, busy, coreError, error } from './errors.js';
+import { send } from './http.js';
+import { mayAttach } from './origin.js';
+import { Store } from './store.js';
+
+/** How long a caller waits for a token when it names no deadline. */
+const DEFAULT_DEADLINE = 10000;
+/** Longest delay `setTimeout` honours (about 24.8 days); later deadlines wake early. */
+const MAX_TIMER = 0x7fffffff;
+const SEP = '\0';
+
+/** The field each event type carries besides `type`. */
+const EVENT_FIELD = {
+  signedIn: 'expiresAt',
+  refreshed: 'expiresAt',
+  throttled: 'retryAt',
+  retryScheduled: 'retryAt',
+  expired: 'reason',
+  storageDiscarded: 'detail',
+};
+
+/** `deadlineMs` from `{deadlineMs}`: how long the caller may wait, in ms. */
+function deadline(options) {
+  if (options == null) return DEFAULT_DEADLINE;
+  let ms;
+  try {
+    ms = Reflect.get(options, 'deadlineMs');
+  } catch {
+    throw badConfig('deadlineMs');
+  }
+  if (ms === undefined) return DEFAULT_DEADLINE;
+  if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) throw badConfig('deadlineMs must be a number of milliseconds >= 0');
+  return ms;
+}
+
+/** Sends a copy of `request` (the original stays unread for a replay) with the bearer token. */
+function sendWith(request, token) {
+  const copy = request.clone();
+  copy.headers.set('Authorization', `Bearer ${token}`);
+  return fetch(copy);
+}
+
+/** One signed-in (or signed-out) user session. See cognito_session.d.ts for the API. */
+export class Session {
+  #core;
+  #config;
+  #store;
+  #channel = null;
+  #listeners = new Map();
+  #nextListener = 0;
+  /** waiter id → [resolve, reject] */
+  #waiters = new Map();
+  /** refresh id → the function that releases its Web Lock */
+  #locks = new Map();
+  /** refresh id → its AbortController */
+  #aborts = new Map();
+  #timer;
+  #timerAt;
+  #busy = false;
+  #freed = false;
+  /** Events raised while the constructor runs, delivered on the next microtask. */
+  #held = [];
+  /** Shell-made events (storage failures) raised mid-drive, dispatched at its end. */
+  #notices = [];
+  /** The fast path's cache: the access token and until when the core would hand it out. */
+  #token = null;
+  #until = 0;
+  #snapshot = null;
+  #snapshotObject = null;
+  #claimsText;
+  #claims = null;
+  /** Removes the DOM listeners. */
+  #unlisten = [];
+
+  /**
+   * Validates `config`, resumes the session kept in storage (if any) and starts listening to
+   * the page. Throws a `BAD_CONFIG` error for any bad value.
+   */
+  constructor(config) {
+    const c = readConfig(config);
+    this.#config = c;
+    const now = Date.now();
+    this.#store = new Store(c.storage, c.key, (detail) => this.#notices.push({ type: 'storageUnavailable', detail }));
+    const seed = new Uint32Array(2);
+    try {
+      crypto.getRandomValues(seed);
+    } catch {
+      // Jitter only spreads load between tabs; it guards no secret.
+      seed[0] = Math.random() * 2 ** 32;
+      seed[1] = (Math.random() * 2 ** 32) ^ now;
+    }
+    this.#core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.rotation, seed[0], seed[1], now);
+    const shared = this.#store.shared;
+    if (shared && typeof BroadcastChannel === 'function') {
+      try {
+        const channel = new BroadcastChannel(c.key);
+        channel.onmessage = (e) => {
+          if (typeof e.data === 'string') this.#drive((n) => this.#core.handleTabMessage(n, e.data));
+        };
+        this.#channel = channel;
+      } catch {
+        // No channel: tabs still follow each other through storage events.
+      }
+    }
+    const doc = globalThis.document;
+    if (doc) {
+      this.#listen(doc, 'visibilitychange', () => this.#drive((n) => this.#core.handleVisibility(n, !doc.hidden)));
+    }
+    if (shared) {
+      this.#listen(window, 'storage', (e) => {
+        if (this.#store.area && e.storageArea === this.#store.area && (e.key === null || e.key === c.key)) {
+          this.#drive((n) => this.#core.handleStorage(n, e.newValue));
+        }
+      });
+    }
+    // What storage holds at start is the session to resume (or a record to discard).
+    this.#drive((n) => {
+      this.#core.handleVisibility(n, !doc?.hidden);
+      const record = this.#store.read();
+      if (record !== undefined) this.#core.handleStorage(n, record);
+    });
+    // Events raised while constructing go out on the next microtask, so a listener subscribed
+    // right after `new Session()` hears them; later events are delivered as they happen.
+    const held = this.#held;
+    this.#held = null;
+    if (held.length) {
+      queueMicrotask(() => {
+        const listeners = [...this.#listeners.values()];
+        for (const event of held) for (const l of listeners) call(l, event);
+      });
+    }
+  }
+
+  /**
+   * A valid access token, or a typed error by `deadlineMs` (default 10 s). While the token is
+   * fresh this returns an already-resolved promise of a cached string, without calling the core.
+   */
+  getAccessToken(options) {
+    if (this.#token !== null && Date.now() < this.#until) return Promise.resolve(this.#token);
+    try {
+      return this.#request(deadline(options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The ID token, under the same rules as `getAccessToken`. */
+  getIdToken(options) {
+    let wait;
+    try {
+      wait = deadline(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#request(wait).then(() => {
+      const id = this.#core.idToken(Date.now());
+      if (id === undefined) throw badConfig('this session has no ID token');
+      return id;
+    });
+  }
+
+  /** The (unverified) claims of the ID token, else the access token, frozen; null if none. */
+  claims() {
+    const text = this.#core.claims();
+    if (text === undefined) return null;
+    if (text !== this.#claimsText) {
+      this.#claimsText = text;
+      let value = null;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        // not JSON: no claims
+      }
+      this.#claims = value !== null && typeof value === 'object' ? Object.freeze(value) : null;
+    }
+    return this.#claims;
+  }
+
+  /** Signs in with Cognito `USER_PASSWORD_AUTH`. */
+  signInWithPassword(username, password) {
+    if (typeof username !== 'string' || typeof password !== 'string') {
+      return Promise.reject(badConfig('username and password must be strings'));
+    }
+    const encoded = this.#core.signInRequest(username, password);
+    const f = encoded.slice(1).split(SEP);
+    if (encoded[0] === 'E') return Promise.reject(coreError(f));
+    // The same time limit as a refresh: a hung sign-in fails as UNAVAILABLE.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.min(+f[0], MAX_TIMER));
+    return send(f, 1, controller).then((a) => {
+      clearTimeout(timer);
+      let out;
+      const ran = this.#drive((now) => {
+        out = this.#core.signInAnswer(now, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter);
+      });
+      if (!ran) throw busy();
+      const g = out.slice(1).split(SEP);
+      if (out[0] === 'E') throw coreError(g);
+      if (out[0] === 'S') return { status: 'signedIn' };
+      const result = { status: 'challenge', challengeName: g[0] };
+      if (g.length > 1) result.session = g[1];
+      return result;
+    });
+  }
+
+  /** Adopts tokens obtained elsewhere. Throws `BAD_CONFIG` when they are unusable. */
+  setTokens(tokens) {
+    if (typeof tokens !== 'object' || tokens === null) throw badConfig('setTokens needs {accessToken, idToken?, refreshToken?}');
+    const get = (name) => {
+      try {
+        return tokens[name] ?? undefined;
+      } catch {
+        throw badConfig(name);
+      }
+    };
+    const string = (name) => {
+      const v = get(name);
+      if (v !== undefined && typeof v !== 'string') throw badConfig(`${name} must be a string`);
+      return v;
+    };
+    const access = string('accessToken');
+    if (access === undefined) throw badConfig('accessToken is required');
+    const id = string('idToken');
+    const refresh = string('refreshToken');
+    const expiresIn = get('expiresIn');
+    if (expiresIn !== undefined && !(typeof expiresIn === 'number' && expiresIn > 0 && expiresIn !== Infinity)) {
+      throw badConfig('expiresIn must be a number of seconds > 0');
+    }
+    let failed;
+    if (!this.#drive((now) => (failed = this.#core.setTokens(now, access, id, refresh, expiresIn)))) throw busy();
+    if (failed !== undefined) throw coreError(failed.split(SEP));
+  }
+
+  /** Forgets the tokens here and, for `localStorage` sessions, in every tab. */
+  signOut() {
+    return this.#drive((now) => this.#core.signOut(now)) ? Promise.resolve() : Promise.reject(busy());
+  }
+
+  /** Calls `listener(event)` for every session event; returns the function that unsubscribes. */
+  subscribe(listener) {
+    if (typeof listener !== 'function') throw badConfig('subscribe needs a function');
+    const id = ++this.#nextListener;
+    this.#listeners.set(id, listener);
+    return () => {
+      this.#listeners.delete(id);
+    };
+  }
+
+  /** A frozen summary: the same object until something changes. */
+  getSnapshot() {
+    if (this.#snapshotObject === null) {
+      const [signedIn, expiresAt, refreshing, retryAt, expired] = this.#snapshot.split(SEP);
+      this.#snapshotObject = Object.freeze({
+        signedIn: signedIn === '1',
+        expiresAt: expiresAt ? +expiresAt : null,
+        refreshing: refreshing === '1',
+        retryAt: retryAt ? +retryAt : null,
+        expired: expired === '1',
+      });
+    }
+    return this.#snapshotObject;
+  }
+
+  /**
+   * `fetch` that adds `Authorization: Bearer <access token>` for the page's own origin and
+   * `allowedOrigins`, only with a valid token, and replays once on a 401 when `tokenForReplay`
+   * finds a newer token. Other origins get the request untouched.
+   */
+  async fetch(input, init) {
+    if (!globalThis.window) throw badConfig('fetch needs a window');
+    let request;
+    if (input instanceof Request) {
+      request = new Request(input, init ?? undefined);
+    } else {
+      // A string, or an object with a URL-giving toString (URL, Location).
+      if (input === null || (typeof input !== 'string' && typeof input !== 'object' && typeof input !== 'function')) {
+        throw badConfig('fetch needs a URL string, a URL or a Request');
+      }
+      request = new Request(String(input), init ?? undefined);
+    }
+    if (!mayAttach(request.url, this.#config.allowedOrigins)) return fetch(request);
+    const token = await this.#tokenWithin(DEFAULT_DEADLINE);
+    const response = await sendWith(request, token);
+    if (response.status !== 401) return response;
+    const newer = await this.#replay(token, DEFAULT_DEADLINE);
+    return newer === null ? response : sendWith(request, newer);
+  }
+
+  /**
+   * After the API answered 401 to a request sent with `refusedToken`: a newer valid token to
+   * replay with (refreshing first when the core retired the refused one), or null when a replay
+   * cannot help (the token was just issued, or no newer token came).
+   */
+  tokenForReplay(refusedToken, options) {
+    if (typeof refusedToken !== 'string') return Promise.reject(badConfig('tokenForReplay needs the refused token as a string'));
+    try {
+      return this.#replay(refusedToken, deadline(options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Stops listening to the page, aborts the refresh, releases the lock, rejects waiters and
+   * frees the core. The session cannot be used afterwards. */
+  free() {
+    if (this.#freed) return;
+    this.#freed = true;
+    for (const off of this.#unlisten) off();
+    if (this.#channel) {
+      this.#channel.onmessage = null;
+      this.#channel.close();
+    }
+    clearTimeout(this.#timer);
+    for (const c of this.#aborts.values()) c.abort();
+    for (const release of this.#locks.values()) release();
+    if (this.#waiters.size) {
+      const e = error('NOT_SIGNED_IN', 'the session was freed while this caller waited');
+      for (const [, reject] of this.#waiters.values()) call(reject, e);
+    }
+    this.#waiters.clear();
+    this.#core.free();
+  }
+
+  // ----- the loop -----
+
+  /** The cached token while the core would hand it out, else the core's answer. */
+  #tokenWithin(wait) {
+    return this.#token !== null && Date.now() < this.#until ? Promise.resolve(this.#token) : this.#request(wait);
+  }
+
+  /** The slow path of `getAccessToken`: ask the core; park the caller if it must wait. */
+  #request(wait) {
+    let out;
+    const ran = this.#drive((now) => {
+      const answer = this.#core.requestToken(now, wait);
+      const rest = answer.slice(1);
+      out =
+        answer[0] === 'T'
+          ? Promise.resolve(rest)
+          : answer[0] === 'W'
+            ? new Promise((resolve, reject) => this.#waiters.set(rest, [resolve, reject]))
+            : Promise.reject(coreError(rest.split(SEP)));
+    });
+    return ran ? out : Promise.reject(busy());
+  }
+
+  /** The rule behind `tokenForReplay` and `fetch`'s replay: the core judges the refusal. */
+  #replay(refused, wait) {
+    let replay = false;
+    this.#drive((now) => (replay = this.#core.handleTokenRefused(now, refused)));
+    if (!replay) return Promise.resolve(null);
+    return this.#tokenWithin(wait).then((token) => (token === refused ? null : token));
+  }
+
+  /**
+   * Runs `step(now)` against the core, then performs what it asked for (see the file comment).
+   * Returns false, without running `step`, when the session is busy (a re-entrant call).
+   */
+  #drive(step) {
+    if (this.#busy || this.#freed) return false;
+    this.#busy = true;
+    const later = [];
+    try {
+      const now = Date.now();
+      step(now);
+      const before = this.#snapshot;
+      let emitted = this.#perform(now, later);
+      for (const notice of this.#notices.splice(0)) {
+        emitted = true;
+        this.#dispatch(notice, later);
+      }
+      this.#rearm(now);
+      this.#refreshCaches(before, emitted, later);
+    } finally {
+      this.#busy = false;
+    }
+    for (const [f, arg] of later) call(f, arg);
+    return true;
+  }
+
+  /** Drains the core's actions. Returns whether any event was emitted. */
+  #perform(now, later) {
+    let emitted = false;
+    for (let a = this.#core.pollAction(); a !== undefined; a = this.#core.pollAction()) {
+      const f = a.split(SEP);
+      const id = f[1];
+      switch (f[0]) {
+        case 'L':
+          this.#acquire(now, id);
+          break;
+        case 'S': {
+          const controller = new AbortController();
+          this.#aborts.set(id, controller);
+          send(f, 2, controller).then((r) =>
+            this.#drive((n) => {
+              this.#aborts.delete(id);
+              this.#core.handleRefreshAnswer(n, +id, r.status, r.body, r.errorType, r.retryAfter, r.amzRetryAfter);
+            }),
+          );
+          break;
+        }
+        case 'A':
+          this.#aborts.get(id)?.abort();
+          this.#aborts.delete(id);
+          break;
+        case 'U': {
+          const release = this.#locks.get(id);
+          this.#locks.delete(id);
+          if (release) later.push([release]);
+          break;
+        }
+        case 'T':
+          for (const w of this.#take(f[2])) later.push([w[0], f[1]]);
+          break;
+        case 'X': {
+          const e = coreError(f.slice(2));
+          for (const w of this.#take(id)) later.push([w[1], e]);
+          break;
+        }
+        case 'P':
+          this.#store.write(f.length > 1 ? id : null);
+          break;
+        case 'B':
+          if (this.#store.shared && this.#channel) {
+            try {
+              this.#channel.postMessage(id);
+            } catch {
+              // A closed channel drops the message; storage events still carry the record.
+            }
+          }
+          break;
+        case 'G':
+          if (this.#config.onLoginRequired) later.push([this.#config.onLoginRequired, id]);
+          else if (this.#config.loginUrl) later.push([() => globalThis.location?.assign(this.#config.loginUrl)]);
+          break;
+        case 'E': {
+          emitted = true;
+          const event = { type: id };
+          const key = EVENT_FIELD[id];
+          if (key) event[key] = key.endsWith('At') ? +f[2] : f[2];
+          this.#dispatch(event, later);
+          break;
+        }
+      }
+    }
+    return emitted;
+  }
+
+  /** The settlers of the waiters `ids` (comma-separated), removed. */
+  #take(ids) {
+    const out = [];
+    for (const id of ids.split(',')) {
+      const w = this.#waiters.get(id);
+      if (w) {
+        this.#waiters.delete(id);
+        out.push(w);
+      }
+    }
+    return out;
+  }
+
+  /** Hands `event` to every listener (or holds it while the constructor runs). */
+  #dispatch(event, later) {
+    if (this.#held) this.#held.push(event);
+    else for (const l of this.#listeners.values()) later.push([l, event]);
+  }
+
+  /**
+   * Takes the refresh lock: Web Locks for a `localStorage` session shared with other tabs, at
+   * once otherwise (each tab is its own session). The lock is held by keeping the promise the
+   * lock callback returns pending until the core says release.
+   */
+  #acquire(now, id) {
+    const locks = this.#store.shared ? globalThis.navigator?.locks : undefined;
+    if (typeof locks?.request === 'function') {
+      try {
+        locks
+          .request(
+            this.#config.key,
+            () =>
+              new Promise((release) => {
+                const ran = this.#drive((n) => {
+                  this.#locks.set(id, release);
+                  this.#core.handleRefreshLock(n, +id, this.#store.read() ?? null);
+                });
+                if (!ran) release();
+              }),
+          )
+          // A refused request is left to the core's lock timeout.
+          .catch(() => {});
+        return;
+      } catch {
+        // Web Locks refused outright: grant at once; the core's record checks limit the damage
+        // to a duplicate refresh at worst.
+      }
+    }
+    this.#core.handleRefreshLock(now, +id, this.#store.read() ?? null);
+  }
+
+  /** Keeps exactly one timer, for the core's next deadline. */
+  #rearm(now) {
+    const at = this.#core.pollTimeout();
+    if (at === this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    if (at !== undefined) {
+      this.#timer = setTimeout(
+        () =>
+          this.#drive((n) => {
+            this.#timerAt = undefined;
+            this.#core.handleTimeout(n);
+          }),
+        Math.min(Math.max(at - now, 0), MAX_TIMER),
+      );
+    }
+  }
+
+  /**
+   * Re-reads what the hot paths cache (the token, the snapshot) and tells listeners
+   * `{type: "change"}` when the snapshot moved without an event.
+   */
+  #refreshCaches(before, emitted, later) {
+    const token = this.#core.token();
+    if (token === undefined) {
+      this.#token = null;
+    } else {
+      const i = token.indexOf(SEP);
+      this.#until = +token.slice(0, i);
+      this.#token = token.slice(i + 1);
+    }
+    const snapshot = this.#core.snapshot();
+    if (snapshot !== before) {
+      this.#snapshot = snapshot;
+      this.#snapshotObject = null;
+      if (!emitted && before !== null) this.#dispatch({ type: 'change' }, later);
+    }
+  }
+
+  /** `target.addEventListener`, undone by `free()`. */
+  #listen(target, type, handler) {
+    target.addEventListener(type, handler);
+    this.#unlisten.push(() => target.removeEventListener(type, handler));
+  }
+}
+
+if (Symbol.dispose) Session.prototype[Symbol.dispose] = Session.prototype.free;
+
+/** Calls app code; one that throws must not stop the others. */
+function call(f, arg) {
+  try {
+    f(arg);
+  } catch {
+    // the app's own error
+  }
+}

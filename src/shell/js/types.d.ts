@@ -1,0 +1,168 @@
+// The TypeScript declarations of the public API (cognito_session.js). Hand-written: the JS shell
+// in src/shell/js is plain JavaScript; scripts/build.sh ships this file as cognito_session.d.ts
+// (with web-init.d.ts appended for pkg/web).
+
+/** What `error.code` holds on every error the session throws or rejects with. */
+export type SessionErrorCode =
+| "THROTTLED"        // the provider is throttling refreshes; see retryAt
+| "UNAVAILABLE"      // provider or network failing, or the deadline passed; retryAt if known
+| "SESSION_EXPIRED"  // the refresh token is dead: sign in again
+| "NOT_SIGNED_IN"    // nobody is signed in (or sign-in credentials were refused)
+| "BAD_CONFIG"       // a bug or misconfiguration in the app
+| "BAD_RESPONSE";    // the provider's answer was unusable
+
+export interface SessionError extends Error {
+    code: SessionErrorCode;
+    /** When trying again can help, in ms since the epoch. */
+    retryAt?: number;
+    /** The provider's own error name (sign-in errors), e.g. "NotAuthorizedException". */
+    providerCode?: string;
+}
+
+export type LoginReason = "refreshTokenDead" | "noRefreshToken" | "expiredElsewhere";
+
+export interface SessionConfig {
+    /** Cognito user pool id, e.g. "us-east-1_AbC123" (the region is read from it). */
+    userPoolId?: string;
+    /** The app client id (a public client: no secret). */
+    clientId: string;
+    /** Must match the region in userPoolId when given. */
+    region?: string;
+    /** Cognito API endpoint override (emulator, proxy). */
+    endpoint?: string;
+    /** OAuth2 / OIDC token endpoint: use the refresh_token grant instead of the Cognito API. */
+    tokenEndpoint?: string;
+    /** Cognito app clients with refresh-token rotation: refresh with GetTokensFromRefreshToken. */
+    rotation?: boolean;
+    /** "session" (default): survives reloads, one tab. "local": shared by all tabs, which
+     * coordinate refreshes; readable by any script on the origin. "memory": gone on reload. */
+    storage?: "session" | "local" | "memory";
+    /** Where to send the browser when the session expires (unless onLoginRequired is given). */
+    loginUrl?: string;
+    /** Called once when the user must sign in again. */
+    onLoginRequired?: (reason: LoginReason) => void;
+    /** Origins besides the page's own that Session.fetch attaches the token to. */
+    allowedOrigins?: string[];
+    /** Refused: a client secret must never reach a browser. */
+    clientSecret?: never;
+}
+
+export type SessionEvent =
+| { type: "signedIn"; expiresAt: number }
+| { type: "refreshed"; expiresAt: number }
+| { type: "throttled"; retryAt: number }
+| { type: "retryScheduled"; retryAt: number }
+| { type: "expired"; reason: LoginReason }
+| { type: "signedOut" }
+| { type: "storageDiscarded"; detail: string }
+| { type: "storageUnavailable"; detail: string }
+| { type: "change" };
+
+export interface SessionSnapshot {
+    readonly signedIn: boolean;
+    readonly expiresAt: number | null;
+    readonly refreshing: boolean;
+    readonly retryAt: number | null;
+    readonly expired: boolean;
+}
+
+export interface TokenOptions {
+    /** How long the caller waits at most, in ms (default 10000). */
+    deadlineMs?: number;
+}
+
+export interface Tokens {
+    accessToken: string;
+    idToken?: string;
+    refreshToken?: string;
+    /** Seconds the access token stays valid: needed only for opaque (non-JWT) OAuth2 tokens. */
+    expiresIn?: number;
+}
+
+export type SignInResult =
+| { status: "signedIn" }
+| { status: "challenge"; challengeName: string; session?: string };
+
+
+
+/**
+ * One signed-in (or signed-out) user session. See the TypeScript declarations for the API.
+ */
+export class Session {
+    /**
+     * Stops listening to the page, aborts a refresh under way, releases the refresh lock,
+     * rejects waiting callers with `NOT_SIGNED_IN` and frees the core. The session cannot be
+     * used afterwards.
+     */
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * The claims of the ID token (of the access token when there is none) as a frozen object,
+     * decoded once per token; `null` when signed out. Not verified: for display and routing,
+     * never for authorisation decisions (the API checks the access token).
+     */
+    claims(): Readonly<Record<string, unknown>> | null;
+    /**
+     * `fetch` that adds `Authorization: Bearer <access token>` when the URL's origin is the
+     * page's own or in `allowedOrigins`, and only with a valid token (otherwise it rejects with
+     * the typed error and sends nothing). On a 401 it replays once with a newer token when the
+     * session judges the token stale (superseded, or old enough to have expired early: then it
+     * refreshes first); a token just issued is not refreshed again. Other origins get the
+     * request untouched.
+     */
+    fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+    /**
+     * After an API answered 401 to a request sent with `refusedToken`: resolves with a newer
+     * valid token to replay the request with once (refreshing first when the session judges the
+     * refused token stale), or `null` when a replay cannot help (the token was just issued, so
+     * the 401 is about something else, or no newer token came): then surface the 401. Rejects
+     * with the typed error when a token was needed but none could be had. `session.fetch` uses
+     * the same rule; this is for other HTTP clients (an axios interceptor, for example).
+     */
+    tokenForReplay(refusedToken: string, options?: TokenOptions): Promise<string | null>;
+    /**
+     * A valid access token, or a typed error by `deadlineMs` (default 10 s). While the token is
+     * fresh this returns an already-resolved promise of a cached string.
+     */
+    getAccessToken(options?: TokenOptions): Promise<string>;
+    /**
+     * The ID token, under the same rules as `getAccessToken`. Rejects with
+     * `BAD_CONFIG` when the session has no ID token (tokens set without one).
+     */
+    getIdToken(options?: TokenOptions): Promise<string>;
+    /**
+     * A frozen summary (`signedIn`, `expiresAt`, `refreshing`, `retryAt`, `expired`): the same
+     * object until something changes.
+     */
+    getSnapshot(): SessionSnapshot;
+    /**
+     * Validates `config`, resumes the session kept in storage (if any) and starts listening to
+     * the page. Throws a `BAD_CONFIG` error for any bad value.
+     */
+    constructor(config: SessionConfig);
+    /**
+     * Adopts tokens obtained elsewhere (`{accessToken, idToken?, refreshToken?, expiresIn?}`;
+     * `expiresIn` in seconds, needed only for opaque OAuth2 access tokens). Throws
+     * `BAD_CONFIG` when they are missing, malformed or issued to another client. (An expired
+     * access token is accepted: with a refresh token the next caller refreshes it.)
+     */
+    setTokens(tokens: Tokens): void;
+    /**
+     * Signs in with Cognito `USER_PASSWORD_AUTH`. Resolves `{status: "signedIn"}` or, when
+     * Cognito asks for another step, `{status: "challenge", challengeName, session}`. A refused
+     * user name or password rejects with `NOT_SIGNED_IN` (`providerCode` says why).
+     */
+    signInWithPassword(username: string, password: string): Promise<SignInResult>;
+    /**
+     * Forgets the tokens here and, for `localStorage` sessions, in every tab. Waiters are
+     * rejected with `NOT_SIGNED_IN`. Does not call the provider.
+     */
+    signOut(): Promise<void>;
+    /**
+     * Calls `listener(event)` for every session event; returns the function that unsubscribes.
+     * Also fires `{type: "change"}` when `getSnapshot()` changes without another event, so it
+     * can be passed to React's `useSyncExternalStore` as is.
+     */
+    subscribe(listener: (event: SessionEvent) => void): () => void;
+}
+

@@ -1,0 +1,761 @@
+// The browser shell (src/shell/js over the .wasm core) in headless Chromium with no network
+// peer: the token provider and the app's API are a stub installed as `window.fetch`
+// (tests/e2e/pages/shell.js), which records every request and answers from a script of canned
+// responses shaped as Cognito shapes them. Each test runs in the page of a fresh browser
+// context (its own storage), as one function evaluated there; `T` holds the page's helpers and
+// its `eq` / `ok` / `rejects` / `throws` fail the test with a message.
+//
+//   node --test tests/e2e/shell.test.mjs     (after scripts/build.sh; scripts/e2e.sh runs it)
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REPO_ROOT } from './rig/rig.mjs';
+import { launchChromium } from './rig/browser.mjs';
+import { startStaticServer } from './rig/serve.mjs';
+
+const MODULE = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
+
+let site;
+let browser;
+
+before(async () => {
+  if (!fs.existsSync(MODULE)) throw new Error(`${MODULE} is missing: run scripts/build.sh`);
+  site = await startStaticServer({ dir: REPO_ROOT });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (site) await site.close();
+});
+
+/** Runs `body` (an async function of no arguments, using `window.T`) in a fresh page. */
+async function inPage(body) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e?.stack || e)));
+    await page.goto(`${site.url}tests/e2e/pages/shell.html`);
+    await page.evaluate(() => window.T.ready);
+    const out = await page.evaluate(body);
+    if (errors.length) throw new Error(`uncaught page errors: ${errors.join('; ')}`);
+    return out;
+  } finally {
+    await context.close();
+  }
+}
+
+describe('the browser shell with a stubbed fetch', { concurrency: false }, () => {
+  // ----- configuration -----
+
+  test('every bad config value throws a BAD_CONFIG Error naming the problem', () =>
+    inPage(async () => {
+      const { Session, config, POOL, throws, eq, ok } = window.T;
+      const cases = [
+        [undefined, 'object'],
+        ['us-east-1_x', 'object'],
+        [{ userPoolId: POOL }, 'clientId'],
+        [{ clientId: 'c' }, 'userPoolId'],
+        [config('c', { clientSecret: 'shh' }), 'never ship a client secret'],
+        [{ userPoolId: 'https://evil.example/_x', clientId: 'c' }, 'userPoolId'],
+        [config('c', { storage: 'cookies' }), 'storage'],
+        [config('c', { storage: 1 }), 'storage'],
+        [config('c', { endpoint: 'ftp://x' }), 'endpoint'],
+        [config('c', { endpoint: 'not a url' }), 'endpoint'],
+        [config('c', { rotation: 'yes' }), 'rotation'],
+        [config('c', { region: 'eu-west-1' }), 'region'],
+        [config('c', { loginUrl: 'javascript:alert(1)' }), 'loginUrl'],
+        [config('c', { loginUrl: ' JavaScript:alert(1)' }), 'loginUrl'],
+        [config('c', { onLoginRequired: '/login' }), 'onLoginRequired'],
+        [config('c', { allowedOrigins: 'https://api.example.com' }), 'allowedOrigins'],
+        [config('c', { allowedOrigins: ['https://api.example.com/v1'] }), 'allowedOrigins'],
+        [config('c', { allowedOrigins: ['https://*.example.com'] }), 'allowedOrigins'],
+        [config('c', { allowedOrigins: [3] }), 'allowedOrigins'],
+        [config('c', { alowedOrigins: [] }), 'alowedOrigins'],
+        [config('bad client!'), 'clientId'],
+        [config('c', { tokenEndpoint: 'https://auth.example.com/token', rotation: true }), 'tokenEndpoint'],
+        [
+          Object.defineProperty(config('c'), 'storage', {
+            enumerable: true,
+            get() {
+              throw new Error('getter');
+            },
+          }),
+          'storage',
+        ],
+      ];
+      for (const [cfg, needle] of cases) {
+        const e = throws(() => new Session(cfg), needle);
+        ok(e instanceof Error, `${needle}: an Error`);
+        eq(e.code, 'BAD_CONFIG', needle);
+        ok(e.message.includes(needle), `${needle}: ${e.message}`);
+      }
+    }));
+
+  test('good configs for Cognito, an emulator and OAuth2 are accepted', () =>
+    inPage(async () => {
+      const { Session, config } = window.T;
+      for (const cfg of [
+        config('c1'),
+        config('c1', { endpoint: 'http://127.0.0.1:9229/', rotation: true }),
+        config('c1', { region: 'us-east-1', storage: 'memory' }),
+        config('c1', {
+          allowedOrigins: ['https://api.example.com', 'http://localhost:8080/'],
+          loginUrl: '/login?next=%2F',
+          onLoginRequired: () => {},
+          storage: 'local',
+        }),
+        { clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token' },
+      ]) {
+        new Session(cfg);
+      }
+    }));
+
+  // ----- tokens in, tokens out -----
+
+  test('a signed-out session rejects token requests with NOT_SIGNED_IN', () =>
+    inPage(async () => {
+      const { Session, config, rejects, eq } = window.T;
+      const session = new Session(config('signedout', { storage: 'memory' }));
+      eq((await rejects(session.getAccessToken())).code, 'NOT_SIGNED_IN');
+      eq(session.claims(), null);
+    }));
+
+  test('setTokens then getAccessToken returns that token from a ready promise, fast', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, eq, ok } = window.T;
+      const client = 'fastpath';
+      const session = new Session(config(client, { storage: 'memory' }));
+      const token = access(client, 3600, 1);
+      session.setTokens(tokens(token, null, 'rt'));
+      eq(await session.getAccessToken(), token);
+      eq(await session.getAccessToken({ deadlineMs: 50 }), token);
+      const n = 200000;
+      const t0 = performance.now();
+      let p;
+      for (let i = 0; i < n; i += 1) p = session.getAccessToken();
+      const ns = ((performance.now() - t0) * 1e6) / n;
+      ok(ns < 20000, `fast path too slow: ${ns} ns`);
+      eq(await p, token);
+    }));
+
+  test('a URL object and a Request object are accepted by fetch; a number is refused', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, rejects, eq, ok } = window.T;
+      const client = 'fetchinputs';
+      const seen = stubFetch([response(200, null, 'ok')]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const token = access(client, 3600, 1);
+      session.setTokens(tokens(token, null, 'rt'));
+      await session.fetch(new URL('/from-url', location.href));
+      await session.fetch(new Request('/from-request'));
+      eq(seen.length, 2);
+      for (const r of seen) eq(r.auth, `Bearer ${token}`);
+      ok((await rejects(session.fetch(5))) instanceof Error, 'a number');
+    }));
+
+  test('failing web storage falls back to memory with a storageUnavailable event', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, recorder, storageKey, eq } = window.T;
+      const client = 'quota';
+      const real = Storage.prototype.setItem;
+      Storage.prototype.setItem = () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+      const session = new Session(config(client));
+      const [seen, listener] = recorder();
+      session.subscribe(listener);
+      const token = access(client, 3600, 1);
+      try {
+        session.setTokens(tokens(token, null, 'rt'));
+      } finally {
+        Storage.prototype.setItem = real;
+      }
+      eq(seen, ['signedIn', 'storageUnavailable']);
+      eq(await session.getAccessToken(), token);
+      eq(sessionStorage.getItem(storageKey(client)), null);
+    }));
+
+  test('unusable tokens are refused with BAD_CONFIG and change nothing', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, throws, eq } = window.T;
+      const client = 'refuse';
+      const session = new Session(config(client, { storage: 'memory' }));
+      for (const bad of [
+        tokens('null'),
+        { accessToken: '' },
+        tokens(access('someone-else', 3600, 1)),
+        tokens(access(client, 3600, 1), access(client, 3600, 2)),
+        { accessToken: 5 },
+        {},
+        null,
+        { accessToken: access(client, 3600, 1), expiresIn: 'soon' },
+      ]) {
+        const e = throws(() => session.setTokens(bad), JSON.stringify(bad));
+        eq(e.code, 'BAD_CONFIG', e.message);
+      }
+      eq(session.getSnapshot().signedIn, false);
+    }));
+
+  test('an expired token without a refresh token ends the session and asks for login once', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, rejects, eq } = window.T;
+      const client = 'norefresh';
+      const logins = [];
+      const session = new Session(config(client, { storage: 'memory', onLoginRequired: (r) => logins.push(r) }));
+      session.setTokens(tokens(access(client, 10, 1)));
+      for (let i = 0; i < 3; i += 1) eq((await rejects(session.getAccessToken())).code, 'SESSION_EXPIRED');
+      eq(logins, ['noRefreshToken']);
+    }));
+
+  test('claims come from the ID token (else the access token), decoded once, frozen', () =>
+    inPage(async () => {
+      const { Session, config, access, idToken, tokens, rejects, eq, ok } = window.T;
+      const client = 'claims';
+      const session = new Session(config(client, { storage: 'memory' }));
+      const id = idToken(client, 3600);
+      session.setTokens(tokens(access(client, 3600, 1), id));
+      const claims = session.claims();
+      eq(claims.email, 'alice@example.com');
+      eq(claims['cognito:username'], 'alice');
+      ok(Object.is(claims, session.claims()), 'claims decoded again');
+      ok(Object.isFrozen(claims), 'frozen');
+      eq(await session.getIdToken(), id);
+
+      const bare = new Session(config('claims2', { storage: 'memory' }));
+      bare.setTokens(tokens(access('claims2', 3600, 1)));
+      eq((await rejects(bare.getIdToken())).code, 'BAD_CONFIG');
+      eq(bare.claims().username, 'alice');
+    }));
+
+  // ----- events and snapshots -----
+
+  test('the snapshot keeps its identity until something changes, and listeners hear why', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, recorder, throws, eq, ok } = window.T;
+      const client = 'snapshot';
+      const session = new Session(config(client, { storage: 'memory' }));
+      const [seen, listener] = recorder();
+      const unsubscribe = session.subscribe(listener);
+      const first = session.getSnapshot();
+      ok(Object.is(first, session.getSnapshot()), 'same object');
+      ok(Object.isFrozen(first), 'frozen');
+      eq(first, { signedIn: false, expiresAt: null, refreshing: false, retryAt: null, expired: false });
+
+      session.setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+      const second = session.getSnapshot();
+      ok(!Object.is(first, second), 'a new object after a change');
+      ok(Object.is(second, session.getSnapshot()), 'then stable');
+      eq(second.signedIn, true);
+      ok(second.expiresAt > Date.now(), 'expiresAt');
+
+      await session.signOut();
+      eq(session.getSnapshot().signedIn, false);
+      eq(seen, ['signedIn', 'signedOut']);
+
+      unsubscribe();
+      session.setTokens(tokens(access(client, 3600, 2), null, 'rt'));
+      eq(seen.length, 2, 'an unsubscribed listener was called');
+      eq(throws(() => session.subscribe('nope')).code, 'BAD_CONFIG');
+    }));
+
+  test('a listener that calls back into the session does not break it, and events arrive at once', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, eq } = window.T;
+      const client = 'reentrant';
+      const session = new Session(config(client, { storage: 'memory' }));
+      const snapshots = [];
+      session.subscribe(() => {
+        snapshots.push(session.getSnapshot());
+        session.getAccessToken();
+        session.claims();
+      });
+      session.subscribe(() => {
+        throw new Error('a listener that throws does not stop the others');
+      });
+      let after = 0;
+      session.subscribe(() => (after += 1));
+      session.setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+      eq(snapshots.length, 1, 'events after construction are delivered at once');
+      eq(snapshots[0].signedIn, true);
+      eq(after, 1);
+    }));
+
+  // ----- storage -----
+
+  test('tokens survive a reload in sessionStorage under a namespaced key', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, storageKey, rejects, eq, ok } = window.T;
+      const client = 'roundtrip';
+      const key = storageKey(client);
+      const token = access(client, 3600, 1);
+      new Session(config(client)).setTokens(tokens(token, null, 'rt'));
+      const record = sessionStorage.getItem(key);
+      ok(record && record.includes(token), 'record written');
+      const reloaded = new Session(config(client));
+      eq(await reloaded.getAccessToken(), token);
+      // Another client of the same pool does not see it.
+      eq((await rejects(new Session(config('roundtrip2')).getAccessToken())).code, 'NOT_SIGNED_IN');
+      await reloaded.signOut();
+      eq(sessionStorage.getItem(key), null);
+    }));
+
+  test('memory storage writes nothing to web storage', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, storageKey, eq } = window.T;
+      const client = 'memonly';
+      new Session(config(client, { storage: 'memory' })).setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+      eq(sessionStorage.getItem(storageKey(client)), null);
+      eq(localStorage.getItem(storageKey(client)), null);
+    }));
+
+  test('unreadable or tampered storage is discarded with an event, never a crash', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, storageKey, recorder, rejects, sleep, eq } = window.T;
+      const client = 'tampered';
+      const key = storageKey(client);
+      new Session(config(client)).setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+      const good = sessionStorage.getItem(key);
+      const start = good.indexOf('"access":"') + 10;
+      const end = good.indexOf('"', start);
+      const swapped = good.slice(0, start) + access('attacker-client', 3600, 9) + good.slice(end);
+      const junk = ['{not json', 'null', '{"v":99}', '{"v":1,"access":5}', swapped, '\u0000\uffff'];
+      // Every 97th prefix of a valid record.
+      for (let cut = 1; cut < good.length; cut += 97) junk.push(good.slice(0, cut));
+      for (const record of junk) {
+        sessionStorage.setItem(key, record);
+        const session = new Session(config(client));
+        const [seen, listener] = recorder();
+        session.subscribe(listener);
+        await sleep(0);
+        eq(seen, ['storageDiscarded'], `record ${JSON.stringify(record)}`);
+        eq(sessionStorage.getItem(key), null, `record ${JSON.stringify(record)} kept`);
+        eq((await rejects(session.getAccessToken())).code, 'NOT_SIGNED_IN');
+      }
+    }));
+
+  // ----- fetch -----
+
+  test('fetch attaches the token only to the page origin and allowed origins', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, eq } = window.T;
+      const client = 'origins';
+      const seen = stubFetch([response(200, null, 'ok')]);
+      const session = new Session(config(client, { storage: 'memory', allowedOrigins: ['https://api.example.com'] }));
+      const token = access(client, 3600, 1);
+      session.setTokens(tokens(token, null, 'rt'));
+      const bearer = `Bearer ${token}`;
+      for (const [url, attached] of [
+        ['/api/data', true],
+        [`${location.origin}/x?y=1`, true],
+        ['https://api.example.com/v1/items', true],
+        ['https://api.example.com:443/v1', true],
+        ['https://api.example.com.evil.net/', false],
+        ['http://api.example.com/', false],
+        ['https://api.example.com:8443/', false],
+        ['https://evil.example/', false],
+        ['data:text/plain,hello', false],
+      ]) {
+        const before = seen.length;
+        await session.fetch(url);
+        eq(seen.length, before + 1, url);
+        eq(seen[before].auth, attached ? bearer : null, url);
+      }
+      // An init with a method and a body passes through intact.
+      await session.fetch('/api/post', { method: 'POST', body: 'payload' });
+      const last = seen[seen.length - 1];
+      eq([last.body, last.auth], ['payload', bearer]);
+    }));
+
+  test('fetch to an allowed origin without a token sends nothing and rejects typed', () =>
+    inPage(async () => {
+      const { Session, config, stubFetch, response, rejects, eq } = window.T;
+      const seen = stubFetch([response(200, null, 'ok')]);
+      const session = new Session(config('nofetch', { storage: 'memory' }));
+      eq((await rejects(session.fetch('/api/data'))).code, 'NOT_SIGNED_IN');
+      eq(seen.length, 0, 'a request went out without a token');
+      // Other origins are not the session's business: they go out untouched.
+      await session.fetch('https://elsewhere.example/');
+      eq(seen.length, 1);
+    }));
+
+  test('the origin rule compares exact origins', () =>
+    inPage(async () => {
+      const { eq, ok } = window.T;
+      const { parseOrigin, originOf, mayAttach } = await import('/pkg/web/origin.js');
+      eq(parseOrigin('https://API.example.com'), 'https://api.example.com');
+      eq(parseOrigin('https://api.example.com/'), 'https://api.example.com');
+      eq(parseOrigin('http://127.0.0.1:8080'), 'http://127.0.0.1:8080');
+      for (const bad of ['https://api.example.com/v1', 'https://api.example.com?x', 'https://user:pw@api.example.com', 'https://*.example.com', 'api.example.com', 'data:text/plain,x', '', 'null']) {
+        eq(parseOrigin(bad), null, bad);
+      }
+      eq(originOf('data:text/plain,x'), null);
+      eq(originOf('blob:null/1234'), null);
+      const allowed = ['https://api.example.com'];
+      ok(mayAttach(`${location.origin}/x`, allowed), 'the page origin');
+      ok(mayAttach('https://api.example.com/v1', allowed), 'an allowed origin');
+      ok(!mayAttach('https://api.example.com.evil/', allowed), 'a lookalike');
+      ok(!mayAttach('about:blank', allowed), 'an opaque origin');
+    }));
+
+  // ----- refresh through the stubbed provider -----
+
+  test('concurrent callers with an expiring token share one refresh', () =>
+    inPage(async () => {
+      const { Session, config, access, idToken, tokens, stubFetch, response, cognitoOk, recorder, eq, ok } = window.T;
+      const client = 'burst';
+      const fresh = access(client, 3600, 2);
+      const seen = stubFetch([response(200, null, cognitoOk(fresh, idToken(client, 3600)))]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const [events, listener] = recorder();
+      session.subscribe(listener);
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      const got = await Promise.all(Array.from({ length: 20 }, () => session.getAccessToken()));
+      for (const t of got) eq(t, fresh);
+      eq(seen.length, 1);
+      eq(seen[0].target, 'AWSCognitoIdentityProviderService.InitiateAuth');
+      ok(seen[0].body.includes('"REFRESH_TOKEN":"rt-1"'), 'the refresh token sent');
+      eq(seen[0].auth, null);
+      ok(events.includes('refreshed'), 'refreshed event');
+      eq(session.getSnapshot().refreshing, false);
+      await session.signOut();
+    }));
+
+  test('throttling rejects late waiters with THROTTLED and retryAt, and keeps the session', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, recorder, rejects, THROTTLE, eq, ok } = window.T;
+      const client = 'throttled';
+      const throttle = response(400, 'TooManyRequestsException:', THROTTLE);
+      throttle.headers['x-amz-retry-after'] = '60000';
+      const seen = stubFetch([throttle]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const [events, listener] = recorder();
+      session.subscribe(listener);
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      const before = Date.now();
+      const e = await rejects(session.getAccessToken({ deadlineMs: 5000 }));
+      eq(e.code, 'THROTTLED', e.message);
+      ok(e.retryAt >= before + 59000, `Retry-After ignored: ${e.retryAt - before}`);
+      ok(Date.now() - before < 4000, 'waited past the point of hope');
+      eq(seen.length, 1);
+      ok(events.includes('throttled'), 'throttled event');
+      const snapshot = session.getSnapshot();
+      eq([snapshot.signedIn, snapshot.retryAt], [true, e.retryAt]);
+      // Asking again during the backoff sends nothing.
+      eq((await rejects(session.getAccessToken({ deadlineMs: 10 }))).code, 'THROTTLED');
+      eq(seen.length, 1);
+      await session.signOut();
+    }));
+
+  test('a revoked refresh token rejects every waiter and goes to login exactly once', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, recorder, rejects, storageKey, REVOKED, eq, ok } = window.T;
+      const client = 'revoked';
+      const seen = stubFetch([response(400, 'NotAuthorizedException', REVOKED)]);
+      const logins = [];
+      const session = new Session(config(client, { onLoginRequired: (r) => logins.push(r) }));
+      const [events, listener] = recorder();
+      session.subscribe(listener);
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt-dead'));
+      const waiting = Array.from({ length: 5 }, () => session.getAccessToken());
+      for (const p of waiting) eq((await rejects(p)).code, 'SESSION_EXPIRED');
+      eq((await rejects(session.getAccessToken())).code, 'SESSION_EXPIRED');
+      eq(seen.length, 1);
+      eq(logins, ['refreshTokenDead']);
+      ok(events.includes('expired'), 'expired event');
+      eq(sessionStorage.getItem(storageKey(client)), null);
+      eq(session.getSnapshot().expired, true);
+    }));
+
+  test('hostile refresh answers become typed errors and keep the refresh token', () =>
+    inPage(async () => {
+      const { Session, config, access, idToken, tokens, stubFetch, response, cognitoOk, rejects, eq, ok } = window.T;
+      const client = 'hostile';
+      const html = '<html><body><h1>502 Bad Gateway</h1></body></html>';
+      const cases = [
+        [response(200, null, html), 'BAD_RESPONSE'],
+        [response(200, null, '{"AuthenticationResult":{"AccessToken":'), 'BAD_RESPONSE'],
+        [response(200, null, '{"AuthenticationResult":{"AccessToken":5}}'), 'BAD_RESPONSE'],
+        [response(200, null, 'x'.repeat(1 << 20)), 'BAD_RESPONSE'],
+        [{ status: 200, headers: { 'content-length': String(1 << 20) }, body: 'x'.repeat(1 << 20) }, 'BAD_RESPONSE'],
+        [response(200, null, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), 'BAD_RESPONSE'],
+        [response(200, null, cognitoOk(access(client, -7200, 3), idToken(client, 3600))), 'BAD_RESPONSE'],
+        [response(502, null, html), 'UNAVAILABLE'],
+        [{ network: true }, 'UNAVAILABLE'],
+      ];
+      for (const [answer, expected] of cases) {
+        const seen = stubFetch([answer]);
+        const session = new Session(config(client, { storage: 'memory' }));
+        session.setTokens(tokens(access(client, 10, 1), null, 'rt-keep'));
+        const e = await rejects(session.getAccessToken({ deadlineMs: 300 }), expected);
+        eq(e.code, expected, e.message);
+        ok(seen.length >= 1, 'a refresh was sent');
+        eq([session.getSnapshot().signedIn, session.getSnapshot().expired], [true, false], expected);
+        await session.signOut();
+      }
+    }));
+
+  test('signInWithPassword sends USER_PASSWORD_AUTH and types its failures', () =>
+    inPage(async () => {
+      const { Session, config, access, idToken, stubFetch, response, rejects, THROTTLE, eq, ok } = window.T;
+      const client = 'signin';
+      const fresh = access(client, 3600, 7);
+      const seen = stubFetch([
+        response(400, 'NotAuthorizedException', '{"__type":"NotAuthorizedException","message":"Incorrect username or password."}'),
+        response(400, 'TooManyRequestsException', THROTTLE),
+        response(200, null, '{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"sess-1","ChallengeParameters":{}}'),
+        response(200, null, JSON.stringify({ AuthenticationResult: { AccessToken: fresh, IdToken: idToken(client, 3600), RefreshToken: 'rt-new', ExpiresIn: 3600, TokenType: 'Bearer' } })),
+      ]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const wrong = await rejects(session.signInWithPassword('alice', 'nope'));
+      eq([wrong.code, wrong.providerCode], ['NOT_SIGNED_IN', 'NotAuthorizedException']);
+      eq((await rejects(session.signInWithPassword('alice', 'pw'))).code, 'THROTTLED');
+      eq(await session.signInWithPassword('alice', 'pw'), { status: 'challenge', challengeName: 'NEW_PASSWORD_REQUIRED', session: 'sess-1' });
+      eq(await session.signInWithPassword('alice', 'pw'), { status: 'signedIn' });
+      eq(await session.getAccessToken(), fresh);
+      eq(seen.length, 4);
+      ok(seen[0].body.includes('"AuthFlow":"USER_PASSWORD_AUTH"') && seen[0].body.includes('"USERNAME":"alice"'), seen[0].body);
+      eq((await rejects(session.signInWithPassword(1, 'pw'))).code, 'BAD_CONFIG');
+      const oauth = new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token', storage: 'memory' });
+      eq((await rejects(oauth.signInWithPassword('a', 'b'))).code, 'BAD_CONFIG');
+      // No answer at all: UNAVAILABLE, with the provider code naming the network.
+      stubFetch([{ network: true }]);
+      const offline = await rejects(session.signInWithPassword('alice', 'pw'));
+      eq([offline.code, offline.providerCode], ['UNAVAILABLE', 'NetworkError']);
+    }));
+
+  // ----- tabs -----
+
+  test('two localStorage sessions share sign-in, refresh and sign-out like two tabs', () =>
+    inPage(async () => {
+      const { Session, config, access, idToken, tokens, stubFetch, response, cognitoOk, recorder, rejects, sleep, storageKey, eq, ok } = window.T;
+      const client = 'tabs';
+      const fresh = access(client, 3600, 2);
+      const seen = stubFetch([response(200, null, cognitoOk(fresh, idToken(client, 3600)))]);
+      const a = new Session(config(client, { storage: 'local' }));
+      const b = new Session(config(client, { storage: 'local' }));
+      const [bEvents, listener] = recorder();
+      b.subscribe(listener);
+      // A signs in; B hears it over the channel.
+      a.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      await sleep(50);
+      ok(bEvents.includes('signedIn'), JSON.stringify(bEvents));
+      // Both need a token at once: one refresh under the lock, and both get its token.
+      eq(await Promise.all([a.getAccessToken(), b.getAccessToken()]), [fresh, fresh]);
+      eq(seen.length, 1, 'both tabs refreshed');
+      // A signs out; B follows.
+      await a.signOut();
+      await sleep(50);
+      eq((await rejects(b.getAccessToken())).code, 'NOT_SIGNED_IN');
+      eq(localStorage.getItem(storageKey(client)), null);
+    }));
+
+  test('bad deadlines are refused with BAD_CONFIG', () =>
+    inPage(async () => {
+      const { Session, config, rejects, eq } = window.T;
+      const session = new Session(config('deadlines', { storage: 'memory' }));
+      for (const bad of [{ deadlineMs: '10' }, { deadlineMs: -1 }, { deadlineMs: NaN }, { deadlineMs: Infinity }, { deadlineMs: null }, 5]) {
+        const e = await rejects(session.getAccessToken(bad), JSON.stringify(bad));
+        eq(e.code, 'BAD_CONFIG', e.message);
+        eq((await rejects(session.getIdToken(bad))).code, 'BAD_CONFIG');
+        eq((await rejects(session.tokenForReplay('t', bad))).code, 'BAD_CONFIG');
+      }
+    }));
+
+  test('a 401 with no newer token is returned after exactly one request', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, eq } = window.T;
+      const client = 'unauthorized';
+      const seen = stubFetch([response(401, null, 'denied')]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      session.setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+      eq((await session.fetch('/api/private')).status, 401);
+      eq(seen.length, 1, 'replayed with the same rejected token');
+    }));
+
+  test("another tab's storage writes and removals are followed", () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, storageKey, recorder, rejects, eq } = window.T;
+      const client = 'storageevent';
+      const key = storageKey(client);
+      // A record as another tab would write it (made here through a sessionStorage session).
+      const token = access(client, 3600, 1);
+      const writer = new Session(config(client));
+      writer.setTokens(tokens(token, null, 'rt'));
+      const record = sessionStorage.getItem(key);
+      await writer.signOut();
+
+      const tab = new Session(config(client, { storage: 'local' }));
+      const [seen, listener] = recorder();
+      tab.subscribe(listener);
+      const fire = (k, newValue, storageArea = localStorage) => window.dispatchEvent(new StorageEvent('storage', { key: k, newValue, storageArea }));
+      localStorage.setItem(key, record);
+      fire(key, record);
+      eq(await tab.getAccessToken(), token);
+      // Another key, or another storage area, is none of its business.
+      localStorage.removeItem(key);
+      fire('unrelated', null);
+      fire(key, null, sessionStorage);
+      eq(await tab.getAccessToken(), token);
+      fire(key, null);
+      eq((await rejects(tab.getAccessToken())).code, 'NOT_SIGNED_IN');
+      eq(seen, ['signedIn', 'signedOut']);
+    }));
+
+  test('a backoff one tab hears about holds the other tab back too', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, rejects, sleep, THROTTLE, eq, ok } = window.T;
+      const client = 'sharedbackoff';
+      const throttle = response(400, 'TooManyRequestsException', THROTTLE);
+      throttle.headers['x-amz-retry-after'] = '60000';
+      const seen = stubFetch([throttle]);
+      const a = new Session(config(client, { storage: 'local' }));
+      const b = new Session(config(client, { storage: 'local' }));
+      a.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      await sleep(20);
+      eq((await rejects(a.getAccessToken({ deadlineMs: 300 }))).code, 'THROTTLED');
+      await sleep(20);
+      const e = await rejects(b.getAccessToken({ deadlineMs: 20 }));
+      eq(e.code, 'THROTTLED', e.message);
+      ok(typeof b.getSnapshot().retryAt === 'number', 'retryAt in the snapshot');
+      eq(seen.length, 1, 'the second tab ignored the shared backoff');
+      await a.signOut();
+    }));
+
+  test('an OAuth2 session refreshes opaque tokens with the refresh_token grant', () =>
+    inPage(async () => {
+      const { Session, stubFetch, response, throws, eq } = window.T;
+      const seen = stubFetch([response(200, null, '{"access_token":"opaque-2","expires_in":3600,"token_type":"Bearer"}')]);
+      const session = new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token', storage: 'memory' });
+      const opaque = (accessToken, expiresIn) => ({ accessToken, refreshToken: 'rt o/1', expiresIn });
+      eq(throws(() => session.setTokens({ accessToken: 'opaque-0' })).code, 'BAD_CONFIG', 'an opaque token without expiresIn has no known expiry');
+      eq(throws(() => session.setTokens(opaque('opaque-0', -5))).code, 'BAD_CONFIG');
+      session.setTokens(opaque('opaque-1', 10));
+      eq(await session.getAccessToken(), 'opaque-2');
+      eq(seen.length, 1);
+      eq(seen[0].url, 'https://auth.example.com/oauth2/token');
+      eq(seen[0].body, 'grant_type=refresh_token&client_id=spa&refresh_token=rt+o%2F1');
+    }));
+
+  test('a visible tab refreshes before expiry and a hidden one waits for a caller', { timeout: 30000 }, () =>
+    inPage(async () => {
+      const { Session, config, access, aging, idToken, tokens, stubFetch, response, cognitoOk, recorder, setHidden, sleep, eq, ok } = window.T;
+      const client = 'visibility';
+      const fresh = access(client, 3600, 5);
+      const seen = stubFetch([response(200, null, cognitoOk(fresh, idToken(client, 3600)))]);
+      // Hidden: the token nears its refresh window, and nothing is sent on its own.
+      setHidden(true);
+      const hidden = new Session(config(client, { storage: 'memory' }));
+      hidden.setTokens(tokens(aging(client, 32, 1), null, 'rt-h'));
+      await sleep(2500);
+      eq(seen.length, 0, 'a hidden tab refreshed with nobody asking');
+      // Once a caller needs a token, it refreshes.
+      eq(await hidden.getAccessToken(), fresh);
+      eq(seen.length, 1);
+      await hidden.signOut();
+      // Visible: the proactive refresh happens by itself, before the token expires.
+      setHidden(false);
+      const visible = new Session(config(client, { storage: 'memory' }));
+      const [events, listener] = recorder();
+      visible.subscribe(listener);
+      visible.setTokens(tokens(aging(client, 32, 2), null, 'rt-v'));
+      await sleep(2500);
+      eq(seen.length, 2, 'no proactive refresh');
+      ok(events.includes('refreshed'), 'refreshed event');
+      eq(await visible.getAccessToken(), fresh);
+      await visible.signOut();
+    }));
+
+  test('a 401 for a token superseded meanwhile is replayed once with the new one', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, eq } = window.T;
+      const client = 'replay';
+      const denied = response(401, null, 'denied');
+      denied.hook = true;
+      const seen = stubFetch([denied, response(200, null, 'ok')]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const old = access(client, 3600, 1);
+      const next = access(client, 3600, 2);
+      session.setTokens(tokens(old, null, 'rt'));
+      // While the first request is out, the session moves on to a new token.
+      window.T.hook = () => session.setTokens(tokens(next, null, 'rt'));
+      eq((await session.fetch('/api/private')).status, 200);
+      eq(
+        seen.map((r) => r.auth),
+        [`Bearer ${old}`, `Bearer ${next}`],
+      );
+    }));
+
+  // ----- tokenForReplay (the rule session.fetch uses, for other HTTP clients) -----
+
+  test('tokenForReplay: null for a token just issued, the current token for a superseded one', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, rejects, eq } = window.T;
+      const client = 'replayrule';
+      const seen = stubFetch([]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const old = access(client, 3600, 1);
+      const current = access(client, 3600, 2);
+      session.setTokens(tokens(old, null, 'rt'));
+      // Just issued: the 401 is about something else (audience, permission); no refresh.
+      eq(await session.tokenForReplay(old), null);
+      session.setTokens(tokens(current, null, 'rt'));
+      eq(await session.tokenForReplay(old), current);
+      eq(await session.tokenForReplay(current), null);
+      eq(seen.length, 0, 'nothing was refreshed');
+      eq((await rejects(session.tokenForReplay(5))).code, 'BAD_CONFIG');
+      // Signed out: nothing to replay with.
+      await session.signOut();
+      eq(await session.tokenForReplay(current), null);
+    }));
+
+  test('tokenForReplay: a token held long enough is retired and refreshed, once for all callers', () =>
+    inPage(async () => {
+      const { Session, config, access, idToken, tokens, stubFetch, response, cognitoOk, rejects, eq } = window.T;
+      const client = 'replayold';
+      const fresh = access(client, 3600, 9);
+      const seen = stubFetch([response(200, null, cognitoOk(fresh, idToken(client, 3600)))]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const held = access(client, 3600, 1);
+      session.setTokens(tokens(held, null, 'rt'));
+      // 31 s later on the page's clock: old enough to have expired early at the API.
+      const realNow = Date.now;
+      Date.now = () => realNow() + 31000;
+      try {
+        const replays = await Promise.all([session.tokenForReplay(held), session.tokenForReplay(held, { deadlineMs: 5000 })]);
+        eq(replays, [fresh, fresh]);
+        eq(seen.length, 1, 'one refresh for both callers');
+        eq(await session.getAccessToken(), fresh);
+        // Without a refresh token a replay cannot help.
+        const bare = new Session(config('replaybare', { storage: 'memory' }));
+        const lone = access('replaybare', 3600, 1);
+        bare.setTokens(tokens(lone));
+        Date.now = () => realNow() + 62000;
+        eq(await bare.tokenForReplay(lone), null);
+        // A refresh that fails rejects with the typed error.
+        stubFetch([{ network: true }]);
+        eq(await session.tokenForReplay(held), fresh, 'superseded: the current one');
+        const e = await rejects(session.tokenForReplay(fresh, { deadlineMs: 100 }));
+        eq(e.code, 'UNAVAILABLE', e.message);
+      } finally {
+        Date.now = realNow;
+      }
+    }));
+
+  test('free() rejects waiting callers, stops listening and is idempotent', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, rejects, eq } = window.T;
+      const client = 'freed';
+      stubFetch([{ network: true }]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt'));
+      const waiting = session.getAccessToken({ deadlineMs: 60000 });
+      session.free();
+      session.free();
+      const e = await rejects(waiting);
+      eq([e.code, e.message], ['NOT_SIGNED_IN', 'the session was freed while this caller waited']);
+      document.dispatchEvent(new Event('visibilitychange'));
+    }));
+});
