@@ -93,6 +93,9 @@ export class Session {
    */
   constructor(config) {
     const c = readConfig(config);
+    // React's `useSyncExternalStore(session.subscribe, session.getSnapshot)` calls them unbound.
+    this.subscribe = this.subscribe.bind(this);
+    this.getSnapshot = this.getSnapshot.bind(this);
     this.#config = c;
     const now = Date.now();
     this.#store = new Store(c.storage, c.key, (detail) => this.#notices.push({ type: 'storageUnavailable', detail }));

@@ -17,16 +17,10 @@ const session = new Session({
   onLoginRequired: () => {},
 });
 
-// `?unbound` passes the methods themselves, as `useSyncExternalStore(session.subscribe,
-// session.getSnapshot)`; otherwise they are wrapped in arrow functions.
-const unbound = new URLSearchParams(location.search).has('unbound');
-const subscribe = unbound ? session.subscribe : (listener) => session.subscribe(listener);
-const getSnapshot = unbound ? session.getSnapshot : () => session.getSnapshot();
-
 let renders = 0;
 
 function SessionStatus() {
-  const snap = useSyncExternalStore(subscribe, getSnapshot);
+  const snap = useSyncExternalStore(session.subscribe, session.getSnapshot);
   renders += 1;
   return h(
     'p',
