@@ -12,8 +12,7 @@
 # renamed to cognito_session_core.js (and, for bundlers, cognito_session_bg.js), and the shell's
 # modules. Steps: cargo build with the `wasm` profile (opt-level z, panic=abort), wasm-bindgen,
 # wasm-opt -Oz on each `_bg.wasm`, then the JS files. Ends with the raw and `gzip -9` sizes of
-# every file, and the total the bundler entry ships (and, when esbuild is in .tools, the JS
-# minified into one bundle).
+# every file (scripts/package.sh measures what a user downloads).
 # Needs what scripts/bootstrap.sh installs. Usage: scripts/build.sh [--if-stale]
 #   --if-stale   do nothing when pkg/ is newer than every source (src/, the JS shell in
 #                src/shell/js included) and build input (the demo and
@@ -58,7 +57,7 @@ WASM_OPT="${WASM_OPT:-$ROOT/.tools/node_modules/.bin/wasm-opt}"
 [ -n "$WASM_OPT" ] || die "wasm-opt not found: run scripts/bootstrap.sh"
 command -v wasm-bindgen >/dev/null || die "wasm-bindgen not found: run scripts/bootstrap.sh"
 
-cargo build --profile "$PROFILE" --target "$TARGET" --lib
+cargo build --profile "$PROFILE" --target "$TARGET" --lib --features panic-handler
 RAW="target/$TARGET/$PROFILE/$CRATE.wasm"
 [ -f "$RAW" ] || die "cargo produced no $RAW"
 
@@ -95,24 +94,5 @@ for f in pkg/web/*.wasm pkg/web/*.js pkg/bundler/*.wasm pkg/bundler/*.js; do
     [ -f "$f" ] || continue
     printf '%-56s %9s %9s\n' "$f" "$(wc -c <"$f")" "$(gz_size "$f")"
 done
-# What an app bundling pkg/bundler ships: the .wasm and every .js file (gzip per file, summed;
-# a bundler concatenates them, which compresses a little better).
-raw=0 gz=0
-for f in pkg/bundler/*.wasm pkg/bundler/*.js; do
-    raw=$((raw + $(wc -c <"$f"))) gz=$((gz + $(gz_size "$f")))
-done
-printf '%-56s %9s %9s\n' "total shipped by pkg/bundler (wasm + js)" "$raw" "$gz"
-ESBUILD="$ROOT/.tools/node_modules/.bin/esbuild"
-if [ -x "$ESBUILD" ]; then
-    min="$(mktemp -d)"
-    # The bundler entry minified into one module, as an app's bundler would (the .wasm import
-    # left external). The entry also re-exports the glue, whose functions only the .wasm
-    # imports: esbuild cannot see that use and would drop them.
-    printf 'export * from "%s/pkg/bundler/%s_bg.js";\nexport { Session } from "%s/pkg/bundler/%s.js";\n' \
-        "$ROOT" "$CRATE" "$ROOT" "$CRATE" >"$min/entry.js"
-    "$ESBUILD" "$min/entry.js" --bundle --minify --format=esm --log-level=warning \
-        --external:./${CRATE}_bg.wasm --outfile="$min/bundle.js"
-    printf '%-56s %9s %9s\n' "pkg/bundler JS minified by esbuild (one bundle)" \
-        "$(wc -c <"$min/bundle.js")" "$(gz_size "$min/bundle.js")"
-    rm -rf "$min"
-fi
+# What a user downloads (the .wasm plus the JS minified as an app bundler ships it, and the
+# script-tag file) is measured by scripts/package.sh, which builds on this.

@@ -10,9 +10,10 @@
 //! - the browser shell (wasm32 only): turns browser happenings into core events and performs the
 //!   core's actions.
 #![forbid(unsafe_code)]
-
-// The core names `alloc` and `::core` paths rather than `std` so the `.wasm` can be built
-// without std (no panic-formatting machinery); natively the crate links std as usual.
+// The shipped `.wasm` is built without std (scripts/build.sh turns on `panic-handler`): std's
+// panic machinery formats messages nobody reads (panic = abort), about 1 KB gzip. Hence the
+// `alloc` and `::core` paths throughout; native builds and the wasm tests link std as usual.
+#![cfg_attr(all(target_arch = "wasm32", feature = "panic-handler"), no_std)]
 extern crate alloc;
 
 pub mod core;

@@ -24,6 +24,7 @@ use crate::core::session::{
 };
 use crate::core::tokens::{push_u64, Origin};
 use crate::core::Millis;
+use alloc::string::String;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The field separator of every encoding in this file.

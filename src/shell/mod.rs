@@ -17,3 +17,12 @@ pub use exports::{pool_error, Core};
 /// in Cargo.toml). The shell is wasm32-only, so native builds keep the system allocator.
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// Without std (feature `panic-handler`, the shipped build), a panic traps. The core and this
+/// module are written not to panic on any input, so reaching this is a bug, never a path; a trap
+/// is what `panic = "abort"` would do anyway, minus formatting a message nobody reads.
+#[cfg(feature = "panic-handler")]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
