@@ -122,14 +122,25 @@ else
         const named = [];
         const walk = (v) => (typeof v === "string" ? named.push(v) : v && Object.values(v).forEach(walk));
         walk(pkg.exports);
-        walk([pkg.module, pkg.types]);
+        walk([pkg.module, pkg.types, pkg.sideEffects]);
+        // The module that instantiates the .wasm must be listed in sideEffects, or a bundler
+        // that trusts the list drops its top-level code and every Session fails.
+        const dir = require("path").dirname(pkgJson);
+        for (const f of fs.readdirSync(dir + "/bundler")) {
+            const path = "./bundler/" + f;
+            if (f.endsWith(".js") && /__wbg_set_wasm\(wasm\)/.test(fs.readFileSync(dir + "/" + path, "utf8"))
+                && !(pkg.sideEffects || []).includes(path)) {
+                console.error("package: " + path + " instantiates the .wasm but is not in sideEffects");
+                process.exit(1);
+            }
+        }
         const missing = [...new Set(named)].map((p) => p.replace(/^\.\//, "")).filter((p) => !packed.has(p));
         if (missing.length) {
             console.error("package: the tarball lacks files its package.json names: " + missing.join(", "));
             process.exit(1);
         }
         console.error(`package: ${packed.size} files packed; every file the exports map names is there`);
-    ' pkg/pack.json "$NPM_DIR/package.json" || die "pkg-template/ lacks a file its exports map names (see above)"
+    ' pkg/pack.json "$NPM_DIR/package.json" || die "pkg-template/package.json does not match the built files (see above)"
     [ -f "$TARBALL" ] || die "npm pack did not write $TARBALL"
 fi
 
