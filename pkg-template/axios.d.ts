@@ -6,6 +6,8 @@
 export interface SessionLike {
   getAccessToken(options?: { deadlineMs?: number }): Promise<string>;
   tokenForReplay(refusedToken: string, options?: { deadlineMs?: number }): Promise<string | null>;
+  /** Whether a request to this absolute URL gets the token (the session's origin rule). */
+  attachesTokenTo(url: string): boolean;
 }
 
 /** What the adapter needs from axios: an `AxiosInstance` (axios 1.x) fits. */
@@ -24,14 +26,14 @@ export interface AxiosLikeInstance {
 }
 
 export interface AttachAxiosOptions {
-  /**
-   * Origins besides the page's own whose requests get the token, each exactly
-   * `scheme://host[:port]` (no path, no wildcard; anything else throws `BAD_CONFIG`). Default:
-   * none, so only the page's origin. Usually the same list as the session's `allowedOrigins`.
-   */
-  allowedOrigins?: string[];
   /** How long a request waits at most for a token, in ms (default: the session's, 10000). */
   deadlineMs?: number;
+  /**
+   * Removed: the origins that get the token are the Session config's `allowedOrigins` (plus the
+   * page's own), which the adapter follows through `session.attachesTokenTo`. Passing this
+   * throws `BAD_CONFIG`, so an upgrading app does not silently lose its list.
+   */
+  allowedOrigins?: never;
 }
 
 /**
@@ -53,15 +55,15 @@ export interface CognitoSessionRequestConfig {
 
 /**
  * Adds `Authorization: Bearer <access token>` to `instance`'s requests whose resolved URL
- * (baseURL + url, relative to the page) has the page's origin or one of
- * `options.allowedOrigins`; other requests go out untouched, as do requests with
- * `cognitoSession: false` or axios's `auth` (HTTP Basic). When the session cannot give a token
- * the request is not sent and rejects with the session's typed error (`error.code`). After a
- * 401 to a request it authorized, it replays the request once when
+ * (baseURL + url, relative to the page) `session.attachesTokenTo` accepts: the page's origin
+ * or one of the Session config's `allowedOrigins`. Other requests go out untouched, as do
+ * requests with `cognitoSession: false` or axios's `auth` (HTTP Basic). When the session cannot
+ * give a token the request is not sent and rejects with the session's typed error
+ * (`error.code`). After a 401 to a request it authorized, it replays the request once when
  * `session.tokenForReplay(sentToken)` gives a newer token, and otherwise rejects with the 401;
  * a replayed request is never replayed again.
  *
  * Returns `detach()`, which removes both interceptors. Throws `BAD_CONFIG` for arguments of the
- * wrong shape.
+ * wrong shape, and for an `allowedOrigins` option (the list lives in the Session config).
  */
 export function attachAxios(instance: AxiosLikeInstance, session: SessionLike, options?: AttachAxiosOptions): () => void;

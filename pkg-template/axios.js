@@ -2,10 +2,11 @@
 // under the same rules as `session.fetch`. It does not import axios: it works on the instance
 // it is given (anything with `interceptors.{request,response}.{use,eject}` and `request`).
 //
-// - A request gets `Authorization: Bearer <token>` only when its resolved URL (baseURL + url,
-//   relative to the document) has the page's own origin or one of `allowedOrigins`, compared as
-//   exact origins. Every other request goes out untouched. (The session does not expose its own
-//   `allowedOrigins`, so the adapter takes its list as an option: by default the page only.)
+// - A request gets `Authorization: Bearer <token>` only when `session.attachesTokenTo(url)` says
+//   so for its resolved URL (baseURL + url the way axios joins them, then relative to the
+//   document): the page's own origin or one of the Session config's `allowedOrigins`, compared
+//   as exact origins. The session owns the rule and the list; every other request goes out
+//   untouched.
 // - The token comes from `session.getAccessToken()`. When the session cannot give one, the
 //   request is not sent: it rejects with the session's typed error (`error.code`). Never
 //   `Bearer undefined`.
@@ -30,30 +31,6 @@ function badConfig(message) {
   return Object.assign(new Error(`attachAxios: ${message}`), { code: 'BAD_CONFIG' });
 }
 
-/**
- * The exact origin `text` names (`https://api.example.com`, an optional trailing `/`), or throws
- * `BAD_CONFIG`: paths, queries, credentials, wildcards and non-http(s) schemes are refused so an
- * entry cannot be mistaken for a rule about paths or hosts.
- */
-function parseOrigin(text) {
-  let url = null;
-  try {
-    url = typeof text === 'string' && !text.includes('*') ? new URL(text) : null;
-  } catch {
-    url = null;
-  }
-  if (!url || !['http:', 'https:'].includes(url.protocol) || url.href !== `${url.origin}/`) {
-    throw badConfig(`allowedOrigins entries must be exact origins like "https://api.example.com", not ${JSON.stringify(text)}`);
-  }
-  return url.origin;
-}
-
-/** The page's origin, or null outside a page (no token goes anywhere then). */
-function pageOrigin() {
-  const origin = globalThis.location?.origin;
-  return typeof origin === 'string' && origin !== 'null' ? origin : null;
-}
-
 /** The URL relative URLs resolve against: the document's base URL, else the location. */
 function baseHref() {
   return globalThis.document?.baseURI ?? globalThis.location?.href;
@@ -63,19 +40,18 @@ function baseHref() {
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 
 /**
- * The origin the request will go to, resolved the way axios builds the URL (`buildFullPath`:
+ * The absolute URL the request will go to, built the way axios builds it (`buildFullPath`:
  * baseURL joined with a relative url, or with any url when `allowAbsoluteUrls` is false), then
- * against the document. null when it cannot be resolved or is not http(s).
+ * resolved against the document. null when it cannot be resolved.
  */
-function targetOrigin(config) {
+function targetUrl(config) {
   const url = config.url == null ? '' : String(config.url);
   const base = config.baseURL == null ? '' : String(config.baseURL);
   const joined = base && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false)
     ? (url ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : base)
     : url;
   try {
-    const resolved = new URL(joined, baseHref());
-    return ['http:', 'https:'].includes(resolved.protocol) ? resolved.origin : null;
+    return new URL(joined, baseHref()).href;
   } catch {
     return null;
   }
@@ -97,10 +73,11 @@ function setHeader(config, name, value) {
 }
 
 /**
- * Makes `instance` (an axios 1.x instance) send the session's access token to the page's origin
- * and `options.allowedOrigins`, and replay a request once after a 401 when the session has a
- * newer token. Returns `detach()`, which ejects both interceptors. Throws `BAD_CONFIG` for an
- * instance or session of the wrong shape, or an `allowedOrigins` entry that is not an origin.
+ * Makes `instance` (an axios 1.x instance) send the session's access token where
+ * `session.attachesTokenTo(url)` allows it, and replay a request once after a 401 when the
+ * session has a newer token. Returns `detach()`, which ejects both interceptors. Throws
+ * `BAD_CONFIG` for an instance or session of the wrong shape, and for an `allowedOrigins`
+ * option: that list lives in the Session config.
  *
  * @param {import('./axios').AxiosLikeInstance} instance
  * @param {import('./axios').SessionLike} session
@@ -112,12 +89,14 @@ export function attachAxios(instance, session, options = {}) {
   if (typeof interceptors?.request?.use !== 'function' || typeof interceptors?.response?.use !== 'function' || typeof instance.request !== 'function') {
     throw badConfig('the first argument must be an axios instance (axios.create())');
   }
-  if (typeof session?.getAccessToken !== 'function' || typeof session?.tokenForReplay !== 'function') {
+  if (typeof session?.getAccessToken !== 'function' || typeof session?.tokenForReplay !== 'function' || typeof session?.attachesTokenTo !== 'function') {
     throw badConfig('the second argument must be a cognito-session Session');
   }
-  const { allowedOrigins = [], deadlineMs } = options ?? {};
-  if (!Array.isArray(allowedOrigins)) throw badConfig('allowedOrigins must be an array of origins');
-  const allowed = new Set(allowedOrigins.map(parseOrigin));
+  const { allowedOrigins, deadlineMs } = options ?? {};
+  if (allowedOrigins !== undefined) {
+    // An app upgrading from the option must not silently lose its list.
+    throw badConfig('allowedOrigins is no longer an adapter option: the list lives in the Session config, new Session({ ..., allowedOrigins }), which the adapter follows');
+  }
   const tokenOptions = deadlineMs === undefined ? undefined : { deadlineMs };
 
   /**
@@ -129,8 +108,8 @@ export function attachAxios(instance, session, options = {}) {
 
   const mayAttach = (config) => {
     if (config[OPT_OUT] === false || config.auth) return false;
-    const target = targetOrigin(config);
-    return target !== null && (target === pageOrigin() || allowed.has(target));
+    const url = targetUrl(config);
+    return url !== null && session.attachesTokenTo(url) === true;
   };
 
   const onRequest = async (config) => {

@@ -9,10 +9,15 @@
 // request interceptors run last-registered first, a rejected request interceptor skips the
 // dispatch and reaches the response interceptors' error handlers, the URL is baseURL joined with
 // a relative url (buildFullPath), and a non-2xx answer rejects with {config, response}.
+//
+// The fake session decides where the token goes with the shipped rule (src/shell/js/origin.js,
+// what `Session.attachesTokenTo` runs), against the page origin stubbed below, so the origin
+// tests here test that rule as the adapter reaches it.
 
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { attachAxios } from '../../pkg-template/axios.js';
+import { mayAttach, parseOrigin } from '../../src/shell/js/origin.js';
 
 const PAGE = 'https://app.example';
 globalThis.location = new URL(`${PAGE}/app/page?x=1`);
@@ -115,20 +120,36 @@ function sessionError(code) {
 }
 
 /**
+ * `Session.attachesTokenTo` for a session configured with `allowedOrigins`: the real rule, the
+ * list normalised as the Session config normalises it.
+ */
+function realRule(allowedOrigins = []) {
+  const allowed = allowedOrigins.map(parseOrigin);
+  assert.ok(!allowed.includes(null), 'the test’s allowedOrigins are origins');
+  return (url) => mayAttach(url, allowed);
+}
+
+/**
  * A session with the replay rule of the real one: a refused token older than the current one is
  * replayed with the current one; the current token, when "stale", is refreshed once however many
- * callers refuse it; a "fresh" one gives null. `failWith` makes getAccessToken reject.
+ * callers refuse it; a "fresh" one gives null. `failWith` makes getAccessToken reject. Where the
+ * token goes is the real origin rule over `allowedOrigins` (the Session config's list).
  */
-function fakeSession({ stale = true } = {}) {
+function fakeSession({ stale = true, allowedOrigins = [] } = {}) {
   let generation = 1;
+  const rule = realRule(allowedOrigins);
   const s = {
     token: 'token-1',
     stale,
     failWith: null,
     refreshFailsWith: null,
-    calls: { getAccessToken: 0, tokenForReplay: [], refreshes: 0 },
+    calls: { getAccessToken: 0, tokenForReplay: [], refreshes: 0, attachesTokenTo: [] },
     options: [],
     refreshing: null,
+    attachesTokenTo(url) {
+      s.calls.attachesTokenTo.push(url);
+      return rule(url);
+    },
     async getAccessToken(options) {
       s.calls.getAccessToken += 1;
       s.options.push(['getAccessToken', options]);
@@ -185,9 +206,10 @@ describe('which requests get the token', () => {
     ]);
   });
 
-  test('baseURL + url is resolved the way axios builds it: an allowed baseURL origin gets the token', async () => {
+  test('baseURL + url is resolved the way axios builds it: a baseURL origin in the session’s allowedOrigins gets the token', async () => {
     const ax = fakeAxios({ defaults: { baseURL: 'https://api.example/v1/' } });
-    attachAxios(ax, session, { allowedOrigins: ['https://api.example'] });
+    session = fakeSession({ allowedOrigins: ['https://api.example'] });
+    attachAxios(ax, session);
     await ax.get('/users');
     await ax.get('users');
     assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [
@@ -218,7 +240,8 @@ describe('which requests get the token', () => {
 
   test('origins are compared exactly: another scheme, port, subdomain or look-alike host gets nothing', async () => {
     const ax = fakeAxios();
-    attachAxios(ax, session, { allowedOrigins: ['https://api.example'] });
+    session = fakeSession({ allowedOrigins: ['https://api.example'] });
+    attachAxios(ax, session);
     const urls = [
       'http://app.example/x',
       'https://app.example:444/x',
@@ -293,7 +316,8 @@ describe('which requests get the token', () => {
     };
     const pieces = ['https:', 'http:', '//', '/', 'app.example', 'api.example', 'evil.test', ':443', ':8443', '@', '\\', '..', '?', '#', '%2F', ' ', '\u0000', '\ud800', 'javascript:', 'data:,', '.', 'x'];
     const ax = fakeAxios();
-    attachAxios(ax, session, { allowedOrigins: ['https://api.example'] });
+    session = fakeSession({ allowedOrigins: ['https://api.example'] });
+    attachAxios(ax, session);
     const allowed = new Set([PAGE, 'https://api.example']);
     for (let i = 0; i < 500; i += 1) {
       const word = () => Array.from({ length: rand(6) }, () => pieces[rand(pieces.length)]).join('');
@@ -304,6 +328,57 @@ describe('which requests get the token', () => {
     const leaked = ax.sent.filter((s) => s.authorization !== undefined && !allowed.has(s.origin));
     assert.deepEqual(leaked.map((s) => s.url), []);
     assert.ok(ax.sent.some((s) => s.authorization !== undefined), 'some random URLs were allowed (the test exercised both paths)');
+  });
+});
+
+describe('the session owns the origin rule', () => {
+  test('the adapter asks session.attachesTokenTo with the absolute URL axios will request', async () => {
+    const session = fakeSession({ allowedOrigins: ['https://api.example'] });
+    const ax = fakeAxios({ defaults: { baseURL: 'https://api.example/v1/' } });
+    attachAxios(ax, session);
+    await ax.get('users?page=2');
+    await ax.get('https://third-party.example/x');
+    const rel = fakeAxios();
+    attachAxios(rel, session);
+    await rel.get('api/data');
+    assert.deepEqual(session.calls.attachesTokenTo, [
+      'https://api.example/v1/users?page=2',
+      'https://third-party.example/x',
+      `${PAGE}/app/api/data`,
+    ]);
+    assert.deepEqual([...ax.sent, ...rel.sent].map((s) => s.authorization), ['Bearer token-1', undefined, 'Bearer token-1']);
+  });
+
+  test('the session’s answer decides: an origin it allows gets the token, the page origin it refuses does not', async () => {
+    const session = fakeSession();
+    session.attachesTokenTo = (url) => new URL(url).origin === 'https://only.example';
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    await ax.get('https://only.example/x');
+    await ax.get('/api/x');
+    assert.deepEqual(ax.sent.map((s) => s.authorization), ['Bearer token-1', undefined]);
+  });
+
+  test('only a true answer attaches the token: truthy non-booleans do not', async () => {
+    for (const answer of [1, 'true', {}, undefined, null]) {
+      const session = fakeSession();
+      session.attachesTokenTo = () => answer;
+      const ax = fakeAxios();
+      attachAxios(ax, session);
+      await ax.get('/api/x');
+      assert.equal(ax.sent[0].authorization, undefined, JSON.stringify(answer));
+      assert.equal(session.calls.getAccessToken, 0);
+    }
+  });
+
+  test('opted-out, HTTP Basic and unresolvable requests do not even ask the session', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    await ax.get('/api/x', { cognitoSession: false });
+    await ax.get('/api/x', { auth: { username: 'u', password: 'p' } });
+    await outcome(ax.get('http://[::1'));
+    assert.deepEqual(session.calls.attachesTokenTo, []);
   });
 });
 
@@ -325,7 +400,7 @@ describe('when the session has no token', () => {
   test('a session answering with no string is a typed error, never Bearer undefined', async () => {
     for (const bad of [undefined, null, '', 42]) {
       const ax = fakeAxios();
-      attachAxios(ax, { getAccessToken: async () => bad, tokenForReplay: async () => null });
+      attachAxios(ax, { getAccessToken: async () => bad, tokenForReplay: async () => null, attachesTokenTo: realRule() });
       const r = await outcome(ax.get('/api/x'));
       assert.equal(r.ok, false, `resolved with ${JSON.stringify(bad)}`);
       assert.equal(typeof r.error.code, 'string');
@@ -382,7 +457,7 @@ describe('the 401 replay', () => {
 
   test('a replay token equal to the refused one is treated as no replay', async () => {
     const ax = fakeAxios({ respond: () => 401 });
-    attachAxios(ax, { getAccessToken: async () => 'same', tokenForReplay: async (t) => t });
+    attachAxios(ax, { getAccessToken: async () => 'same', tokenForReplay: async (t) => t, attachesTokenTo: realRule() });
     const r = await outcome(ax.get('/api/x'));
     assert.equal(r.error.response.status, 401);
     assert.equal(ax.sent.length, 1);
@@ -481,20 +556,25 @@ describe('attach and detach', () => {
       () => attachAxios({ interceptors: { request: { use() {} }, response: { use() {} } } }, session),
       () => attachAxios(ax, undefined),
       () => attachAxios(ax, { getAccessToken() {} }),
-      () => attachAxios(ax, session, { allowedOrigins: 'https://api.example' }),
+      () => attachAxios(ax, { getAccessToken() {}, tokenForReplay() {} }),
+      () => attachAxios(ax, { getAccessToken() {}, tokenForReplay() {}, attachesTokenTo: true }),
     ];
     for (const make of cases) assert.throws(make, (e) => e.code === 'BAD_CONFIG');
     assert.equal(ax.handlerCount(), 0, 'nothing was attached by a refused call');
   });
 
-  test('allowedOrigins takes exact origins only: paths, wildcards, other schemes and non-strings are refused', () => {
+  test('an allowedOrigins option is refused with BAD_CONFIG saying the list lives in the Session config', () => {
     const session = fakeSession();
-    for (const bad of ['https://api.example/v1', 'https://*.example.com', '*', 'api.example.com', 'ftp://api.example', 'https://api.example?x', 'https://u:p@api.example', '', null, 42, {}]) {
-      assert.throws(() => attachAxios(fakeAxios(), session, { allowedOrigins: [bad] }), (e) => e.code === 'BAD_CONFIG', JSON.stringify(bad));
+    const ax = fakeAxios();
+    for (const value of [['https://api.example'], [], 'https://api.example', null]) {
+      assert.throws(
+        () => attachAxios(ax, session, { allowedOrigins: value, deadlineMs: 1000 }),
+        (e) => e.code === 'BAD_CONFIG' && /allowedOrigins/.test(e.message) && /Session config/.test(e.message),
+        JSON.stringify(value),
+      );
     }
-    for (const good of ['https://api.example', 'https://api.example/', 'http://127.0.0.1:8080', 'HTTPS://API.EXAMPLE']) {
-      assert.equal(typeof attachAxios(fakeAxios(), session, { allowedOrigins: [good] }), 'function', good);
-    }
+    assert.equal(ax.handlerCount(), 0, 'nothing was attached by a refused call');
+    assert.equal(typeof attachAxios(ax, session, { deadlineMs: 1000 }), 'function', 'deadlineMs alone is fine');
   });
 
   test('two instances attached to one session are independent', async () => {

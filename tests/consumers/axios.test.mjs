@@ -8,11 +8,11 @@
 //   node --test tests/consumers/axios.test.mjs
 //   (after scripts/bootstrap.sh and tests/e2e/rig/setup.sh; packs and builds what is stale)
 //
-// The gate is a small server on another 127.0.0.1 port, in the adapter's allowedOrigins, that
+// The gate is a small server on another 127.0.0.1 port, in the session's allowedOrigins, that
 // records each request's Authorization header and, by path, refuses it with 401 once
 // (/refuse-once/...: later requests are forwarded to the rig's API, which checks the token),
 // always (/refuse-always/...), or echoes (/echo). The "stranger" is the same server on a port
-// the adapter does not allow: a third party.
+// the session does not allow: a third party.
 //
 // The session replays a refused token only when it has been held for 30 s (a younger one is
 // refused for a reason a refresh cannot fix); the replay tests move the page's clock forward
@@ -134,7 +134,8 @@ after(async () => {
 
 /**
  * The app in a fresh browser context (tab hidden: the session refreshes only when a caller
- * needs a token), with a session made and the adapter attached for the rig's API and the gate.
+ * needs a token), with a session allowing the rig's API and the gate (its `allowedOrigins`) and
+ * the adapter attached.
  * `clock: true` installs Playwright's clock first (time flows; tests jump it forward).
  */
 async function openApp({ clock = false, make = {} } = {}) {
@@ -148,8 +149,8 @@ async function openApp({ clock = false, make = {} } = {}) {
   const allowed = [new URL(rig.apiUrl).origin, gate.origin];
   await page.evaluate(([m, a]) => {
     window.A.setHidden(true);
-    window.A.make(m);
-    return window.A.attach(a);
+    window.A.make({ allowedOrigins: a, ...m });
+    return window.A.attach();
   }, [make, allowed]);
   return { page, obs, close: () => context.close() };
 }

@@ -400,6 +400,73 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       ok(!mayAttach('about:blank', allowed), 'an opaque origin');
     }));
 
+  test('attachesTokenTo answers for the page origin and allowedOrigins only, exactly', () =>
+    inPage(async () => {
+      const { Session, config, eq } = window.T;
+      const session = new Session(config('attaches', { storage: 'memory', allowedOrigins: ['https://api.example.com', 'http://127.0.0.1:8080'] }));
+      const port = location.port || (location.protocol === 'https:' ? '443' : '80');
+      const otherPort = String(Number(port) === 65535 ? 1 : Number(port) + 1);
+      const otherScheme = `${location.protocol === 'https:' ? 'http:' : 'https:'}//${location.host}/x`;
+      for (const [url, expected] of [
+        [`${location.origin}/api/data?x=1`, true],
+        [new URL('/api/data', location.href), true],
+        ['/api/data', true],
+        ['api/relative', true],
+        ['./x#frag', true],
+        ['', true],
+        ['https://api.example.com/v1/items', true],
+        ['https://API.example.com:443/v1', true],
+        [new URL('https://api.example.com/'), true],
+        ['http://127.0.0.1:8080/x', true],
+        ['https://api.example.com.evil.net/', false],
+        ['https://evil-api.example.com/', false],
+        ['https://sub.api.example.com/', false],
+        ['https://api.example.com@evil.net/', false],
+        ['https://api.example.com:8443/', false],
+        ['http://api.example.com/', false],
+        ['wss://api.example.com/', false],
+        ['http://127.0.0.1:8081/x', false],
+        [`${location.protocol}//${location.hostname}:${otherPort}/x`, false],
+        [otherScheme, false],
+        ['//evil.example/x', false],
+        ['data:text/plain,hello', false],
+        ['javascript:alert(1)', false],
+        ['blob:null/1234', false],
+        ['about:blank', false],
+        ['file:///etc/passwd', false],
+        ['http://[::1', false],
+        ['https://', false],
+        [undefined, false],
+        [null, false],
+        [42, false],
+        [{ href: `${location.origin}/x` }, false],
+      ]) {
+        eq(session.attachesTokenTo(url), expected, String(url));
+      }
+    }));
+
+  test('attachesTokenTo resolves relative URLs against the document base URL, as fetch does', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, eq } = window.T;
+      const client = 'basehref';
+      const seen = stubFetch([response(200, null, 'ok')]);
+      const session = new Session(config(client, { storage: 'memory', allowedOrigins: ['https://api.example.com'] }));
+      session.setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+      const base = document.createElement('base');
+      base.href = 'https://api.example.com/v1/';
+      document.head.append(base);
+      eq(session.attachesTokenTo('items'), true, 'resolved against the allowed base');
+      base.href = 'https://elsewhere.example/';
+      eq(session.attachesTokenTo('items'), false, 'resolved against a foreign base');
+      eq(session.attachesTokenTo(`${location.origin}/x`), true, 'an absolute page URL ignores the base');
+      // fetch follows the same answer for the same relative URL.
+      await session.fetch('items');
+      eq([seen[0].url, seen[0].auth], ['https://elsewhere.example/items', null]);
+      base.href = 'https://api.example.com/v1/';
+      await session.fetch('items');
+      eq([seen[1].url, seen[1].auth !== null], ['https://api.example.com/v1/items', true]);
+    }));
+
   // ----- refresh through the stubbed provider -----
 
   test('concurrent callers with an expiring token share one refresh', () =>

@@ -296,12 +296,29 @@ export class Session {
       }
       request = new Request(String(input), init ?? undefined);
     }
-    if (!mayAttach(request.url, this.#config.allowedOrigins)) return fetch(request);
+    if (!this.attachesTokenTo(request.url)) return fetch(request);
     const token = await this.#tokenWithin(DEFAULT_DEADLINE);
     const response = await sendWith(request, token);
     if (response.status !== 401) return response;
     const newer = await this.#replay(token, DEFAULT_DEADLINE);
     return newer === null ? response : sendWith(request, newer);
+  }
+
+  /**
+   * Whether `fetch` (and the axios adapter, which asks this) puts the token on a request to
+   * `url` (a string or a URL): its origin is the page's own or one of `allowedOrigins`, compared
+   * exactly. A relative URL resolves against the document's base URL (else the location);
+   * anything else that is not an absolute http(s) URL gets false.
+   */
+  attachesTokenTo(url) {
+    if (typeof url !== 'string' && !(url instanceof URL)) return false;
+    let absolute;
+    try {
+      absolute = new URL(url, globalThis.document?.baseURI ?? globalThis.location?.href).href;
+    } catch {
+      return false;
+    }
+    return mayAttach(absolute, this.#config.allowedOrigins);
   }
 
   /**

@@ -41,7 +41,8 @@ export interface SessionConfig {
     loginUrl?: string;
     /** Called once when the user must sign in again. */
     onLoginRequired?: (reason: LoginReason) => void;
-    /** Origins besides the page's own that Session.fetch attaches the token to. */
+    /** Origins besides the page's own that Session.fetch (and the axios adapter) attach the
+     * token to, each exactly `scheme://host[:port]`. See `Session.attachesTokenTo`. */
     allowedOrigins?: string[];
     /** Refused: a client secret must never reach a browser. */
     clientSecret?: never;
@@ -111,6 +112,14 @@ export class Session {
      * request untouched.
      */
     fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+    /**
+     * Whether `fetch` (and `cognito-session/axios`) puts the token on a request to `url`: true
+     * when its origin (scheme, host and port, compared exactly) is the page's own or one of
+     * `allowedOrigins`. A relative URL resolves against `document.baseURI` (else
+     * `location.href`); an unparsable URL, or one that is not http(s), gives false. For other
+     * HTTP clients that attach the token themselves, so they follow the same rule.
+     */
+    attachesTokenTo(url: string | URL): boolean;
     /**
      * After an API answered 401 to a request sent with `refusedToken`: resolves with a newer
      * valid token to replay the request with once (refreshing first when the session judges the

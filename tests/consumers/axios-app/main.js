@@ -53,7 +53,8 @@ const A = {
     document.dispatchEvent(new Event('visibilitychange'));
   },
 
-  /** A Session against the rig (memory storage) recording onLoginRequired calls. */
+  /** A Session against the rig (memory storage) recording onLoginRequired calls; `overrides`
+   * carries its `allowedOrigins`, which the adapter follows. */
   make(overrides = {}) {
     A.session = new Session({
       userPoolId: A.cfg.poolId,
@@ -70,10 +71,10 @@ const A = {
     A.session.setTokens(tokens);
   },
 
-  /** An axios instance on the rig's API with the adapter attached; `allowedOrigins` as given. */
-  attach(allowedOrigins) {
+  /** An axios instance on the rig's API with the adapter attached to the session. */
+  attach() {
     A.api = axios.create({ baseURL: A.cfg.apiUrl });
-    A.detach = attachAxios(A.api, A.session, { allowedOrigins });
+    A.detach = attachAxios(A.api, A.session);
     return A.counts();
   },
 

@@ -9,9 +9,11 @@ declare module 'axios' {
   interface AxiosRequestConfig extends CognitoSessionRequestConfig {}
 }
 
-const session = new Session({ clientId: 'abc123', userPoolId: 'us-east-1_AbC123' });
+const session = new Session({ clientId: 'abc123', userPoolId: 'us-east-1_AbC123', allowedOrigins: ['https://api.example.com'] });
 const api = axios.create({ baseURL: 'https://api.example.com' });
-const options: AttachAxiosOptions = { allowedOrigins: ['https://api.example.com'], deadlineMs: 5000 };
+const attaches: boolean = session.attachesTokenTo(new URL('https://api.example.com/v1'));
+void attaches;
+const options: AttachAxiosOptions = { deadlineMs: 5000 };
 const detach: () => void = attachAxios(api, session, options);
 attachAxios(axios, session);
 void api.get('/public', { cognitoSession: false });
@@ -21,5 +23,7 @@ detach();
 attachAxios({}, session);
 // @ts-expect-error not a session
 attachAxios(api, { getAccessToken: async () => 'token' });
-// @ts-expect-error allowedOrigins is a list
-attachAxios(api, session, { allowedOrigins: 'https://api.example.com' });
+// @ts-expect-error not a session: no attachesTokenTo
+attachAxios(api, { getAccessToken: async () => 'token', tokenForReplay: async () => null });
+// @ts-expect-error allowedOrigins belongs in the Session config, not the adapter's options
+attachAxios(api, session, { allowedOrigins: ['https://api.example.com'] });
