@@ -369,6 +369,45 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq([last.body, last.auth], ['payload', bearer]);
     }));
 
+  test('fetch gives up when its signal aborts, also while it waits for a token, and sends nothing', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, rejects, eq, ok } = window.T;
+      const client = 'abort';
+      // A provider that never answers: only the deadline or the caller's signal ends the wait.
+      const seen = [];
+      globalThis.fetch = (input, init) => {
+        const req = new Request(input, init);
+        seen.push(req.url);
+        return new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason)));
+      };
+      const session = new Session(config(client, { storage: 'memory' }));
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      const api = `${location.origin}/api/data`;
+
+      const controller = new AbortController();
+      const started = Date.now();
+      const waiting = session.fetch(api, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 100);
+      const e = await rejects(waiting, 'aborted while waiting');
+      eq(e.name, 'AbortError', String(e));
+      ok(Date.now() - started < 2000, `rejected ${Date.now() - started} ms after the start, not at the 10 s deadline`);
+      eq(seen.length, 1, 'only the refresh went out');
+      ok(seen[0] !== api, 'the API request was never sent');
+
+      // The reason given to abort() is the rejection, as with fetch; a Request's own signal counts.
+      const why = new Error('the user left the page');
+      const mine = new AbortController();
+      const pending = session.fetch(new Request(api, { signal: mine.signal }));
+      mine.abort(why);
+      ok((await rejects(pending, 'custom reason')) === why, 'rejects with the abort reason itself');
+
+      // Already aborted: rejects at once without asking for a token.
+      eq((await rejects(session.fetch(api, { signal: AbortSignal.abort() }), 'pre-aborted')).name, 'AbortError');
+      eq(seen.filter((u) => u === api).length, 0, 'no API request at all');
+      eq(session.getSnapshot().signedIn, true, 'aborting a caller does not touch the session');
+      session.free();
+    }));
+
   test('fetch to an allowed origin without a token sends nothing and rejects typed', () =>
     inPage(async () => {
       const { Session, config, stubFetch, response, rejects, eq } = window.T;

@@ -297,10 +297,12 @@ export class Session {
       request = new Request(String(input), init ?? undefined);
     }
     if (!this.attachesTokenTo(request.url)) return fetch(request);
-    const token = await this.#tokenWithin(DEFAULT_DEADLINE);
+    // Like fetch, give up as soon as the caller's signal aborts, also while waiting for a token.
+    const signal = request.signal;
+    const token = await untilAborted(this.#tokenWithin(DEFAULT_DEADLINE), signal);
     const response = await sendWith(request, token);
     if (response.status !== 401) return response;
-    const newer = await this.#replay(token, DEFAULT_DEADLINE);
+    const newer = await untilAborted(this.#replay(token, DEFAULT_DEADLINE), signal);
     return newer === null ? response : sendWith(request, newer);
   }
 
@@ -579,6 +581,19 @@ export class Session {
 }
 
 if (Symbol.dispose) Session.prototype[Symbol.dispose] = Session.prototype.free;
+
+/**
+ * `promise`, or a rejection with `signal.reason` as soon as `signal` aborts (at once if it
+ * already has), as `fetch` rejects. The session's waiter stays queued and settles unheard.
+ */
+function untilAborted(promise, signal) {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /** Calls app code; one that throws must not stop the others. */
 function call(f, arg) {

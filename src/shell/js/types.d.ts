@@ -109,7 +109,9 @@ export class Session {
      * the typed error and sends nothing). On a 401 it replays once with a newer token when the
      * session judges the token stale (superseded, or old enough to have expired early: then it
      * refreshes first); a token just issued is not refreshed again. Other origins get the
-     * request untouched.
+     * request untouched. The request's `signal` (from `init` or the `Request`) also cuts the
+     * wait for a token short: it rejects with the signal's reason, as `fetch` does, and sends
+     * nothing.
      */
     fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
     /**
