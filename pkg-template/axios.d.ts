@@ -61,7 +61,8 @@ export interface CognitoSessionRequestConfig {
  * give a token the request is not sent and rejects with the session's typed error
  * (`error.code`). After a 401 to a request it authorized, it replays the request once when
  * `session.tokenForReplay(sentToken)` gives a newer token, and otherwise rejects with the 401;
- * a replayed request is never replayed again.
+ * a replayed request is never replayed again. A request whose `signal` aborts while it waits for
+ * a token rejects at once as axios rejects a cancelled request (`axios.isCancel(error)`), unsent.
  *
  * Returns `detach()`, which removes both interceptors. Throws `BAD_CONFIG` for arguments of the
  * wrong shape, and for an `allowedOrigins` option (the list lives in the Session config).

@@ -16,6 +16,9 @@
 //   401 is surfaced. A replay is never replayed.
 // - Opt out per request (or per instance, in its defaults) with `cognitoSession: false`;
 //   requests with axios's `auth` (HTTP Basic) are left alone too.
+// - A request whose `signal` aborts while it waits for a token (or for the replay's token) stops
+//   waiting and rejects as axios rejects a cancelled request (`axios.isCancel(error)` is true),
+//   so it is not sent later either.
 
 /** The request config key that opts a request out: `{ cognitoSession: false }`. */
 const OPT_OUT = 'cognitoSession';
@@ -29,6 +32,27 @@ const REPLAYED = '_cognitoSessionReplay';
 /** An `Error` with a stable `code`, like the session's own. */
 function badConfig(message) {
   return Object.assign(new Error(`attachAxios: ${message}`), { code: 'BAD_CONFIG' });
+}
+
+/** What axios rejects a cancelled request with, in the shape `axios.isCancel` recognises. */
+function canceled(config) {
+  return Object.assign(new Error('canceled'), { name: 'CanceledError', code: 'ERR_CANCELED', __CANCEL__: true, config });
+}
+
+/**
+ * `wait()`, or the cancellation as soon as `config.signal` aborts; an already aborted request
+ * asks the session for nothing. The session's own wait goes on and settles unheard.
+ */
+function unlessCanceled(wait, config) {
+  const signal = config.signal;
+  if (typeof signal?.addEventListener !== 'function') return wait();
+  if (signal.aborted) return Promise.reject(canceled(config));
+  const promise = wait();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(canceled(config));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The URL relative URLs resolve against: the document's base URL, else the location. */
@@ -115,7 +139,7 @@ export function attachAxios(instance, session, options = {}) {
   const onRequest = async (config) => {
     if (!config || !mayAttach(config)) return config;
     // Rejects with the session's typed error: the request is then never sent.
-    const token = await session.getAccessToken(tokenOptions);
+    const token = await unlessCanceled(() => session.getAccessToken(tokenOptions), config);
     if (typeof token !== 'string' || token === '') throw badConfig('the session resolved without a token');
     setHeader(config, 'Authorization', `Bearer ${token}`);
     sent.set(config, token);
@@ -127,7 +151,7 @@ export function attachAxios(instance, session, options = {}) {
     const token = config && typeof config === 'object' ? sent.get(config) : undefined;
     if (error?.response?.status !== 401 || token === undefined || config[REPLAYED]) throw error;
     config[REPLAYED] = true;
-    const newer = await session.tokenForReplay(token, tokenOptions);
+    const newer = await unlessCanceled(() => session.tokenForReplay(token, tokenOptions), config);
     if (typeof newer !== 'string' || newer === '' || newer === token) throw error;
     // The replay passes through the request interceptors again, which set the header from the
     // session (the same token, unless yet another one replaced it meanwhile).

@@ -382,6 +382,64 @@ describe('the session owns the origin rule', () => {
   });
 });
 
+describe('a cancelled request', { timeout: 5000 }, () => {
+  const never = new Promise(() => {});
+  const isCancel = (e) => Boolean(e?.__CANCEL__) && e.code === 'ERR_CANCELED' && e.name === 'CanceledError';
+
+  test('aborting while the session waits for a token rejects as axios cancels, at once, and sends nothing', async () => {
+    const session = fakeSession();
+    session.refreshing = never;
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = outcome(ax.get('/api/x', { signal: controller.signal }));
+    setTimeout(() => controller.abort(), 20);
+    const r = await pending;
+    assert.equal(r.ok, false);
+    assert.ok(isCancel(r.error), `a CanceledError: ${r.error?.name} ${r.error?.code}`);
+    assert.equal(r.error.config.url, '/api/x', 'it carries the request config, as axios’s does');
+    assert.ok(Date.now() - started < 1000, 'rejected when the signal aborted, not when a token came');
+    assert.equal(ax.sent.length, 0);
+  });
+
+  test('an already aborted request asks the session for nothing', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    const r = await outcome(ax.get('/api/x', { signal: AbortSignal.abort() }));
+    assert.ok(isCancel(r.error));
+    assert.equal(session.calls.getAccessToken, 0);
+    assert.equal(ax.sent.length, 0);
+  });
+
+  test('a request cancelled after its 401 is not replayed', async () => {
+    const session = fakeSession();
+    const controller = new AbortController();
+    const ax = fakeAxios({
+      respond: () => {
+        session.refreshing = never;
+        controller.abort();
+        return 401;
+      },
+    });
+    attachAxios(ax, session);
+    const r = await outcome(ax.get('/api/x', { signal: controller.signal }));
+    assert.ok(isCancel(r.error));
+    assert.equal(ax.sent.length, 1, 'no replay');
+    assert.deepEqual(session.calls.tokenForReplay, [], 'nor a replay token asked for');
+  });
+
+  test('a signal that does not abort changes nothing', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    const r = await outcome(ax.get('/api/x', { signal: new AbortController().signal }));
+    assert.equal(r.ok, true);
+    assert.equal(ax.sent[0].authorization, 'Bearer token-1');
+  });
+});
+
 describe('when the session has no token', () => {
   for (const code of ['SESSION_EXPIRED', 'NOT_SIGNED_IN', 'THROTTLED', 'UNAVAILABLE']) {
     test(`a ${code} from getAccessToken rejects the request with that typed error and sends nothing`, async () => {

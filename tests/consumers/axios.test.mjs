@@ -234,6 +234,30 @@ describe('cognito-session/axios in a Vite app with axios 1.x, against moto behin
     }
   });
 
+  test('a request aborted while the refresh hangs rejects as axios cancels (axios.isCancel), by its signal, and is never sent', { timeout: 60000 }, async () => {
+    freshRig();
+    const { page, obs, close } = await openApp();
+    try {
+      await page.evaluate((tk) => window.A.setTokens(tk), await expiredTokens());
+      rig.control.setFault({ mode: 'hang', ms: 20000 });
+      const t0 = Date.now();
+      const r = await page.evaluate(() => window.A.getAbortingAfter('api/cancelled', 300));
+      const ms = Date.now() - t0;
+      assert.equal(r.ok, false, JSON.stringify(r));
+      assert.equal(r.canceled, true, `axios.isCancel: ${JSON.stringify(r)}`);
+      assert.equal(r.code, 'ERR_CANCELED');
+      assert.ok(ms < 5000, `rejected ${ms} ms after the call, by the signal, not by the 10 s token deadline`);
+      await sleep(300);
+      const c = rig.counts();
+      assert.equal(refreshCount(c), 1, 'the refresh was under way');
+      assert.equal(c.api.total, 0, 'the cancelled request never reached the API');
+      assert.deepEqual(obs.pageErrors, []);
+    } finally {
+      rig.control.clearFault();
+      await close();
+    }
+  });
+
   test('401 replay: refused once → one replay with a newer token after one refresh; refused always → exactly one replay, then the 401; a just-issued token is not replayed', { timeout: 60000 }, async (t) => {
     freshRig();
     const { page, obs, close } = await openApp({ clock: true });

@@ -20,6 +20,7 @@ async function settle(promise) {
       code: error?.code ?? null,
       status: error?.response?.status ?? null,
       message: String(error?.message ?? error),
+      canceled: axios.isCancel(error),
     };
   }
 }
@@ -86,6 +87,13 @@ const A = {
   /** One GET through the instance (`url` relative to the API, or absolute). */
   get(url, config) {
     return settle(A.api.get(url, config));
+  },
+
+  /** One GET through the instance whose AbortSignal aborts after `ms`. */
+  getAbortingAfter(url, ms) {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), ms);
+    return A.get(url, { signal: controller.signal });
   },
 
   /** `n` concurrent GETs of `${path}/${i}`. */
