@@ -1,5 +1,6 @@
 //! The export surface of the `.wasm`: one core [`Session`] per `Core` object, driven by the JS
-//! shell (`src/shell/js/session.js`) with plain numbers, booleans and strings.
+//! shell (`src/shell/js/session.js`) through one method, [`Core::call`], with an operation
+//! number ([`op`]), plain numbers and strings.
 //!
 //! Times are `f64` milliseconds since the epoch (converted with a saturating cast, so a NaN or a
 //! negative number reads as 0). Ids are the core's counters, small enough to be exact in an
@@ -8,12 +9,12 @@
 //! can never spill into the next one. The encodings:
 //!
 //! - an error: `code \0 retryAt-or-empty \0 message [\0 providerCode]`;
-//! - an action ([`Core::poll_action`]): a letter, then its fields:
+//! - an action (`op::POLL_ACTION`): a letter, then its fields:
 //!   `L id` take the refresh lock, `S id url body (name value)*` send a refresh,
 //!   `A id` abort it, `U id` release the lock, `T token ids` resolve the waiters (ids
 //!   comma-separated), `X ids error` reject them, `P [record]` persist (no field: remove),
 //!   `B message` broadcast, `G reason` go to login, `E type [value]` emit an event;
-//! - a snapshot ([`Core::snapshot`]): `signedIn expiresAt refreshing retryAt expired` with
+//! - a snapshot (`op::SNAPSHOT`): `signedIn expiresAt refreshing retryAt expired` with
 //!   booleans as `1`/`0` and absent times empty, so equal strings mean equal snapshots.
 
 use crate::core::base64url;
@@ -29,6 +30,54 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The field separator of every encoding in this file.
 const SEP: char = '\0';
+
+/// The operations of [`Core::call`]: what each reads besides `now` (unnamed arguments are
+/// ignored) and what it answers (`undefined` unless said). The JS shell's `OP` table
+/// (`src/shell/js/session.js`) mirrors these numbers; `tests/e2e/shell.test.mjs` checks that the
+/// two agree. One entry point instead of one export per operation keeps the per-export
+/// wasm-bindgen wrappers and glue out of what a page downloads.
+pub mod op {
+    /// `n` = how long the caller may wait, ms → `T token`, `W waiter id` or `E error`.
+    pub const REQUEST_TOKEN: u32 = 0;
+    /// The timer fired.
+    pub const TIMEOUT: u32 = 1;
+    /// The page became visible (`n` = 1) or hidden (`n` = 0).
+    pub const VISIBILITY: u32 = 2;
+    /// The refresh lock `n` is held; `a` = what storage holds now (absent: nothing).
+    pub const REFRESH_LOCK: u32 = 3;
+    /// The answer to refresh `n`: `m` = HTTP status (0: none came, `a` says why), `a` = body,
+    /// `b`/`c`/`d` = the `x-amzn-errortype`, `retry-after` and `x-amz-retry-after` headers.
+    pub const REFRESH_ANSWER: u32 = 4;
+    /// Another tab broadcast `a`.
+    pub const TAB_MESSAGE: u32 = 5;
+    /// Storage holds `a` (absent: nothing), at start or after another tab changed it.
+    pub const STORAGE: u32 = 6;
+    /// Adopt tokens: `a` = access, `b` = ID, `c` = refresh token, `n` = expires in, seconds (0:
+    /// not given) → the error, if any.
+    pub const SET_TOKENS: u32 = 7;
+    /// An API answered 401 to a request carrying `a` → `1` when a replay with the next token
+    /// can help.
+    pub const TOKEN_REFUSED: u32 = 8;
+    /// The app signed out.
+    pub const SIGN_OUT: u32 = 9;
+    /// → the next action (see the module doc), or `undefined` when there is none.
+    pub const POLL_ACTION: u32 = 10;
+    /// → when `TIMEOUT` is next due (ms since the epoch), or `undefined`.
+    pub const POLL_TIMEOUT: u32 = 11;
+    /// → the snapshot (see the module doc).
+    pub const SNAPSHOT: u32 = 12;
+    /// → `until \0 token` for the shell's fast path, or `undefined` when signed out.
+    pub const TOKEN: u32 = 13;
+    /// → the ID token if the tokens may be handed out now.
+    pub const ID_TOKEN: u32 = 14;
+    /// → the ID token's (else the access token's) payload, JSON text.
+    pub const CLAIMS: u32 = 15;
+    /// `a` = user name, `b` = password → `R timeout \0 request` or `E error`.
+    pub const SIGN_IN_REQUEST: u32 = 16;
+    /// The sign-in answer, read as `REFRESH_ANSWER`'s (`m`, `a` to `d`) → `S`, `C name [\0
+    /// session]` or `E error`.
+    pub const SIGN_IN_ANSWER: u32 = 17;
+}
 
 /// Milliseconds from JS: NaN and negatives read as 0, huge values saturate (an `as` cast from
 /// a float never panics).
@@ -247,8 +296,8 @@ pub fn pool_error(pool: &str) -> Option<String> {
         .map(|e| String::from(e.message()))
 }
 
-/// One session's core, driven by the JS shell: `handle*` calls in, then `pollAction` until it
-/// returns `undefined`, then `pollTimeout` for the one timer.
+/// One session's core, driven by the JS shell through [`Core::call`]: an input operation, then
+/// `POLL_ACTION` until it answers `undefined`, then `POLL_TIMEOUT` for the one timer.
 #[wasm_bindgen]
 pub struct Core {
     session: Session,
@@ -302,10 +351,80 @@ impl Core {
         }
     }
 
+    /// Runs operation `op` (one of [`op`]) at `now`: `n` and `m` are its numbers, `a` to `d` its
+    /// texts, as the table in [`op`] says; what it answers comes back as text (`undefined` for
+    /// nothing, `"1"` for true). An unknown `op` does nothing and answers `undefined`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call(
+        &mut self,
+        op: u32,
+        now: f64,
+        n: f64,
+        m: f64,
+        a: Option<String>,
+        b: Option<String>,
+        c: Option<String>,
+        d: Option<String>,
+    ) -> Option<String> {
+        let text = a.as_deref().unwrap_or_default();
+        let yes = |b: bool| b.then(|| String::from("1"));
+        match op {
+            op::REQUEST_TOKEN => Some(self.request_token(now, n)),
+            op::TIMEOUT => {
+                self.handle_timeout(now);
+                None
+            }
+            op::VISIBILITY => {
+                self.handle_visibility(now, n != 0.0);
+                None
+            }
+            op::REFRESH_LOCK => {
+                self.handle_refresh_lock(now, n, a);
+                None
+            }
+            op::REFRESH_ANSWER => {
+                self.handle_refresh_answer(now, n, m as u16, text, b, c, d);
+                None
+            }
+            op::TAB_MESSAGE => {
+                self.handle_tab_message(now, text);
+                None
+            }
+            op::STORAGE => {
+                self.handle_storage(now, a);
+                None
+            }
+            op::SET_TOKENS => {
+                self.set_tokens(now, String::from(text), b, c, (n > 0.0).then_some(n))
+            }
+            op::TOKEN_REFUSED => yes(self.handle_token_refused(now, text)),
+            op::SIGN_OUT => {
+                self.sign_out(now);
+                None
+            }
+            op::POLL_ACTION => self.poll_action(),
+            op::POLL_TIMEOUT => self.poll_timeout().map(|at| {
+                let mut out = String::new();
+                push_u64(&mut out, millis(at));
+                out
+            }),
+            op::SNAPSHOT => Some(self.snapshot()),
+            op::TOKEN => self.token(),
+            op::ID_TOKEN => self.id_token(now),
+            op::CLAIMS => self.claims(),
+            op::SIGN_IN_REQUEST => {
+                Some(self.sign_in_request(text, b.as_deref().unwrap_or_default()))
+            }
+            op::SIGN_IN_ANSWER => Some(self.sign_in_answer(now, m as u16, text, b, c, d)),
+            _ => None,
+        }
+    }
+}
+
+impl Core {
     /// A caller needs a token within `wait` ms: `T<token>`, `W<waiter id>` (the answer comes
     /// as a `T` or `X` action) or `E<error>`.
-    #[wasm_bindgen(js_name = requestToken)]
-    pub fn request_token(&mut self, now: f64, wait: f64) -> String {
+    fn request_token(&mut self, now: f64, wait: f64) -> String {
         let now = millis(now);
         let mut out = String::new();
         match self
@@ -329,28 +448,24 @@ impl Core {
     }
 
     /// The timer fired.
-    #[wasm_bindgen(js_name = handleTimeout)]
-    pub fn handle_timeout(&mut self, now: f64) {
+    fn handle_timeout(&mut self, now: f64) {
         self.session.handle_timeout(millis(now));
     }
 
     /// The page became visible or hidden.
-    #[wasm_bindgen(js_name = handleVisibility)]
-    pub fn handle_visibility(&mut self, now: f64, visible: bool) {
+    fn handle_visibility(&mut self, now: f64, visible: bool) {
         self.session.handle_visibility(millis(now), visible);
     }
 
     /// The refresh lock `id` is held; `record` is what storage holds now.
-    #[wasm_bindgen(js_name = handleRefreshLock)]
-    pub fn handle_refresh_lock(&mut self, now: f64, id: f64, record: Option<String>) {
+    fn handle_refresh_lock(&mut self, now: f64, id: f64, record: Option<String>) {
         self.session
             .handle_refresh_lock(millis(now), RefreshId(millis(id)), record.as_deref());
     }
 
     /// The answer to refresh `id`, or (`status` 0) why none came, in `body`.
-    #[wasm_bindgen(js_name = handleRefreshAnswer)]
     #[allow(clippy::too_many_arguments)]
-    pub fn handle_refresh_answer(
+    fn handle_refresh_answer(
         &mut self,
         now: f64,
         id: f64,
@@ -370,20 +485,17 @@ impl Core {
     }
 
     /// Another tab broadcast `message`.
-    #[wasm_bindgen(js_name = handleTabMessage)]
-    pub fn handle_tab_message(&mut self, now: f64, message: &str) {
+    fn handle_tab_message(&mut self, now: f64, message: &str) {
         self.session.handle_tab_message(millis(now), message);
     }
 
     /// Storage holds `record` (at start, or another tab changed it).
-    #[wasm_bindgen(js_name = handleStorage)]
-    pub fn handle_storage(&mut self, now: f64, record: Option<String>) {
+    fn handle_storage(&mut self, now: f64, record: Option<String>) {
         self.session.handle_storage(millis(now), record.as_deref());
     }
 
     /// Adopts tokens obtained elsewhere; `expires_in` in seconds. Returns the error, if any.
-    #[wasm_bindgen(js_name = setTokens)]
-    pub fn set_tokens(
+    fn set_tokens(
         &mut self,
         now: f64,
         access_token: String,
@@ -408,31 +520,27 @@ impl Core {
 
     /// An API answered 401 to a request carrying `access_token`: whether a replay with the next
     /// token can help (see the core's `handle_token_refused`).
-    #[wasm_bindgen(js_name = handleTokenRefused)]
-    pub fn handle_token_refused(&mut self, now: f64, access_token: &str) -> bool {
+    fn handle_token_refused(&mut self, now: f64, access_token: &str) -> bool {
         self.session.handle_token_refused(millis(now), access_token)
     }
 
     /// The app signed out.
-    #[wasm_bindgen(js_name = signOut)]
-    pub fn sign_out(&mut self, now: f64) {
+    fn sign_out(&mut self, now: f64) {
         self.session.sign_out(millis(now));
     }
 
     /// The next action, encoded (see the module doc), or `undefined` when there is none.
-    #[wasm_bindgen(js_name = pollAction)]
-    pub fn poll_action(&mut self) -> Option<String> {
+    fn poll_action(&mut self) -> Option<String> {
         self.session.poll_action().map(|a| encode_action(&a))
     }
 
     /// When `handleTimeout` must next be called, if ever.
-    #[wasm_bindgen(js_name = pollTimeout)]
-    pub fn poll_timeout(&self) -> Option<f64> {
+    fn poll_timeout(&self) -> Option<f64> {
         self.session.poll_timeout().map(|at| at as f64)
     }
 
     /// The snapshot, encoded (see the module doc).
-    pub fn snapshot(&self) -> String {
+    fn snapshot(&self) -> String {
         let s = self.session.snapshot();
         let flag = |b: bool| if b { "1" } else { "0" };
         let mut out = String::from(flag(s.signed_in));
@@ -451,7 +559,7 @@ impl Core {
 
     /// `until \0 token`: the current access token and the moment from which the core would no
     /// longer hand it out (expiry minus the minimum validity), for the shell's fast path.
-    pub fn token(&self) -> Option<String> {
+    fn token(&self) -> Option<String> {
         let tokens = self.session.tokens()?;
         let min_validity = self.session.config().rules.min_validity;
         let mut out = String::new();
@@ -461,14 +569,13 @@ impl Core {
     }
 
     /// The ID token if the tokens may be handed out at `now`.
-    #[wasm_bindgen(js_name = idToken)]
-    pub fn id_token(&self, now: f64) -> Option<String> {
+    fn id_token(&self, now: f64) -> Option<String> {
         self.session.id_token(millis(now)).map(String::from)
     }
 
     /// The decoded payload (JSON text) of the ID token, or of the access token when there is
     /// none; `undefined` when signed out or not a JWT.
-    pub fn claims(&self) -> Option<String> {
+    fn claims(&self) -> Option<String> {
         let tokens = self.session.tokens()?;
         let token = tokens.id_token.as_ref().unwrap_or(&tokens.access_token);
         let payload = token.split('.').nth(1)?;
@@ -477,8 +584,7 @@ impl Core {
 
     /// The password sign-in request: `R timeout \0 url \0 body (\0 name \0 value)*`, or
     /// `E<error>` (an OAuth2 provider cannot sign in with a password).
-    #[wasm_bindgen(js_name = signInRequest)]
-    pub fn sign_in_request(&self, username: &str, password: &str) -> String {
+    fn sign_in_request(&self, username: &str, password: &str) -> String {
         let config = self.session.config();
         let mut out = String::new();
         match config.provider.password_sign_in_request(username, password) {
@@ -498,8 +604,7 @@ impl Core {
 
     /// Reads the sign-in answer (`status` 0: none came, `body` says why) and, with tokens,
     /// signs in: `S`, `C name [\0 session]` for a challenge, or `E<error>`.
-    #[wasm_bindgen(js_name = signInAnswer)]
-    pub fn sign_in_answer(
+    fn sign_in_answer(
         &mut self,
         now: f64,
         status: u16,

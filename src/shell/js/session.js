@@ -5,7 +5,7 @@
 // core's call (src/core/session.rs).
 //
 // Every entry point goes through `#drive`: feed the core one call with `now`, drain
-// `pollAction` performing each action in order, re-arm the one timer from `pollTimeout`, refresh
+// `POLL_ACTION` performing each action in order, re-arm the one timer from `POLL_TIMEOUT`, refresh
 // the caches the hot paths read, and only then, no longer busy, call into app code (listeners,
 // promise settlers, `onLoginRequired`, `location.assign`). App code therefore never runs while
 // the core is mid-drive. The wire format of actions and answers is documented in
@@ -17,6 +17,28 @@ import { badConfig, busy, coreError, error } from './errors.js';
 import { send } from './http.js';
 import { mayAttach } from './origin.js';
 import { Store } from './store.js';
+
+// The core's operations: `Core.call(op, now, n, m, a, b, c, d)`, each documented with its
+// arguments in `op` in src/shell/exports.rs, whose numbers these must equal (the shell tests
+// check that they do).
+const REQUEST_TOKEN = 0;
+const TIMEOUT = 1;
+const VISIBILITY = 2;
+const REFRESH_LOCK = 3;
+const REFRESH_ANSWER = 4;
+const TAB_MESSAGE = 5;
+const STORAGE = 6;
+const SET_TOKENS = 7;
+const TOKEN_REFUSED = 8;
+const SIGN_OUT = 9;
+const POLL_ACTION = 10;
+const POLL_TIMEOUT = 11;
+const SNAPSHOT = 12;
+const TOKEN = 13;
+const ID_TOKEN = 14;
+const CLAIMS = 15;
+const SIGN_IN_REQUEST = 16;
+const SIGN_IN_ANSWER = 17;
 
 /** How long a caller waits for a token when it names no deadline. */
 const DEFAULT_DEADLINE = 10000;
@@ -113,7 +135,7 @@ export class Session {
       try {
         const channel = new BroadcastChannel(c.key);
         channel.onmessage = (e) => {
-          if (typeof e.data === 'string') this.#drive((n) => this.#core.handleTabMessage(n, e.data));
+          if (typeof e.data === 'string') this.#drive((n) => this.#core.call(TAB_MESSAGE, n, 0, 0, e.data));
         };
         this.#channel = channel;
       } catch {
@@ -122,20 +144,20 @@ export class Session {
     }
     const doc = globalThis.document;
     if (doc) {
-      this.#listen(doc, 'visibilitychange', () => this.#drive((n) => this.#core.handleVisibility(n, !doc.hidden)));
+      this.#listen(doc, 'visibilitychange', () => this.#drive((n) => this.#core.call(VISIBILITY, n, doc.hidden ? 0 : 1)));
     }
     if (shared) {
       this.#listen(window, 'storage', (e) => {
         if (this.#store.area && e.storageArea === this.#store.area && (e.key === null || e.key === c.key)) {
-          this.#drive((n) => this.#core.handleStorage(n, e.newValue));
+          this.#drive((n) => this.#core.call(STORAGE, n, 0, 0, e.newValue));
         }
       });
     }
     // What storage holds at start is the session to resume (or a record to discard).
     this.#drive((n) => {
-      this.#core.handleVisibility(n, !doc?.hidden);
+      this.#core.call(VISIBILITY, n, doc?.hidden ? 0 : 1);
       const record = this.#store.read();
-      if (record !== undefined) this.#core.handleStorage(n, record);
+      if (record !== undefined) this.#core.call(STORAGE, n, 0, 0, record);
     });
     // Events raised while constructing go out on the next microtask, so a listener subscribed
     // right after `new Session()` hears them; later events are delivered as they happen.
@@ -171,7 +193,7 @@ export class Session {
       return Promise.reject(e);
     }
     return this.#request(wait).then(() => {
-      const id = this.#core.idToken(Date.now());
+      const id = this.#core.call(ID_TOKEN, Date.now());
       if (id === undefined) throw badConfig('this session has no ID token');
       return id;
     });
@@ -179,7 +201,7 @@ export class Session {
 
   /** The (unverified) claims of the ID token, else the access token, frozen; null if none. */
   claims() {
-    const text = this.#core.claims();
+    const text = this.#core.call(CLAIMS, 0);
     if (text === undefined) return null;
     if (text !== this.#claimsText) {
       this.#claimsText = text;
@@ -199,7 +221,7 @@ export class Session {
     if (typeof username !== 'string' || typeof password !== 'string') {
       return Promise.reject(badConfig('username and password must be strings'));
     }
-    const encoded = this.#core.signInRequest(username, password);
+    const encoded = this.#core.call(SIGN_IN_REQUEST, 0, 0, 0, username, password);
     const f = encoded.slice(1).split(SEP);
     if (encoded[0] === 'E') return Promise.reject(coreError(f));
     // The same time limit as a refresh: a hung sign-in fails as UNAVAILABLE.
@@ -209,7 +231,7 @@ export class Session {
       clearTimeout(timer);
       let out;
       const ran = this.#drive((now) => {
-        out = this.#core.signInAnswer(now, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter);
+        out = this.#core.call(SIGN_IN_ANSWER, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter);
       });
       if (!ran) throw busy();
       const g = out.slice(1).split(SEP);
@@ -245,13 +267,13 @@ export class Session {
       throw badConfig('expiresIn must be a number of seconds > 0');
     }
     let failed;
-    if (!this.#drive((now) => (failed = this.#core.setTokens(now, access, id, refresh, expiresIn)))) throw busy();
+    if (!this.#drive((now) => (failed = this.#core.call(SET_TOKENS, now, expiresIn ?? 0, 0, access, id, refresh)))) throw busy();
     if (failed !== undefined) throw coreError(failed.split(SEP));
   }
 
   /** Forgets the tokens here and, for `localStorage` sessions, in every tab. */
   signOut() {
-    return this.#drive((now) => this.#core.signOut(now)) ? Promise.resolve() : Promise.reject(busy());
+    return this.#drive((now) => this.#core.call(SIGN_OUT, now)) ? Promise.resolve() : Promise.reject(busy());
   }
 
   /** Calls `listener(event)` for every session event; returns the function that unsubscribes. */
@@ -369,7 +391,7 @@ export class Session {
   #request(wait) {
     let out;
     const ran = this.#drive((now) => {
-      const answer = this.#core.requestToken(now, wait);
+      const answer = this.#core.call(REQUEST_TOKEN, now, wait);
       const rest = answer.slice(1);
       out =
         answer[0] === 'T'
@@ -384,7 +406,7 @@ export class Session {
   /** The rule behind `tokenForReplay` and `fetch`'s replay: the core judges the refusal. */
   #replay(refused, wait) {
     let replay = false;
-    this.#drive((now) => (replay = this.#core.handleTokenRefused(now, refused)));
+    this.#drive((now) => (replay = this.#core.call(TOKEN_REFUSED, now, 0, 0, refused) === '1'));
     if (!replay) return Promise.resolve(null);
     return this.#tokenWithin(wait).then((token) => (token === refused ? null : token));
   }
@@ -418,7 +440,7 @@ export class Session {
   /** Drains the core's actions. Returns whether any event was emitted. */
   #perform(now, later) {
     let emitted = false;
-    for (let a = this.#core.pollAction(); a !== undefined; a = this.#core.pollAction()) {
+    for (let a = this.#core.call(POLL_ACTION, 0); a !== undefined; a = this.#core.call(POLL_ACTION, 0)) {
       const f = a.split(SEP);
       const id = f[1];
       switch (f[0]) {
@@ -431,7 +453,7 @@ export class Session {
           send(f, 2, controller).then((r) =>
             this.#drive((n) => {
               this.#aborts.delete(id);
-              this.#core.handleRefreshAnswer(n, +id, r.status, r.body, r.errorType, r.retryAfter, r.amzRetryAfter);
+              this.#core.call(REFRESH_ANSWER, n, +id, r.status, r.body, r.errorType, r.retryAfter, r.amzRetryAfter);
             }),
           );
           break;
@@ -518,7 +540,7 @@ export class Session {
               new Promise((release) => {
                 const ran = this.#drive((n) => {
                   this.#locks.set(id, release);
-                  this.#core.handleRefreshLock(n, +id, this.#store.read() ?? null);
+                  this.#core.call(REFRESH_LOCK, n, +id, 0, this.#store.read() ?? null);
                 });
                 if (!ran) release();
               }),
@@ -531,12 +553,13 @@ export class Session {
         // to a duplicate refresh at worst.
       }
     }
-    this.#core.handleRefreshLock(now, +id, this.#store.read() ?? null);
+    this.#core.call(REFRESH_LOCK, now, +id, 0, this.#store.read() ?? null);
   }
 
   /** Keeps exactly one timer, for the core's next deadline. */
   #rearm(now) {
-    const at = this.#core.pollTimeout();
+    const due = this.#core.call(POLL_TIMEOUT, 0);
+    const at = due === undefined ? undefined : +due;
     if (at === this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
@@ -545,7 +568,7 @@ export class Session {
         () =>
           this.#drive((n) => {
             this.#timerAt = undefined;
-            this.#core.handleTimeout(n);
+            this.#core.call(TIMEOUT, n);
           }),
         Math.min(Math.max(at - now, 0), MAX_TIMER),
       );
@@ -557,7 +580,7 @@ export class Session {
    * `{type: "change"}` when the snapshot moved without an event.
    */
   #refreshCaches(before, emitted, later) {
-    const token = this.#core.token();
+    const token = this.#core.call(TOKEN, 0);
     if (token === undefined) {
       this.#token = null;
     } else {
@@ -565,7 +588,7 @@ export class Session {
       this.#until = +token.slice(0, i);
       this.#token = token.slice(i + 1);
     }
-    const snapshot = this.#core.snapshot();
+    const snapshot = this.#core.call(SNAPSHOT, 0);
     if (snapshot !== before) {
       this.#snapshot = snapshot;
       this.#snapshotObject = null;
