@@ -23,6 +23,7 @@ use alloc::{borrow::ToOwned, string::String};
 
 use crate::core::json::{self, Value};
 use crate::core::protocol::{HttpResponse, MAX_BODY};
+use crate::core::text;
 use crate::core::Millis;
 
 /// The longest server hint honoured; longer hints are shortened to this (5 minutes).
@@ -164,7 +165,7 @@ pub fn oauth_error(now: Millis, resp: &HttpResponse) -> ProviderError {
         .as_ref()
         .and_then(|v| v.get("error"))
         .and_then(Value::as_str)
-        .map(str::trim)
+        .map(str::trim_ascii)
         .filter(|n| plausible_name(n));
     let message = body
         .as_ref()
@@ -202,11 +203,9 @@ pub fn bad_response(code: &'static str, message: &str) -> ProviderError {
 /// [`MAX_RETRY_AFTER`]; a header that is neither form is ignored. The obsolete RFC 850 and asctime
 /// date forms are not read.
 pub fn retry_after(now: Millis, resp: &HttpResponse) -> Option<Millis> {
-    let amz = resp
-        .amz_retry_after
-        .and_then(|v| digits(v.trim_matches(is_http_space)));
+    let amz = resp.amz_retry_after.and_then(|v| digits(v.trim_ascii()));
     let hint = amz.or_else(|| {
-        let value = resp.retry_after?.trim_matches(is_http_space);
+        let value = resp.retry_after?.trim_ascii();
         match digits(value) {
             Some(seconds) => Some(seconds.saturating_mul(1000)),
             None => {
@@ -320,13 +319,13 @@ fn parse_error_body(body: &str) -> Option<Value> {
 /// `com.amazonaws.cognito#NotAuthorizedException` and `NotAuthorizedException:http://...` both
 /// name `NotAuthorizedException`; `None` when what is left is not a plausible name.
 fn aws_error_name(raw: &str) -> Option<&str> {
-    let before_uri = raw.split(':').next().unwrap_or_default();
+    let before_uri = text::before(raw, b':');
     // What follows the last `#` (a byte search: str's reverse char searcher costs ~1 KB of wasm).
     let name = match before_uri.bytes().rposition(|b| b == b'#') {
         Some(hash) => before_uri.get(hash + 1..).unwrap_or_default(),
         None => before_uri,
     }
-    .trim();
+    .trim_ascii();
     plausible_name(name).then_some(name)
 }
 
@@ -354,10 +353,6 @@ fn push_decimal(out: &mut String, n: u16) {
         push_decimal(out, n / 10);
     }
     out.push(char::from(b'0' + (n % 10) as u8));
-}
-
-fn is_http_space(c: char) -> bool {
-    c == ' ' || c == '\t'
 }
 
 /// A non-empty run of ASCII digits as a number, saturating at `u64::MAX`; `None` for anything

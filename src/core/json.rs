@@ -115,8 +115,8 @@ impl Value {
         let Value::Number(text) = self else {
             return None;
         };
-        let integral = text.split('.').next().unwrap_or_default();
-        if integral.starts_with('-') || text.contains(['e', 'E']) {
+        let integral = super::text::before(text, b'.');
+        if integral.starts_with('-') || text.bytes().any(|b| b == b'e' || b == b'E') {
             return None;
         }
         integral.bytes().try_fold(0u64, |acc, b| {
@@ -152,22 +152,28 @@ impl Value {
 pub fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let b = c as u32 as usize;
-                out.push_str("\\u00");
-                out.push(HEX[b >> 4] as char);
-                out.push(HEX[b & 0xf] as char);
-            }
-            c => out.push(c),
+    // Everything that needs escaping is ASCII, so the text between escapes is copied in whole
+    // runs cut at ASCII bytes (character boundaries), without decoding UTF-8.
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let (escape, hex) = match b {
+            b'"' => ("\\\"", false),
+            b'\\' => ("\\\\", false),
+            b'\n' => ("\\n", false),
+            b'\r' => ("\\r", false),
+            b'\t' => ("\\t", false),
+            0..=0x1f => ("\\u00", true),
+            _ => continue,
+        };
+        out.push_str(s.get(run..i).unwrap_or_default());
+        out.push_str(escape);
+        if hex {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
+        run = i + 1;
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 

@@ -199,7 +199,7 @@ pub fn decode(token: &str) -> Result<Jwt, JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::TooLong);
     }
-    let mut parts = token.split('.');
+    let mut parts = super::text::split(token, b'.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {

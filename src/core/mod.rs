@@ -16,6 +16,7 @@
 //! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.
 //! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
 //! - [`rng`]: the small seeded random source the state machine draws jitter from.
+//! - [`text`]: splitting and trimming at ASCII delimiters, byte by byte.
 
 pub mod backoff;
 pub mod base64url;
@@ -25,6 +26,7 @@ pub mod jwt;
 pub mod protocol;
 pub mod rng;
 pub mod session;
+pub mod text;
 pub mod tokens;
 
 /// A moment or a duration in milliseconds. Moments are milliseconds since the Unix epoch on the

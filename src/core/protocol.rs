@@ -17,6 +17,7 @@ use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
 
 use crate::core::classify::{self, bad_response, ProviderError};
 use crate::core::json::{self, Value};
+use crate::core::text;
 use crate::core::Millis;
 
 /// Largest response body read, in bytes (64 KiB). Token responses are a few KiB; anything larger
@@ -213,9 +214,8 @@ impl Provider {
     /// assert!(Provider::cognito_endpoint_for_pool("https://evil.example/_x").is_err());
     /// ```
     pub fn cognito_endpoint_for_pool(user_pool_id: &str) -> Result<String, ConfigError> {
-        let (region, id) = user_pool_id
-            .split_once('_')
-            .ok_or(ConfigError::BadUserPoolId)?;
+        let (region, id) =
+            text::split_once(user_pool_id, b'_').ok_or(ConfigError::BadUserPoolId)?;
         if user_pool_id.len() > MAX_POOL_ID
             || !plausible_region(region)
             || id.is_empty()
@@ -523,9 +523,8 @@ fn plausible_region(region: &str) -> bool {
     region.len() <= 32
         && (1..=3).contains(&number.len())
         && number.bytes().all(|b| b.is_ascii_digit())
-        && words.split('-').count() >= 2
-        && words
-            .split('-')
+        && text::split(words, b'-').count() >= 2
+        && text::split(words, b'-')
             .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 

@@ -24,6 +24,7 @@ use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
 use super::classify::{self, FailureKind, ProviderError};
 use super::protocol::{HttpRequest, HttpResponse, Provider, TokenGrant};
 use super::rng::Rng;
+use super::text;
 use super::tokens::{
     push_u64, Origin, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
 };
@@ -980,47 +981,48 @@ impl<'a> TabMessage<'a> {
     }
 
     fn decode(message: &'a str) -> Option<TabMessage<'a>> {
-        let mut chars = message.chars();
-        let tag = chars.next()?;
-        let rest = chars.as_str();
+        // The tags and kind letters are ASCII, so cutting one byte off leaves whole characters.
+        let tag = *message.as_bytes().first()?;
+        let rest = message.get(1..)?;
         match tag {
-            'R' => Some(TabMessage::Record(rest)),
-            'B' => {
-                let mut chars = rest.chars();
-                let kind = letter_kind(chars.next()?)?;
-                let (failures, not_before) = chars.as_str().split_once(',')?;
+            b'R' => Some(TabMessage::Record(rest)),
+            b'B' => {
+                let kind = letter_kind(*rest.as_bytes().first()?)?;
+                let (failures, not_before) = text::split_once(rest.get(1..)?, b',')?;
                 Some(TabMessage::RetryLater {
                     retry: RetryState {
-                        failures: failures.parse().ok()?,
-                        not_before: not_before.parse().ok()?,
+                        failures: u32::try_from(text::parse_u64(failures)?).ok()?,
+                        not_before: text::parse_u64(not_before)?,
                     },
                     kind,
                 })
             }
-            'O' if rest.is_empty() => Some(TabMessage::SignedOut),
-            'X' if rest.is_empty() => Some(TabMessage::Expired),
+            b'O' if rest.is_empty() => Some(TabMessage::SignedOut),
+            b'X' if rest.is_empty() => Some(TabMessage::Expired),
             _ => None,
         }
     }
 }
 
-const KIND_LETTERS: [(FailureKind, char); 6] = [
-    (FailureKind::Throttled, 't'),
-    (FailureKind::ServerError, 's'),
-    (FailureKind::Network, 'n'),
-    (FailureKind::CredentialDead, 'd'),
-    (FailureKind::CallerBug, 'c'),
-    (FailureKind::BadResponse, 'b'),
+const KIND_LETTERS: [(FailureKind, u8); 6] = [
+    (FailureKind::Throttled, b't'),
+    (FailureKind::ServerError, b's'),
+    (FailureKind::Network, b'n'),
+    (FailureKind::CredentialDead, b'd'),
+    (FailureKind::CallerBug, b'c'),
+    (FailureKind::BadResponse, b'b'),
 ];
 
 fn kind_letter(kind: FailureKind) -> char {
-    KIND_LETTERS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or('s', |(_, c)| *c)
+    char::from(
+        KIND_LETTERS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(b's', |(_, c)| *c),
+    )
 }
 
-fn letter_kind(letter: char) -> Option<FailureKind> {
+fn letter_kind(letter: u8) -> Option<FailureKind> {
     KIND_LETTERS
         .iter()
         .find(|(_, c)| *c == letter)

@@ -23,6 +23,7 @@ use crate::core::protocol::{HttpRequest, HttpResponse, Provider, SignInAnswer, T
 use crate::core::session::{
     Action, Config, Event, LoginReason, RefreshId, Session, SessionError, TokenAnswer,
 };
+use crate::core::text;
 use crate::core::tokens::{push_u64, Origin};
 use crate::core::Millis;
 use alloc::string::String;
@@ -85,10 +86,15 @@ fn millis(ms: f64) -> Millis {
     ms as Millis
 }
 
-/// Appends `text` with any NUL replaced, so it stays one field.
-fn push_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        out.push(if c == SEP { '\u{fffd}' } else { c });
+/// Appends `s` with any NUL (the separator) replaced, so it stays one field.
+fn push_text(out: &mut String, s: &str) {
+    let mut pieces = text::split(s, b'\0');
+    if let Some(first) = pieces.next() {
+        out.push_str(first);
+    }
+    for piece in pieces {
+        out.push_str("\u{fffd}");
+        out.push_str(piece);
     }
 }
 
@@ -578,7 +584,7 @@ impl Core {
     fn claims(&self) -> Option<String> {
         let tokens = self.session.tokens()?;
         let token = tokens.id_token.as_ref().unwrap_or(&tokens.access_token);
-        let payload = token.split('.').nth(1)?;
+        let payload = text::split(token, b'.').nth(1)?;
         String::from_utf8(base64url::decode(payload).ok()?).ok()
     }
 
