@@ -498,20 +498,21 @@ impl Session {
     pub fn handle_tab_message(&mut self, now: Millis, message: &str) {
         match TabMessage::decode(message) {
             Some(TabMessage::Record(record)) => self.absorb_record(now, Some(record), false),
-            Some(TabMessage::RetryLater { retry, kind }) => {
-                // `>=`: the same backoff may have reached us through storage first, which
-                // carries the moment but not what kind of failure it was.
-                if retry.not_before >= self.retry.not_before {
-                    self.retry = retry;
-                    self.last_failure = Some(LastFailure {
-                        kind,
-                        code: String::from("RetryElsewhere"),
-                    });
-                }
+            // `>=`: the same backoff may have reached us through storage first, which carries
+            // the moment but not what kind of failure it was.
+            Some(TabMessage::RetryLater { retry, kind })
+                if retry.not_before >= self.retry.not_before =>
+            {
+                self.retry = retry;
+                self.last_failure = Some(LastFailure {
+                    kind,
+                    code: String::from("RetryElsewhere"),
+                });
             }
             Some(TabMessage::SignedOut) => self.clear_signed_out(false),
             Some(TabMessage::Expired) => self.expire(LoginReason::ExpiredElsewhere, false),
-            None => {}
+            // An older backoff than ours, or a message we cannot read: nothing to learn.
+            Some(TabMessage::RetryLater { .. }) | None => {}
         }
         self.drive(now);
     }
@@ -1191,7 +1192,7 @@ mod tests {
             .poll_timeout()
             .expect("a proactive refresh is scheduled");
         assert!(
-            at < EXPIRED - 30_000 && at >= EXPIRED - 30_000 - 600_000,
+            (EXPIRED - 30_000 - 600_000..EXPIRED - 30_000).contains(&at),
             "{at}"
         );
         h.session.handle_visibility(T0, false);

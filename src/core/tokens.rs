@@ -704,7 +704,7 @@ mod tests {
         let brief = fresh(&issuer, &r, 40);
         for _ in 0..1_000 {
             let m = brief.refresh_moment(&r, &mut rng);
-            assert!(m >= T0 + 5_000 && m <= T0 + 10_000, "{m}");
+            assert!((T0 + 5_000..=T0 + 10_000).contains(&m), "{m}");
         }
         // A five-minute token refreshes in the last third of its life, never before it was issued.
         let short = fresh(&issuer, &r, 300);

@@ -93,7 +93,7 @@ fn push_text(out: &mut String, s: &str) {
         out.push_str(first);
     }
     for piece in pieces {
-        out.push_str("\u{fffd}");
+        out.push('\u{fffd}');
         out.push_str(piece);
     }
 }
