@@ -210,8 +210,8 @@ pub fn retry_after(now: Millis, resp: &HttpResponse) -> Option<Millis> {
             Some(seconds) => Some(seconds.saturating_mul(1000)),
             None => {
                 let at = http_date_millis(value)?;
-                let left = at.saturating_sub(i128::from(now)).max(0);
-                Some(u64::try_from(left).unwrap_or(u64::MAX))
+                let left = at.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX));
+                Some(u64::try_from(left).unwrap_or(0))
             }
         }
     })?;
@@ -368,65 +368,46 @@ fn digits(s: &str) -> Option<u64> {
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 section 5.6.7) as milliseconds
 /// since the Unix epoch (negative before 1970); `None` unless the text is exactly that form
-/// with a real calendar date and time.
-fn http_date_millis(s: &str) -> Option<i128> {
+/// with a real calendar date and time. Read by byte position: the form is fixed-width ASCII.
+fn http_date_millis(s: &str) -> Option<i64> {
+    const WEEKDAYS: &[u8] = b"MonTueWedThuFriSatSun";
+    const MONTHS: &[u8] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
     // Sun, 06 Nov 1994 08:49:37 GMT
     // 0    5  8   12   17 20 23 25
-    let field = |from: usize, to: usize| s.get(from..to);
-    let separators = [
-        (3, 5, ", "),
-        (7, 8, " "),
-        (11, 12, " "),
-        (16, 17, " "),
-        (19, 20, ":"),
-        (22, 23, ":"),
-        (25, 29, " GMT"),
+    let b = s.as_bytes();
+    let at = |from: usize, to: usize| b.get(from..to).unwrap_or_default();
+    let separators: [(usize, &[u8]); 7] = [
+        (3, b", "),
+        (7, b" "),
+        (11, b" "),
+        (16, b" "),
+        (19, b":"),
+        (22, b":"),
+        (25, b" GMT"),
     ];
-    if s.len() != 29
+    if b.len() != 29
         || separators
             .iter()
-            .any(|&(from, to, sep)| field(from, to) != Some(sep))
+            .any(|&(from, sep)| at(from, from + sep.len()) != sep)
+        || !WEEKDAYS.chunks(3).any(|day| day == at(0, 3))
     {
         return None;
     }
-    if !matches!(
-        field(0, 3)?,
-        "Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun"
-    ) {
-        return None;
-    }
-    let month = match field(8, 11)? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year = decimal(field(12, 16)?)?;
-    let day = decimal(field(5, 7)?)?;
-    let hour = decimal(field(17, 19)?)?;
-    let minute = decimal(field(20, 22)?)?;
-    let second = decimal(field(23, 25)?)?;
+    let month = MONTHS.chunks(3).position(|m| m == at(8, 11))? as i64 + 1;
+    let number = |from: usize, to: usize| decimal(at(from, to));
+    let (year, day) = (number(12, 16)?, number(5, 7)?);
+    let (hour, minute, second) = (number(17, 19)?, number(20, 22)?, number(23, 25)?);
     // Second 60 is a leap second (RFC 5322 allows it); it simply reads as the next minute's 0.
     if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    Some(i128::from(seconds) * 1000)
+    Some((days * 86_400 + hour * 3_600 + minute * 60 + second) * 1000)
 }
 
 /// A short fixed-width run of ASCII digits (at most four here) as a number.
-fn decimal(ds: &str) -> Option<i64> {
-    ds.bytes().try_fold(0i64, |acc, b| {
+fn decimal(ds: &[u8]) -> Option<i64> {
+    ds.iter().try_fold(0i64, |acc, &b| {
         b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
     })
 }
