@@ -33,8 +33,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 const SEP: char = '\0';
 
 /// The operations of [`Core::call`]: what each reads besides `now` (unnamed arguments are
-/// ignored) and what it answers (`undefined` unless said). The JS shell's `OP` table
-/// (`src/shell/js/session.js`) mirrors these numbers; `tests/e2e/shell.test.mjs` checks that the
+/// ignored) and what it answers (`undefined` unless said). The JS shell
+/// (`src/shell/js/session.js`) has a constant of the same name and number for each; `tests/e2e/shell.test.mjs` checks that the
 /// two agree. One entry point instead of one export per operation keeps the per-export
 /// wasm-bindgen wrappers and glue out of what a page downloads.
 pub mod op {
@@ -372,46 +372,47 @@ impl Core {
         c: Option<String>,
         d: Option<String>,
     ) -> Option<String> {
-        let text = a.as_deref().unwrap_or_default();
-        let yes = |b: bool| b.then(|| String::from("1"));
+        let now_ms = millis(now);
+        let first = a.as_deref().unwrap_or_default();
+        let session = &mut self.session;
         match op {
             op::REQUEST_TOKEN => Some(self.request_token(now, n)),
             op::TIMEOUT => {
-                self.handle_timeout(now);
+                session.handle_timeout(now_ms);
                 None
             }
             op::VISIBILITY => {
-                self.handle_visibility(now, n != 0.0);
+                session.handle_visibility(now_ms, n != 0.0);
                 None
             }
             op::REFRESH_LOCK => {
-                self.handle_refresh_lock(now, n, a);
+                session.handle_refresh_lock(now_ms, RefreshId(millis(n)), a.as_deref());
                 None
             }
             op::REFRESH_ANSWER => {
-                self.handle_refresh_answer(now, n, m as u16, text, b, c, d);
+                self.handle_refresh_answer(now, n, m as u16, first, b, c, d);
                 None
             }
             op::TAB_MESSAGE => {
-                self.handle_tab_message(now, text);
+                session.handle_tab_message(now_ms, first);
                 None
             }
             op::STORAGE => {
-                self.handle_storage(now, a);
+                session.handle_storage(now_ms, a.as_deref());
                 None
             }
-            op::SET_TOKENS => {
-                self.set_tokens(now, String::from(text), b, c, (n > 0.0).then_some(n))
-            }
-            op::TOKEN_REFUSED => yes(self.handle_token_refused(now, text)),
+            op::SET_TOKENS => self.set_tokens(now, String::from(first), b, c, n),
+            op::TOKEN_REFUSED => session
+                .handle_token_refused(now_ms, first)
+                .then(|| String::from("1")),
             op::SIGN_OUT => {
-                self.sign_out(now);
+                session.sign_out(now_ms);
                 None
             }
-            op::POLL_ACTION => self.poll_action(),
-            op::POLL_TIMEOUT => self.poll_timeout().map(|at| {
+            op::POLL_ACTION => session.poll_action().map(|a| encode_action(&a)),
+            op::POLL_TIMEOUT => session.poll_timeout().map(|at| {
                 let mut out = String::new();
-                push_u64(&mut out, millis(at));
+                push_u64(&mut out, at);
                 out
             }),
             op::SNAPSHOT => Some(self.snapshot()),
@@ -419,9 +420,9 @@ impl Core {
             op::ID_TOKEN => self.id_token(now),
             op::CLAIMS => self.claims(),
             op::SIGN_IN_REQUEST => {
-                Some(self.sign_in_request(text, b.as_deref().unwrap_or_default()))
+                Some(self.sign_in_request(first, b.as_deref().unwrap_or_default()))
             }
-            op::SIGN_IN_ANSWER => Some(self.sign_in_answer(now, m as u16, text, b, c, d)),
+            op::SIGN_IN_ANSWER => Some(self.sign_in_answer(now, m as u16, first, b, c, d)),
             _ => None,
         }
     }
@@ -453,22 +454,6 @@ impl Core {
         out
     }
 
-    /// The timer fired.
-    fn handle_timeout(&mut self, now: f64) {
-        self.session.handle_timeout(millis(now));
-    }
-
-    /// The page became visible or hidden.
-    fn handle_visibility(&mut self, now: f64, visible: bool) {
-        self.session.handle_visibility(millis(now), visible);
-    }
-
-    /// The refresh lock `id` is held; `record` is what storage holds now.
-    fn handle_refresh_lock(&mut self, now: f64, id: f64, record: Option<String>) {
-        self.session
-            .handle_refresh_lock(millis(now), RefreshId(millis(id)), record.as_deref());
-    }
-
     /// The answer to refresh `id`, or (`status` 0) why none came, in `body`.
     #[allow(clippy::too_many_arguments)]
     fn handle_refresh_answer(
@@ -490,30 +475,21 @@ impl Core {
         }
     }
 
-    /// Another tab broadcast `message`.
-    fn handle_tab_message(&mut self, now: f64, message: &str) {
-        self.session.handle_tab_message(millis(now), message);
-    }
-
-    /// Storage holds `record` (at start, or another tab changed it).
-    fn handle_storage(&mut self, now: f64, record: Option<String>) {
-        self.session.handle_storage(millis(now), record.as_deref());
-    }
-
-    /// Adopts tokens obtained elsewhere; `expires_in` in seconds. Returns the error, if any.
+    /// Adopts tokens obtained elsewhere; `expires_in` in seconds (0: not given). Returns the
+    /// error, if any.
     fn set_tokens(
         &mut self,
         now: f64,
         access_token: String,
         id_token: Option<String>,
         refresh_token: Option<String>,
-        expires_in: Option<f64>,
+        expires_in: f64,
     ) -> Option<String> {
         let grant = TokenGrant {
             access_token,
             id_token,
             refresh_token,
-            expires_in: expires_in.map(|s| s as u64),
+            expires_in: (expires_in > 0.0).then_some(expires_in as u64),
         };
         let e = self
             .session
@@ -522,27 +498,6 @@ impl Core {
         let mut out = String::new();
         session_error(&mut out, &e);
         Some(out)
-    }
-
-    /// An API answered 401 to a request carrying `access_token`: whether a replay with the next
-    /// token can help (see the core's `handle_token_refused`).
-    fn handle_token_refused(&mut self, now: f64, access_token: &str) -> bool {
-        self.session.handle_token_refused(millis(now), access_token)
-    }
-
-    /// The app signed out.
-    fn sign_out(&mut self, now: f64) {
-        self.session.sign_out(millis(now));
-    }
-
-    /// The next action, encoded (see the module doc), or `undefined` when there is none.
-    fn poll_action(&mut self) -> Option<String> {
-        self.session.poll_action().map(|a| encode_action(&a))
-    }
-
-    /// When `handleTimeout` must next be called, if ever.
-    fn poll_timeout(&self) -> Option<f64> {
-        self.session.poll_timeout().map(|at| at as f64)
     }
 
     /// The snapshot, encoded (see the module doc).
