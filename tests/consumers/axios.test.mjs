@@ -234,6 +234,36 @@ describe('cognito-session/axios in a Vite app with axios 1.x, against moto behin
     }
   });
 
+  test('revoked refresh token with a loginUrl: 20 axios calls reject SESSION_EXPIRED, nothing reaches the API, exactly one redirect to the login page', { timeout: 60000 }, async () => {
+    freshRig();
+    const { page, obs, close } = await openApp({ make: { loginUrl: '/login?from=axios', onLoginRequired: undefined } });
+    const logins = [];
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame() && new URL(frame.url()).pathname === '/login') logins.push(frame.url());
+    });
+    try {
+      await page.evaluate((tk) => window.A.setTokens(tk), await expiredTokens());
+      const revoked = await rig.control.revoke({});
+      assert.equal(revoked.status, 200, JSON.stringify(revoked));
+      // The results are kept in sessionStorage: the redirect replaces the page they ran in.
+      await page.evaluate(() => {
+        window.A.burst(20).then((r) => sessionStorage.setItem('axios-results', JSON.stringify(r)));
+      });
+      await page.waitForURL((u) => u.pathname === '/login', { timeout: 15000 });
+      await sleep(1000);
+      assert.equal(logins.length, 1, JSON.stringify(logins));
+      const results = JSON.parse((await page.evaluate(() => sessionStorage.getItem('axios-results'))) ?? 'null');
+      assert.deepEqual(byOutcome(results ?? []), { SESSION_EXPIRED: 20 });
+      const c = rig.counts();
+      assert.equal(refreshCount(c), 1, 'one refresh attempt');
+      assert.equal(c.api.total, 0, 'no request was sent without a token');
+      assert.equal(badTokenRequests(c), 0);
+      assert.deepEqual(obs.pageErrors, []);
+    } finally {
+      await close();
+    }
+  });
+
   test('a request aborted while the refresh hangs rejects as axios cancels (axios.isCancel), by its signal, and is never sent', { timeout: 60000 }, async () => {
     freshRig();
     const { page, obs, close } = await openApp();
