@@ -145,16 +145,21 @@ fn session_error(out: &mut String, e: &SessionError) {
 /// A failed sign-in exchange: a dead credential here means the user name or password was
 /// refused (`NOT_SIGNED_IN`); the provider's error name follows as `providerCode`.
 fn sign_in_error(out: &mut String, now: Millis, e: &ProviderError) {
-    let code = match e.kind {
-        FailureKind::Throttled => "THROTTLED",
-        FailureKind::ServerError | FailureKind::Network => "UNAVAILABLE",
-        FailureKind::CredentialDead => "NOT_SIGNED_IN",
-        FailureKind::CallerBug => "BAD_CONFIG",
-        FailureKind::BadResponse => "BAD_RESPONSE",
+    // `retryAt` goes with THROTTLED and UNAVAILABLE only, as on the session's own errors: a
+    // refused password stays refused whatever a Retry-After header says.
+    let (code, timed) = match e.kind {
+        FailureKind::Throttled => ("THROTTLED", true),
+        FailureKind::ServerError | FailureKind::Network => ("UNAVAILABLE", true),
+        FailureKind::CredentialDead => ("NOT_SIGNED_IN", false),
+        FailureKind::CallerBug => ("BAD_CONFIG", false),
+        FailureKind::BadResponse => ("BAD_RESPONSE", false),
     };
     let mut message = String::new();
     e.describe(&mut message);
-    let retry_at = e.retry_after.map(|d| now.saturating_add(d));
+    let retry_at = e
+        .retry_after
+        .filter(|_| timed)
+        .map(|d| now.saturating_add(d));
     push_error(out, code, retry_at, &message);
     field(out, &e.code);
 }

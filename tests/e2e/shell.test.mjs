@@ -651,6 +651,30 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq([offline.code, offline.providerCode], ['UNAVAILABLE', 'NetworkError']);
     }));
 
+  test('a sign-in failure carries retryAt only when retrying can help (THROTTLED, UNAVAILABLE)', () =>
+    inPage(async () => {
+      const { Session, config, stubFetch, response, rejects, THROTTLE, eq, ok } = window.T;
+      const later = (r) => Object.assign(r, { headers: { ...r.headers, 'retry-after': '30' } });
+      stubFetch([
+        later(response(400, 'TooManyRequestsException', THROTTLE)),
+        later(response(503, null, '<html>503</html>')),
+        later(response(400, 'NotAuthorizedException', '{"__type":"NotAuthorizedException","message":"Incorrect username or password."}')),
+        later(response(400, 'InvalidParameterException', '{"__type":"InvalidParameterException","message":"bad"}')),
+        later(response(200, null, '<html>not json</html>')),
+      ]);
+      const session = new Session(config('signin-retry', { storage: 'memory' }));
+      const before = Date.now();
+      for (const code of ['THROTTLED', 'UNAVAILABLE']) {
+        const e = await rejects(session.signInWithPassword('alice', 'pw'), code);
+        eq(e.code, code);
+        ok(e.retryAt >= before + 29000 && e.retryAt <= Date.now() + 31000, `${code} retryAt ${e.retryAt - before}`);
+      }
+      for (const code of ['NOT_SIGNED_IN', 'BAD_CONFIG', 'BAD_RESPONSE']) {
+        const e = await rejects(session.signInWithPassword('alice', 'pw'), code);
+        eq([e.code, 'retryAt' in e], [code, false], e.message);
+      }
+    }));
+
   // ----- tabs -----
 
   test('two localStorage sessions share sign-in, refresh and sign-out like two tabs', () =>

@@ -11,13 +11,24 @@ export type SessionErrorCode =
 | "BAD_CONFIG"       // a bug or misconfiguration in the app
 | "BAD_RESPONSE";    // the provider's answer was unusable
 
-export interface SessionError extends Error {
-    code: SessionErrorCode;
-    /** When trying again can help, in ms since the epoch. */
-    retryAt?: number;
+interface SessionErrorOf<C extends SessionErrorCode> extends Error {
+    code: C;
     /** The provider's own error name (sign-in errors), e.g. "NotAuthorizedException". */
     providerCode?: string;
 }
+
+/**
+ * Every error the session throws or rejects with: an `Error` whose `code` says what the app
+ * does; switching on `code` narrows it. Only THROTTLED and UNAVAILABLE carry `retryAt`.
+ */
+export type SessionError =
+| (SessionErrorOf<"THROTTLED" | "UNAVAILABLE"> & {
+    /** When trying again can help, in ms since the epoch, if the session knows. */
+    retryAt?: number;
+})
+| (SessionErrorOf<"SESSION_EXPIRED" | "NOT_SIGNED_IN" | "BAD_CONFIG" | "BAD_RESPONSE"> & {
+    retryAt?: undefined;
+});
 
 export type LoginReason = "refreshTokenDead" | "noRefreshToken" | "expiredElsewhere";
 

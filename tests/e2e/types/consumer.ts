@@ -50,6 +50,14 @@ export async function app(): Promise<void> {
     await session.getAccessToken();
   } catch (e) {
     const error = e as SessionError;
+    if (error.code === "THROTTLED" || error.code === "UNAVAILABLE") {
+      const retryAt: number | undefined = error.retryAt;
+      void retryAt;
+    } else {
+      // @ts-expect-error: only THROTTLED and UNAVAILABLE carry retryAt
+      const retryAt: number = error.retryAt;
+      void retryAt;
+    }
     switch (error.code) {
       case "THROTTLED":
       case "UNAVAILABLE":
@@ -59,7 +67,7 @@ export async function app(): Promise<void> {
       case "BAD_RESPONSE":
         break;
       default: {
-        const unreachable: never = error.code;
+        const unreachable: never = error;
         void unreachable;
       }
     }
