@@ -88,6 +88,52 @@ mod tests {
     }
 
     #[test]
+    fn random_text_splits_and_reads_as_str_does() {
+        let pieces = [
+            "",
+            ".",
+            ",",
+            ":",
+            "_",
+            "-",
+            "a",
+            "7",
+            "é",
+            "€",
+            "😀",
+            " ",
+            "\0",
+            "99999999999999999999",
+        ];
+        let mut rng = crate::core::rng::Rng::new(7);
+        for _ in 0..5_000 {
+            let len = rng.up_to(8);
+            let s: alloc::string::String = (0..len)
+                .map(|_| pieces[rng.up_to(pieces.len() as u64 - 1) as usize])
+                .collect();
+            for (sep, c) in [
+                (b'.', '.'),
+                (b',', ','),
+                (b':', ':'),
+                (b'_', '_'),
+                (b'-', '-'),
+                (0, '\0'),
+            ] {
+                assert_eq!(
+                    split(&s, sep).collect::<Vec<_>>(),
+                    s.split(c).collect::<Vec<_>>(),
+                    "{s:?}"
+                );
+                assert_eq!(split_once(&s, sep), s.split_once(c), "{s:?}");
+            }
+            let expected = (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u64>().ok())
+                .flatten();
+            assert_eq!(parse_u64(&s), expected, "{s:?}");
+        }
+    }
+
+    #[test]
     fn split_once_cuts_at_the_first_separator_only() {
         assert_eq!(split_once("a:b:c", b':'), Some(("a", "b:c")));
         assert_eq!(split_once(":", b':'), Some(("", "")));
