@@ -390,8 +390,10 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
 
   test('fetch gives up when its signal aborts, also while it waits for a token, and sends nothing', () =>
     inPage(async () => {
-      const { Session, config, access, tokens, rejects, eq, ok } = window.T;
+      const { Session, config, access, tokens, rejects, setHidden, eq, ok } = window.T;
       const client = 'abort';
+      // Hidden: the session refreshes only when a caller needs a token.
+      setHidden(true);
       // A provider that never answers: only the deadline or the caller's signal ends the wait.
       const seen = [];
       globalThis.fetch = (input, init) => {
@@ -402,6 +404,10 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       const session = new Session(config(client, { storage: 'memory' }));
       session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
       const api = `${location.origin}/api/data`;
+
+      // Already aborted: rejects at once and asks for nothing, not even the refresh it would need.
+      eq((await rejects(session.fetch(api, { signal: AbortSignal.abort() }), 'pre-aborted')).name, 'AbortError');
+      eq(seen.length, 0, 'no refresh started for an aborted call');
 
       const controller = new AbortController();
       const started = Date.now();
@@ -420,8 +426,6 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       mine.abort(why);
       ok((await rejects(pending, 'custom reason')) === why, 'rejects with the abort reason itself');
 
-      // Already aborted: rejects at once without asking for a token.
-      eq((await rejects(session.fetch(api, { signal: AbortSignal.abort() }), 'pre-aborted')).name, 'AbortError');
       eq(seen.filter((u) => u === api).length, 0, 'no API request at all');
       eq(session.getSnapshot().signedIn, true, 'aborting a caller does not touch the session');
       session.free();

@@ -321,10 +321,10 @@ export class Session {
     if (!this.attachesTokenTo(request.url)) return fetch(request);
     // Like fetch, give up as soon as the caller's signal aborts, also while waiting for a token.
     const signal = request.signal;
-    const token = await untilAborted(this.#tokenWithin(DEFAULT_DEADLINE), signal);
+    const token = await untilAborted(() => this.#tokenWithin(DEFAULT_DEADLINE), signal);
     const response = await sendWith(request, token);
     if (response.status !== 401) return response;
-    const newer = await untilAborted(this.#replay(token, DEFAULT_DEADLINE), signal);
+    const newer = await untilAborted(() => this.#replay(token, DEFAULT_DEADLINE), signal);
     return newer === null ? response : sendWith(request, newer);
   }
 
@@ -606,11 +606,13 @@ export class Session {
 if (Symbol.dispose) Session.prototype[Symbol.dispose] = Session.prototype.free;
 
 /**
- * `promise`, or a rejection with `signal.reason` as soon as `signal` aborts (at once if it
- * already has), as `fetch` rejects. The session's waiter stays queued and settles unheard.
+ * `wait()`, or a rejection with `signal.reason` as soon as `signal` aborts, as `fetch` rejects;
+ * an already aborted signal asks for nothing. The session's waiter stays queued and settles
+ * unheard.
  */
-function untilAborted(promise, signal) {
+function untilAborted(wait, signal) {
   if (signal.aborted) return Promise.reject(signal.reason);
+  const promise = wait();
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
