@@ -174,6 +174,14 @@ function freshRig() {
   rig.control.setTokenLifetime(null);
 }
 
+/** After a revoked refresh token: one refresh attempt, and no API request at all. */
+function assertDeadSessionSentNothing() {
+  const c = rig.counts();
+  assert.equal(refreshCount(c), 1, 'one refresh attempt');
+  assert.equal(c.api.total, 0, 'no request was sent without a token');
+  assert.equal(badTokenRequests(c), 0);
+}
+
 const bearer = (authorization) => (authorization ?? '').replace(/^Bearer /, '');
 
 function byOutcome(results) {
@@ -222,10 +230,7 @@ describe('cognito-session/axios in a Vite app with axios 1.x, against moto behin
       const later = await page.evaluate(() => window.A.burst(5, 'api/later'));
       assert.deepEqual(byOutcome(later), { SESSION_EXPIRED: 5 }, 'later calls fail at once, too');
       await sleep(500);
-      const c = rig.counts();
-      assert.equal(refreshCount(c), 1, 'one refresh attempt');
-      assert.equal(c.api.total, 0, 'no request was sent without a token');
-      assert.equal(badTokenRequests(c), 0);
+      assertDeadSessionSentNothing();
       const login = await page.evaluate(() => window.A.loginRequired);
       assert.equal(login.length, 1, JSON.stringify(login));
       assert.deepEqual(obs.pageErrors, []);
@@ -254,10 +259,7 @@ describe('cognito-session/axios in a Vite app with axios 1.x, against moto behin
       assert.equal(logins.length, 1, JSON.stringify(logins));
       const results = JSON.parse((await page.evaluate(() => sessionStorage.getItem('axios-results'))) ?? 'null');
       assert.deepEqual(byOutcome(results ?? []), { SESSION_EXPIRED: 20 });
-      const c = rig.counts();
-      assert.equal(refreshCount(c), 1, 'one refresh attempt');
-      assert.equal(c.api.total, 0, 'no request was sent without a token');
-      assert.equal(badTokenRequests(c), 0);
+      assertDeadSessionSentNothing();
       assert.deepEqual(obs.pageErrors, []);
     } finally {
       await close();
