@@ -1,12 +1,13 @@
 //! Decodes a compact JWS (`header.payload.signature`) into typed header and claims.
 //!
-//! Decoding is not verifying: nothing here checks the signature (the shell does RS256 through
-//! WebCrypto). What this module guarantees is that any string, however hostile, yields a
-//! [`Jwt`] or a typed [`JwtError`]: length is capped at [`MAX_TOKEN_LEN`] before any work,
-//! `alg: none` is refused, and a token without a numeric `exp` is an error, so a token with
-//! unknown expiry can never pass for a valid one. [`Claims::check`] then compares the claims
-//! with what the app expects (Cognito access tokens name the app client in `client_id`, ID
-//! tokens in `aud`).
+//! Decoding is not verifying: nothing here, and nothing in the shell, checks the signature. The
+//! session reads a token's timing and audience to decide when to refresh and whether the token
+//! is meant for this app; the API that receives the access token is what must verify it. What
+//! this module guarantees is that any string, however hostile, yields a [`Jwt`] or a typed
+//! [`JwtError`]: length is capped at [`MAX_TOKEN_LEN`] before any work, `alg: none` is refused,
+//! and a token without a numeric `exp` is an error, so a token with unknown expiry can never pass
+//! for a valid one. [`Claims::check`] then compares the claims with what the app expects (Cognito
+//! access tokens name the app client in `client_id`, ID tokens in `aud`).
 //!
 //! Claims whose value is JSON `null` count as absent; a claim present with another type than the
 //! protocol's is [`JwtError::WrongType`].
@@ -32,7 +33,7 @@ pub struct Jwt {
 pub struct Header {
     /// Signature algorithm (`RS256` for Cognito); never `none` in any letter case.
     pub alg: String,
-    /// Key id, to pick the key from the issuer's JWKS.
+    /// Key id (which of the issuer's JWKS keys signed it).
     pub kid: Option<String>,
 }
 
