@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test rig needs, idempotently:
 #   - a Python venv at .tools/venv (repo root) with moto's server and Cognito extras,
-#   - the npm packages listed in tests/e2e/package.json (from its lockfile).
+#   - the npm packages listed in tests/e2e/package.json (from its lockfile): playwright-core,
+#     typescript, and oidc-provider (the OpenID Connect provider of tests/e2e/oidc.test.mjs).
 # Reaches only the package registries; skips every step whose result is already there.
 # Never downloads a browser: playwright-core is driven with Debian's /usr/bin/chromium.
 set -euo pipefail

@@ -1,0 +1,218 @@
+// End-to-end tests of the session in OAuth2 mode (`tokenEndpoint`): the built module (pkg/web/)
+// in headless Chromium against a real OpenID Connect provider (oidc-provider, tests/e2e/rig/
+// oidc.mjs) whose refresh tokens rotate and whose reuse detection revokes the whole grant.
+// Counts are the provider's own (refresh grants it served and refused); the protected API is
+// its userinfo endpoint, which answers 401 to any access token it did not issue or that expired.
+//
+// Rotation is where per-tab refreshing breaks sessions: two tabs that refresh with the same
+// refresh token make the provider see a reuse, and it signs the user out everywhere. So the
+// cross-tab test asserts the provider saw each refresh token at most once.
+//
+//   node --test tests/e2e/oidc.test.mjs    (after tests/e2e/rig/setup.sh and scripts/build.sh)
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REPO_ROOT, decodeJwt } from './rig/rig.mjs';
+import { launchChromium } from './rig/browser.mjs';
+import { startOidcProvider } from './rig/oidc.mjs';
+import { startStaticServer } from './rig/serve.mjs';
+
+const MODULE = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
+const HARNESS = 'tests/e2e/pages/harness.html';
+const LOGIN_PAGE = '/tests/e2e/pages/login.html';
+/** Lifetime of the tokens a test starts with: a few seconds more than the 30 s a token must
+ * still be valid for to be handed out, so a session needs its first refresh within seconds. */
+const SHORT_LIFETIME_S = 34;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let op;
+let site;
+let browser;
+let siteConfig = {};
+
+before(async () => {
+  if (!fs.existsSync(MODULE)) throw new Error(`${MODULE} is missing: run scripts/build.sh (or scripts/e2e.sh, which builds)`);
+  site = await startStaticServer({ dir: REPO_ROOT, config: () => siteConfig });
+  op = await startOidcProvider({ siteOrigin: new URL(site.url).origin });
+  // The harness reads its URLs from /rig-config.json; its API is the provider's userinfo.
+  siteConfig = { apiUrl: `${op.issuer}/`, tokenEndpoint: op.tokenEndpoint, clientId: op.clientId };
+  browser = await launchChromium();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (op) await op.stop();
+  if (site) await site.close();
+});
+
+/** A tab of the harness in `context`, observing token-endpoint and userinfo requests, page
+ * errors and navigations to the login page. */
+async function openTab(context) {
+  const page = await context.newPage();
+  const obs = { tokenRequests: [], apiRequests: 0, pageErrors: [], loginNavigations: [] };
+  page.on('pageerror', (e) => obs.pageErrors.push(String(e?.stack || e)));
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url() === op.tokenEndpoint) obs.tokenRequests.push(new URLSearchParams(r.postData() || '').get('refresh_token'));
+    if (r.method() === 'GET' && r.url() === `${op.issuer}/me`) obs.apiRequests += 1;
+  });
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame() && new URL(frame.url()).pathname === LOGIN_PAGE) obs.loginNavigations.push(frame.url());
+  });
+  await page.goto(`${site.url}${HARNESS}`);
+  await page.evaluate(() => window.H.ready);
+  await page.evaluate(() => window.H.setHidden(true));
+  return { page, obs };
+}
+
+/** Runs `body` in a new browser context (its own storage) with the provider's counts reset. */
+async function inFreshContext(body) {
+  op.reset();
+  const context = await browser.newContext();
+  try {
+    await body(context);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Config overrides that put the harness's session in OAuth2 mode against the provider. */
+function oauth2(extra = {}) {
+  return { userPoolId: undefined, endpoint: undefined, tokenEndpoint: siteConfig.tokenEndpoint, clientId: siteConfig.clientId, ...extra };
+}
+
+/** Signs a user in at the provider with tokens that need a refresh within seconds; tokens the
+ * provider issues afterwards live an hour unless `keepShort`. Answers what `setTokens` takes. */
+async function shortLivedSignIn({ keepShort = false } = {}) {
+  op.setTokenLifetime(SHORT_LIFETIME_S);
+  const answer = await op.signIn();
+  if (!keepShort) op.setTokenLifetime(3600);
+  assert.ok(!answer.access_token.includes('.'), 'oidc-provider issues opaque access tokens');
+  assert.equal(decodeJwt(answer.id_token).claims.aud, op.clientId);
+  return { accessToken: answer.access_token, idToken: answer.id_token, refreshToken: answer.refresh_token, expiresIn: answer.expires_in };
+}
+
+/** Waits until a token handed in now with SHORT_LIFETIME_S is no longer handed out. */
+const untilRefreshIsDue = () => sleep((SHORT_LIFETIME_S - 30) * 1000 + 1500);
+
+function byStatus(results) {
+  const out = {};
+  for (const r of results) {
+    const k = r.ok ? `HTTP ${r.value.status}` : r.code ?? `untyped ${r.name}: ${r.message}`;
+    out[k] = (out[k] || 0) + 1;
+  }
+  return out;
+}
+
+/** The refresh token in the session's storage record (its `refresh` member). */
+function storedRefreshToken(record) {
+  return record && typeof record === 'object' && typeof record.refresh === 'string' ? record.refresh : null;
+}
+
+describe('cognito-session in OAuth2 mode against oidc-provider (rotating refresh tokens)', { concurrency: false }, () => {
+  test('50 concurrent API calls in a tab whose opaque token is due → 1 refresh at the provider, 50 × 200, the rotated refresh token stored', { timeout: 45000 }, async (t) => {
+    await inFreshContext(async (context) => {
+      const tab = await openTab(context);
+      const handedIn = await shortLivedSignIn();
+      await tab.page.evaluate((cfg) => window.H.make(cfg), oauth2());
+      assert.deepEqual(await tab.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+      await untilRefreshIsDue();
+      assert.equal(op.counts().refresh, 0, 'a hidden tab does not refresh until a caller needs a token');
+
+      const results = await tab.page.evaluate(() => window.H.burst(50, 'me'));
+      assert.deepEqual(byStatus(results), { 'HTTP 200': 50 }, 'every call reached userinfo with a token the provider accepts');
+      const counts = op.counts();
+      assert.equal(counts.refresh, 1, `refresh grants served: ${counts.refresh}`);
+      assert.deepEqual(counts.refreshRefused, []);
+      assert.deepEqual(tab.obs.tokenRequests, [handedIn.refreshToken], 'one token-endpoint request, with the handed-in refresh token');
+      assert.equal(tab.obs.apiRequests, 50);
+      assert.ok(results.every((r) => r.value.body?.sub), 'userinfo named the user for every call');
+
+      const token = await tab.page.evaluate(() => window.H.session.getAccessToken());
+      assert.notEqual(token, handedIn.accessToken);
+      assert.ok(await op.isActive(token), 'the token handed out is one the provider holds as active');
+      const record = await tab.page.evaluate(() => window.H.record());
+      const stored = storedRefreshToken(record);
+      assert.ok(stored && stored !== handedIn.refreshToken, `the rotated refresh token is stored: ${JSON.stringify(record)?.slice(0, 200)}`);
+      assert.deepEqual(tab.obs.pageErrors, []);
+      t.diagnostic(`oauth2 burst: 50 calls, ${counts.refresh} refresh grant at the provider, 50 × 200 from userinfo, refresh token rotated`);
+    });
+  });
+
+  test('two tabs sharing localStorage, both due at once, 20 calls each → one refresh in all, no reuse seen, and the grant still refreshes afterwards', { timeout: 60000 }, async (t) => {
+    await inFreshContext(async (context) => {
+      const first = await openTab(context);
+      // Every token lives SHORT_LIFETIME_S here, so the rotated ones come due again too.
+      const handedIn = await shortLivedSignIn({ keepShort: true });
+      await first.page.evaluate((cfg) => window.H.make(cfg), oauth2({ storage: 'local' }));
+      assert.deepEqual(await first.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+      const second = await openTab(context);
+      await second.page.evaluate((cfg) => window.H.make(cfg), oauth2({ storage: 'local' }));
+      assert.equal(await second.page.evaluate(() => window.H.snapshot().signedIn), true, 'the second tab resumed the session from localStorage');
+      await untilRefreshIsDue();
+
+      const tabs = [first, second];
+      const results = (await Promise.all(tabs.map((tab) => tab.page.evaluate(() => window.H.burst(20, 'me'))))).flat();
+      assert.deepEqual(byStatus(results), { 'HTTP 200': 40 });
+      let counts = op.counts();
+      const perTab = tabs.map((tab) => tab.obs.tokenRequests.length);
+      assert.equal(counts.refresh, 1, `token-endpoint requests per tab: ${JSON.stringify(perTab)}`);
+      assert.deepEqual(counts.refreshRefused, [], 'the provider saw no reused refresh token');
+      assert.deepEqual(perTab.reduce((a, b) => a + b, 0), 1);
+
+      // Both tabs hold the rotated tokens. When they come due, the tab that did not refresh
+      // presents the rotated refresh token, which the provider still honours.
+      const tokens = await Promise.all(tabs.map((tab) => tab.page.evaluate(() => window.H.session.getAccessToken())));
+      assert.equal(tokens[0], tokens[1], 'both tabs hand out the same access token');
+      await untilRefreshIsDue();
+      const later = await second.page.evaluate(() => window.H.burst(5, 'me'));
+      assert.deepEqual(byStatus(later), { 'HTTP 200': 5 });
+      const renewed = await second.page.evaluate(() => window.H.session.getAccessToken());
+      assert.notEqual(renewed, tokens[1]);
+      assert.ok(await op.isActive(renewed), 'the renewed token is active at the provider');
+      counts = op.counts();
+      assert.equal(counts.refresh, 2, 'the second rotation was served too: the grant was never revoked');
+      assert.deepEqual(counts.refreshRefused, []);
+      const seen = counts.refreshTokensSeen;
+      assert.equal(new Set(seen).size, seen.length, `each refresh token presented once: ${seen.length} presented`);
+      for (const tab of tabs) assert.deepEqual(tab.obs.pageErrors, []);
+      t.diagnostic(`oauth2 tabs: 2 tabs × 20 calls, token-endpoint requests per tab ${JSON.stringify(perTab)}, 0 reuse, a later rotation succeeded`);
+    });
+  });
+
+  test('a refresh token used elsewhere first: the provider revokes the grant, 15 waiters SESSION_EXPIRED, one refresh attempt, exactly one redirect to login', { timeout: 45000 }, async (t) => {
+    await inFreshContext(async (context) => {
+      const tab = await openTab(context);
+      const handedIn = await shortLivedSignIn();
+      await tab.page.evaluate((cfg) => window.H.make(cfg), oauth2({ loginUrl: LOGIN_PAGE, onLoginRequired: undefined }));
+      assert.deepEqual(await tab.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+      // Someone else (a stolen copy, another device) rotates the refresh token first.
+      const elsewhere = await op.refreshFromNode(handedIn.refreshToken);
+      assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+      await untilRefreshIsDue();
+
+      const specs = [...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 10000 })), ...Array.from({ length: 5 }, () => ({ kind: 'fetch', path: 'me' }))];
+      await tab.page.evaluate((s) => window.H.start(s), specs);
+      await tab.page.waitForURL((u) => u.pathname === LOGIN_PAGE, { timeout: 15000 });
+      await sleep(1500);
+      assert.equal(tab.obs.loginNavigations.length, 1, JSON.stringify(tab.obs.loginNavigations));
+      const log = await tab.page.evaluate(() => JSON.parse(sessionStorage.getItem('e2e-log') || '[]'));
+      const outcomes = log.filter((e) => e.kind === 'result').map((e) => (e.result.ok ? 'ok' : e.result.code));
+      assert.deepEqual(outcomes, Array(specs.length).fill('SESSION_EXPIRED'), JSON.stringify(log).slice(0, 500));
+
+      const counts = op.counts();
+      assert.equal(counts.refresh, 1, 'only the refresh made elsewhere was served');
+      assert.deepEqual(counts.refreshRefused.map((r) => r.error), ['invalid_grant'], 'the session presented the consumed token once, and stopped');
+      assert.deepEqual(tab.obs.tokenRequests, [handedIn.refreshToken]);
+      assert.equal(tab.obs.apiRequests, 0, 'no API request went out without a valid token');
+      const rotated = await op.refreshFromNode(elsewhere.body.refresh_token);
+      assert.equal(rotated.status, 400, 'reuse detection revoked the whole grant');
+      const leftovers = await tab.page.evaluate(() => Object.keys({ ...sessionStorage, ...localStorage }).filter((k) => k.startsWith('cognito-session:')));
+      assert.deepEqual(leftovers, [], 'no tokens left in storage');
+      assert.deepEqual(tab.obs.pageErrors, []);
+      t.diagnostic(`oauth2 reuse: 1 refresh attempt refused invalid_grant, ${outcomes.length} waiters SESSION_EXPIRED, 1 redirect, 0 API requests`);
+    });
+  });
+});
