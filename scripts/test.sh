@@ -10,7 +10,7 @@
 #               fault proxy and the protected API, started by the tests on 127.0.0.1, and the JS
 #               shell against a stubbed fetch (tests/e2e/shell.test.mjs)
 #   5. consumers scripts/package.sh packs the npm tarball (and prints the size budget); apps under
-#               tests/consumers/ install it the way users do (Vite + React, axios, script tag) and
+#               tests/consumers/ install it the way users do (Vite + React, webpack 5, axios, script tag) and
 #               run in headless Chromium against the same rig
 #
 # Every step runs even when an earlier one failed, then a summary says which passed and how many

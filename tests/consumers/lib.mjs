@@ -1,6 +1,7 @@
 // What the consumer tests share: the packed npm tarball, consumer apps installed from it the way
-// a user installs a package, a bounded Vite build, and the end-to-end rig (moto's Cognito, the
-// fault proxy, the protected API), its static server and the headless Chromium launcher.
+// a user installs a package, bounded Vite and webpack builds, and the end-to-end rig (moto's
+// Cognito, the fault proxy, the protected API), its static server and the headless Chromium
+// launcher.
 //
 // A consumer test copies an app template (tests/consumers/<name>/, a package.json with exact
 // versions plus sources) to a fresh directory under os.tmpdir(), adds the tarball as the
@@ -122,6 +123,42 @@ export async function viteBuild(dir, { timeoutMs = 180000 } = {}) {
   const dist = path.join(dir, 'dist');
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`vite build in ${dir} wrote no dist/index.html`);
   return dist;
+}
+
+/** `node build.mjs` in an installed app (webpack's Node API, tests/consumers/webpack-app);
+ * resolves `<dir>/dist`. */
+export async function webpackBuild(dir, { timeoutMs = 180000 } = {}) {
+  await run(process.execPath, ['build.mjs'], { cwd: dir, timeoutMs });
+  const dist = path.join(dir, 'dist');
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`the webpack build in ${dir} wrote no dist/index.html`);
+  return dist;
+}
+
+/**
+ * What a test of a built consumer app runs against: the app template `template` installed from
+ * the tarball and built by `build(appDir)` (which resolves the directory to serve), the rig, a
+ * static server of that directory that answers /rig-config.json, and Chromium. `start()`
+ * resolves `{appDir, dist, rig, site, browser}`; `stop()` ends whatever started and removes the
+ * app, also after a failed start.
+ */
+export function builtApp(template, build) {
+  const parts = {};
+  return {
+    async start() {
+      parts.appDir = await installApp(path.join(CONSUMERS_DIR, template));
+      parts.dist = await build(parts.appDir);
+      parts.rig = await startRig();
+      parts.site = await startStaticServer({ dir: parts.dist, config: () => parts.rig.control.config() });
+      parts.browser = await launchChromium();
+      return { ...parts };
+    },
+    async stop() {
+      if (parts.browser) await parts.browser.close();
+      if (parts.site) await parts.site.close();
+      if (parts.rig) await parts.rig.stop();
+      removeApp(parts.appDir);
+    },
+  };
 }
 
 /** The files under `dir` (recursively), relative paths with `/`. */

@@ -11,19 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  CONSUMERS_DIR,
-  badTokenRequests,
-  installApp,
-  launchChromium,
-  listFiles,
-  refreshCount,
-  removeApp,
-  startRig,
-  startStaticServer,
-  viteBuild,
-  watchPage,
-} from './lib.mjs';
+import { badTokenRequests, builtApp, listFiles, refreshCount, viteBuild, watchPage } from './lib.mjs';
 
 // moto's tokens re-signed to live 35 s: with the session's 30 s margin it refreshes each one a
 // few seconds after it arrives.
@@ -35,20 +23,11 @@ let browser;
 let appDir;
 let dist;
 
+const app = builtApp('vite-react', viteBuild);
 before(async () => {
-  appDir = await installApp(path.join(CONSUMERS_DIR, 'vite-react'));
-  dist = await viteBuild(appDir);
-  rig = await startRig();
-  site = await startStaticServer({ dir: dist, config: () => rig.control.config() });
-  browser = await launchChromium();
+  ({ appDir, dist, rig, site, browser } = await app.start());
 }, { timeout: 600000 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (site) await site.close();
-  if (rig) await rig.stop();
-  removeApp(appDir);
-});
+after(() => app.stop());
 
 async function openApp(query = '') {
   const context = await browser.newContext();
