@@ -301,11 +301,26 @@ fn oauth_kind(name: &str) -> Option<FailureKind> {
         | "invalid_client"
         | "unauthorized_client"
         | "unsupported_grant_type"
+        | "unsupported_response_type"
         | "invalid_scope" => FailureKind::CallerBug,
         "temporarily_unavailable" | "server_error" => FailureKind::ServerError,
         "slow_down" => FailureKind::Throttled,
         _ => return None,
     })
+}
+
+/// Classifies the `error` an authorization endpoint sent the browser back with (RFC 6749
+/// §4.1.2.1), `description` being its `error_description`. Names the token endpoint uses too
+/// keep their kind (`server_error`, `temporarily_unavailable`: server error; `invalid_request`,
+/// `unauthorized_client`, `invalid_scope`, ...: caller bug); any other (`access_denied`,
+/// `login_required`, ...) means the user did not sign in: credential dead.
+pub fn authorization_error(name: &str, description: &str) -> ProviderError {
+    ProviderError {
+        kind: oauth_kind(name).unwrap_or(FailureKind::CredentialDead),
+        code: clip(name),
+        message: clip(description),
+        retry_after: None,
+    }
 }
 
 /// The body as JSON, unless it is too large to be worth reading or is not JSON.

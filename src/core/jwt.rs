@@ -55,6 +55,8 @@ pub struct Claims {
     pub sub: Option<String>,
     /// `username` (access tokens), else `cognito:username` (ID tokens).
     pub username: Option<String>,
+    /// The OpenID Connect `nonce` of the sign-in the ID token answers.
+    pub nonce: Option<String>,
     /// The whole decoded claims object, for custom claims (`cognito:groups`, `email`, ...).
     pub json: Value,
 }
@@ -297,6 +299,7 @@ fn read_claims(c: Value) -> Result<Claims, JwtError> {
         iss: string(&c, "iss")?,
         sub: string(&c, "sub")?,
         username,
+        nonce: string(&c, "nonce")?,
         json: c,
     })
 }

@@ -14,6 +14,7 @@
 //! - [`classify`]: provider failures sorted into throttled / server / network / dead credential /
 //!   caller bug / bad response.
 //! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.
+//! - [`redirect`]: sign-in through the provider's login page (authorization code with PKCE).
 //! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
 //! - [`rng`]: the small seeded random source the state machine draws jitter from.
 //! - [`text`]: splitting and trimming at ASCII delimiters, byte by byte.
@@ -24,6 +25,7 @@ pub mod classify;
 pub mod json;
 pub mod jwt;
 pub mod protocol;
+pub mod redirect;
 pub mod rng;
 pub mod session;
 pub mod text;

@@ -142,6 +142,12 @@ pub enum ConfigError {
     BadUserPoolId,
     /// The provider cannot do this: password sign-in needs the Cognito user-pool API.
     Unsupported,
+    /// Sign-in through the provider's login page trades the code at an OAuth2 token endpoint,
+    /// which the Cognito user-pool API is not.
+    RedirectNeedsTokenEndpoint,
+    /// A `state`, `nonce`, PKCE verifier or challenge is not 22–128 unreserved URL characters
+    /// (the verifier at least 43), so it cannot be what WebCrypto drew for this sign-in.
+    BadSignInSecret,
 }
 
 impl ConfigError {
@@ -154,6 +160,8 @@ impl ConfigError {
             ConfigError::Unsupported => {
                 "password sign-in needs the Cognito user-pool API, not an OAuth2 token endpoint"
             }
+            ConfigError::RedirectNeedsTokenEndpoint => "redirect sign-in needs tokenEndpoint",
+            ConfigError::BadSignInSecret => "bad sign-in state, nonce or PKCE secret",
         }
     }
 }
@@ -271,14 +279,7 @@ impl Provider {
                 push_form_encoded(&mut body, client_id);
                 body.push_str("&refresh_token=");
                 push_form_encoded(&mut body, refresh_token);
-                HttpRequest {
-                    url: token_endpoint.clone(),
-                    headers: vec![
-                        ("Content-Type", FORM.to_owned()),
-                        ("Accept", "application/json".to_owned()),
-                    ],
-                    body,
-                }
+                form_request(token_endpoint, body)
             }
         }
     }
@@ -498,6 +499,18 @@ fn client_id_member(client_id: &str) -> String {
     body
 }
 
+/// A form-encoded `POST` to an OAuth2 token endpoint that asks for JSON back.
+pub(crate) fn form_request(token_endpoint: &str, body: String) -> HttpRequest {
+    HttpRequest {
+        url: token_endpoint.to_owned(),
+        headers: vec![
+            ("Content-Type", FORM.to_owned()),
+            ("Accept", "application/json".to_owned()),
+        ],
+        body,
+    }
+}
+
 fn cognito_request(endpoint: &str, target: &'static str, body: String) -> HttpRequest {
     HttpRequest {
         url: endpoint.to_owned(),
@@ -531,7 +544,7 @@ fn plausible_region(region: &str) -> bool {
 /// Appends `s` encoded as an `application/x-www-form-urlencoded` value (WHATWG URL standard):
 /// ASCII letters, digits and `*-._` as they are, space as `+`, every other byte of the UTF-8
 /// encoding as `%XX` with upper-case hex.
-fn push_form_encoded(out: &mut String, s: &str) {
+pub(crate) fn push_form_encoded(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let hex = |n: u8| char::from(HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0'));
     for b in s.bytes() {

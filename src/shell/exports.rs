@@ -20,6 +20,7 @@
 use crate::core::base64url;
 use crate::core::classify::{FailureKind, ProviderError};
 use crate::core::protocol::{HttpRequest, HttpResponse, Provider, SignInAnswer, TokenGrant};
+use crate::core::redirect::{check_nonce, Callback, Pending};
 use crate::core::session::{
     Action, Config, Event, LoginReason, RefreshId, Session, SessionError, TokenAnswer,
 };
@@ -76,8 +77,16 @@ pub mod op {
     /// `a` = user name, `b` = password → `R timeout \0 request` or `E error`.
     pub const SIGN_IN_REQUEST: u32 = 16;
     /// The sign-in answer, read as `REFRESH_ANSWER`'s (`m`, `a` to `d`) → `S`, `C name [\0
-    /// session]` or `E error`.
+    /// session]` or `E error`. After `REDIRECT`, the ID token must carry that sign-in's nonce.
     pub const SIGN_IN_ANSWER: u32 = 17;
+    /// Where to send the browser to sign in: `a` = authorization endpoint, `b` = redirect URI,
+    /// `c` = scope, `d` = `state \0 verifier \0 challenge \0 nonce` (drawn by the shell with
+    /// WebCrypto) → `U url \0 pending record` or `E error`.
+    pub const AUTHORIZE: u32 = 18;
+    /// The browser came back: `a` = code, `b` = state, `c` = `error \0 description` (absent:
+    /// none), `d` = the pending record (absent: none) → `R timeout \0 request` (the code
+    /// exchange, answered with `SIGN_IN_ANSWER`) or `E error`.
+    pub const REDIRECT: u32 = 19;
 }
 
 /// Milliseconds from JS: NaN and negatives read as 0, huge values saturate (an `as` cast from
@@ -162,6 +171,16 @@ fn sign_in_error(out: &mut String, now: Millis, e: &ProviderError) {
         .map(|d| now.saturating_add(d));
     push_error(out, code, retry_at, &message);
     field(out, &e.code);
+}
+
+/// `R timeout \0 url \0 body (\0 name \0 value)*`: a sign-in request for the shell to send,
+/// giving up after `timeout` ms.
+fn sign_in_send(timeout: Millis, request: &HttpRequest) -> String {
+    let mut out = String::from("R");
+    push_u64(&mut out, timeout);
+    out.push(SEP);
+    push_request(&mut out, request);
+    out
 }
 
 /// `url \0 body (\0 name \0 value)*` (no leading separator).
@@ -312,6 +331,9 @@ pub fn pool_error(pool: &str) -> Option<String> {
 #[wasm_bindgen]
 pub struct Core {
     session: Session,
+    /// The nonce of the redirect sign-in whose code exchange is in flight (`op::REDIRECT` sets
+    /// it, the next `op::SIGN_IN_ANSWER` takes it and checks the ID token against it).
+    redirect_nonce: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -359,6 +381,7 @@ impl Core {
         let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
         Core {
             session: Session::new(config, seed, millis(now)),
+            redirect_nonce: None,
         }
     }
 
@@ -428,6 +451,19 @@ impl Core {
                 Some(self.sign_in_request(first, b.as_deref().unwrap_or_default()))
             }
             op::SIGN_IN_ANSWER => Some(self.sign_in_answer(now, m as u16, first, b, c, d)),
+            op::AUTHORIZE => Some(self.authorize(
+                first,
+                b.as_deref().unwrap_or_default(),
+                c.as_deref().unwrap_or_default(),
+                d.as_deref().unwrap_or_default(),
+            )),
+            op::REDIRECT => Some(self.redirect(
+                now_ms,
+                a.as_deref(),
+                b.as_deref(),
+                c.as_deref(),
+                d.as_deref(),
+            )),
             _ => None,
         }
     }
@@ -548,17 +584,29 @@ impl Core {
         String::from_utf8(base64url::decode(payload).ok()?).ok()
     }
 
-    /// The password sign-in request: `R timeout \0 url \0 body (\0 name \0 value)*`, or
-    /// `E<error>` (an OAuth2 provider cannot sign in with a password).
-    fn sign_in_request(&self, username: &str, password: &str) -> String {
-        let config = self.session.config();
+    /// The authorization URL and the record to keep until the browser comes back (`U`), or
+    /// `E<error>`: a Cognito-API session, or secrets that are not what WebCrypto drew.
+    fn authorize(&self, endpoint: &str, redirect_uri: &str, scope: &str, secrets: &str) -> String {
+        let mut parts = text::split(secrets, b'\0');
+        let mut next = || String::from(parts.next().unwrap_or_default());
+        let (state, verifier, challenge, nonce) = (next(), next(), next(), next());
+        let pending = Pending {
+            state,
+            verifier,
+            nonce,
+            redirect_uri: String::from(redirect_uri),
+        };
         let mut out = String::new();
-        match config.provider.password_sign_in_request(username, password) {
-            Ok(request) => {
-                out.push('R');
-                push_u64(&mut out, config.request_timeout);
-                out.push(SEP);
-                push_request(&mut out, &request);
+        match self
+            .session
+            .config()
+            .provider
+            .authorization_url(endpoint, scope, &pending, &challenge)
+        {
+            Ok(url) => {
+                out.push('U');
+                push_text(&mut out, &url);
+                field(&mut out, &pending.encode());
             }
             Err(e) => {
                 out.push('E');
@@ -566,6 +614,56 @@ impl Core {
             }
         }
         out
+    }
+
+    /// Reads the callback against the pending record: the code exchange request (`R`, as
+    /// [`sign_in_request`](Self::sign_in_request) answers), or `E<error>` before anything is
+    /// sent.
+    fn redirect(
+        &mut self,
+        now: Millis,
+        code: Option<&str>,
+        state: Option<&str>,
+        error: Option<&str>,
+        pending: Option<&str>,
+    ) -> String {
+        let (error, error_description) = match error.map(|e| text::split_once(e, b'\0')) {
+            Some(Some((name, description))) => (Some(name), Some(description)),
+            Some(None) => (error, None),
+            None => (None, None),
+        };
+        let callback = Callback {
+            code,
+            state,
+            error,
+            error_description,
+        };
+        let config = self.session.config();
+        match config.provider.answer_callback(&callback, pending) {
+            Ok((nonce, request)) => {
+                self.redirect_nonce = Some(nonce);
+                sign_in_send(config.request_timeout, &request)
+            }
+            Err(e) => {
+                let mut out = String::from("E");
+                sign_in_error(&mut out, now, &e);
+                out
+            }
+        }
+    }
+
+    /// The password sign-in request: `R timeout \0 url \0 body (\0 name \0 value)*`, or
+    /// `E<error>` (an OAuth2 provider cannot sign in with a password).
+    fn sign_in_request(&self, username: &str, password: &str) -> String {
+        let config = self.session.config();
+        match config.provider.password_sign_in_request(username, password) {
+            Ok(request) => sign_in_send(config.request_timeout, &request),
+            Err(e) => {
+                let mut out = String::from("E");
+                push_error(&mut out, "BAD_CONFIG", None, e.message());
+                out
+            }
+        }
     }
 
     /// Reads the sign-in answer (`status` 0: none came, `body` says why) and, with tokens,
@@ -580,12 +678,17 @@ impl Core {
         amz_retry_after: Option<String>,
     ) -> String {
         let now = millis(now);
+        let nonce = self.redirect_nonce.take();
         let answer = if status == 0 {
             Err(crate::core::classify::network_error(body))
         } else {
             let answer = response(status, body, &error_type, &retry_after, &amz_retry_after);
             self.session.config().provider.parse_sign_in(now, &answer)
         };
+        let answer = answer.and_then(|a| match (&a, &nonce) {
+            (SignInAnswer::Tokens(grant), Some(nonce)) => check_nonce(grant, nonce).map(|()| a),
+            _ => Ok(a),
+        });
         let mut out = String::new();
         match answer {
             Err(e) => {

@@ -38,7 +38,14 @@ before(async () => {
   site = await startStaticServer({ dir: REPO_ROOT, config: () => siteConfig });
   op = await startOidcProvider({ siteOrigin: new URL(site.url).origin });
   // The harness reads its URLs from /rig-config.json; its API is the provider's userinfo.
-  siteConfig = { apiUrl: `${op.issuer}/`, tokenEndpoint: op.tokenEndpoint, clientId: op.clientId };
+  // oidc-provider grants `offline_access` (a refresh token) only with `prompt=consent`: a static
+  // parameter, so it rides in the endpoint's own query, as an app would put it there.
+  siteConfig = {
+    apiUrl: `${op.issuer}/`,
+    tokenEndpoint: op.tokenEndpoint,
+    authorizationEndpoint: `${op.issuer}/auth?prompt=consent`,
+    clientId: op.clientId,
+  };
   browser = await launchChromium();
 });
 
@@ -52,10 +59,14 @@ after(async () => {
  * errors and navigations to the login page. */
 async function openTab(context) {
   const page = await context.newPage();
-  const obs = { tokenRequests: [], apiRequests: 0, pageErrors: [], loginNavigations: [] };
+  const obs = { tokenRequests: [], codeExchanges: [], apiRequests: 0, pageErrors: [], loginNavigations: [] };
   page.on('pageerror', (e) => obs.pageErrors.push(String(e?.stack || e)));
   page.on('request', (r) => {
-    if (r.method() === 'POST' && r.url() === op.tokenEndpoint) obs.tokenRequests.push(new URLSearchParams(r.postData() || '').get('refresh_token'));
+    if (r.method() === 'POST' && r.url() === op.tokenEndpoint) {
+      const form = new URLSearchParams(r.postData() || '');
+      if (form.get('grant_type') === 'authorization_code') obs.codeExchanges.push(Object.fromEntries(form));
+      else obs.tokenRequests.push(form.get('refresh_token'));
+    }
     if (r.method() === 'GET' && r.url() === `${op.issuer}/me`) obs.apiRequests += 1;
   });
   page.on('framenavigated', (frame) => {
@@ -81,6 +92,39 @@ async function inFreshContext(body) {
 /** Config overrides that put the harness's session in OAuth2 mode against the provider. */
 function oauth2(extra = {}) {
   return { userPoolId: undefined, endpoint: undefined, tokenEndpoint: siteConfig.tokenEndpoint, clientId: siteConfig.clientId, ...extra };
+}
+
+/** OAuth2 mode with sign-in through the provider's login page (the redirect URI defaults to
+ * the harness page, which is what the provider has registered). */
+function withLoginPage(extra = {}) {
+  return oauth2({ authorizationEndpoint: siteConfig.authorizationEndpoint, scope: 'openid offline_access', ...extra });
+}
+
+/** Starts `session.signIn()` in the tab and waits for the provider's login page. */
+async function goToLoginPage(tab) {
+  await tab.page.evaluate((cfg) => {
+    window.H.make(cfg);
+    window.H.session.signIn().catch((e) => {
+      window.H.signInError = String(e?.message || e);
+    });
+  }, withLoginPage());
+  await tab.page.waitForURL((u) => u.origin === op.issuer && u.pathname.startsWith('/interaction/'), { timeout: 10000 });
+}
+
+/** On the provider's pages: signs in as `login` and consents, as a user would. */
+async function loginAndConsent(page, login) {
+  await page.fill('input[name="login"]', login);
+  await page.fill('input[name="password"]', 'any password');
+  await page.click('button[type="submit"]');
+  await page.waitForURL((u) => u.origin === op.issuer && u.pathname.startsWith('/interaction/'), { timeout: 10000 });
+  await page.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached', timeout: 10000 });
+  await page.click('button[type="submit"]');
+}
+
+/** Waits for the harness to load again after the provider sent the browser back. */
+async function backOnHarness(page) {
+  await page.waitForURL((u) => u.origin === new URL(site.url).origin && u.pathname === `/${HARNESS}`, { timeout: 10000 });
+  await page.evaluate(() => window.H.ready);
 }
 
 /** Signs a user in at the provider with tokens that need a refresh within seconds; tokens the
@@ -213,6 +257,108 @@ describe('cognito-session in OAuth2 mode against oidc-provider (rotating refresh
       assert.deepEqual(leftovers, [], 'no tokens left in storage');
       assert.deepEqual(tab.obs.pageErrors, []);
       t.diagnostic(`oauth2 reuse: 1 refresh attempt refused invalid_grant, ${outcomes.length} waiters SESSION_EXPIRED, 1 redirect, 0 API requests`);
+    });
+  });
+  test('signIn() → the provider’s login and consent pages → back, handleRedirect() signs in with PKCE; the code leaves the URL; a reload is no second exchange', { timeout: 45000 }, async (t) => {
+    await inFreshContext(async (context) => {
+      const tab = await openTab(context);
+      await goToLoginPage(tab);
+      const login = `redirect-user-${Date.now()}`;
+      await loginAndConsent(tab.page, login);
+      await backOnHarness(tab.page);
+      const returned = new URL(tab.page.url());
+      assert.ok(returned.searchParams.get('code') && returned.searchParams.get('state'), `back with a code and our state: ${returned.search}`);
+
+      const done = await tab.page.evaluate(async (cfg) => {
+        window.H.make(cfg);
+        const result = await window.H.session.handleRedirect();
+        return { result, search: location.search, snapshot: window.H.snapshot(), claims: window.H.claims() };
+      }, withLoginPage());
+      assert.deepEqual(done.result, { status: 'signedIn' });
+      assert.equal(done.search, '', 'code and state are gone from the address bar');
+      assert.equal(done.snapshot.signedIn, true);
+      assert.equal(done.claims.sub, login, 'the ID token is the signed-in user’s');
+      assert.equal(tab.obs.codeExchanges.length, 1);
+      const exchange = tab.obs.codeExchanges[0];
+      assert.equal(exchange.client_id, op.clientId);
+      assert.equal(exchange.redirect_uri, `${site.url}${HARNESS}`);
+      assert.match(exchange.code_verifier, /^[A-Za-z0-9_-]{43}$/, 'a 256-bit PKCE verifier');
+      assert.equal(op.counts().codeExchanges, 1, 'the provider accepted the verifier');
+
+      const api = await tab.page.evaluate(() => window.H.apiCall('me'));
+      assert.deepEqual([api.value.status, api.value.body?.sub], [200, login]);
+
+      // A reload finds no return to handle, and the session resumes from storage.
+      await tab.page.reload();
+      await tab.page.evaluate(() => window.H.ready);
+      const again = await tab.page.evaluate(async (cfg) => {
+        window.H.make(cfg);
+        return { result: await window.H.session.handleRedirect(), signedIn: window.H.snapshot().signedIn };
+      }, withLoginPage());
+      assert.deepEqual(again, { result: null, signedIn: true });
+      assert.equal(tab.obs.codeExchanges.length, 1, 'no second exchange');
+      assert.deepEqual(tab.obs.pageErrors, []);
+      t.diagnostic(`redirect sign-in: 1 code exchange with a ${exchange.code_verifier.length}-character verifier, userinfo 200 for ${login}`);
+    });
+  });
+
+  test('a return this tab did not start, or with another state, is refused with BAD_RESPONSE and nothing is sent', { timeout: 45000 }, async () => {
+    await inFreshContext(async (context) => {
+      const tab = await openTab(context);
+      const attempt = async (query) => {
+        await tab.page.goto(`${site.url}${HARNESS}?${query}`);
+        await tab.page.evaluate(() => window.H.ready);
+        return tab.page.evaluate(async (cfg) => {
+          window.H.make(cfg);
+          try {
+            return { ok: true, value: await window.H.session.handleRedirect() };
+          } catch (e) {
+            return { ok: false, code: e.code, providerCode: e.providerCode, search: location.search };
+          }
+        }, withLoginPage());
+      };
+      // A link planted by someone else: this tab started no sign-in.
+      const planted = await attempt('code=planted-code&state=whatever-state-value-0123');
+      assert.deepEqual(planted, { ok: false, code: 'BAD_RESPONSE', providerCode: 'NoPendingSignIn', search: '' });
+
+      // A sign-in was started here, but the return carries another state.
+      await goToLoginPage(tab);
+      const forged = await attempt('code=planted-code&state=not-the-state-we-sent-0123');
+      assert.deepEqual(forged, { ok: false, code: 'BAD_RESPONSE', providerCode: 'StateMismatch', search: '' });
+      // The record is used up by that attempt: the genuine return cannot be replayed later either.
+      const later = await attempt('code=planted-code&state=not-the-state-we-sent-0123');
+      assert.equal(later.providerCode, 'NoPendingSignIn');
+
+      // A page whose own query merely has a `state` is no return at all.
+      const unrelated = await attempt('state=app-state&tab=2');
+      assert.deepEqual(unrelated, { ok: true, value: null });
+      assert.equal(new URL(tab.page.url()).search, '?state=app-state&tab=2', 'an unrelated query is left alone');
+
+      assert.deepEqual(tab.obs.codeExchanges, [], 'no code was sent to the token endpoint');
+      assert.equal(op.counts().codeExchanges, 0);
+      assert.deepEqual(tab.obs.pageErrors, []);
+    });
+  });
+
+  test('the user cancels on the login page → NOT_SIGNED_IN with providerCode access_denied, nothing exchanged', { timeout: 45000 }, async () => {
+    await inFreshContext(async (context) => {
+      const tab = await openTab(context);
+      await goToLoginPage(tab);
+      await tab.page.click('text=[ Cancel ]');
+      await backOnHarness(tab.page);
+      const out = await tab.page.evaluate(async (cfg) => {
+        window.H.make(cfg);
+        try {
+          return { ok: true, value: await window.H.session.handleRedirect() };
+        } catch (e) {
+          return { ok: false, code: e.code, providerCode: e.providerCode, message: e.message, signedIn: window.H.snapshot().signedIn };
+        }
+      }, withLoginPage());
+      assert.equal(out.ok, false, JSON.stringify(out));
+      assert.deepEqual([out.code, out.providerCode, out.signedIn], ['NOT_SIGNED_IN', 'access_denied', false]);
+      assert.match(out.message, /aborted/, 'the provider’s error_description is the message');
+      assert.deepEqual(tab.obs.codeExchanges, []);
+      assert.deepEqual(tab.obs.pageErrors, []);
     });
   });
 });

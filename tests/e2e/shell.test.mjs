@@ -95,6 +95,12 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
         [config('c', { alowedOrigins: [] }), 'alowedOrigins'],
         [config('bad client!'), 'clientId'],
         [config('c', { tokenEndpoint: 'https://auth.example.com/token', rotation: true }), 'tokenEndpoint'],
+        [config('c', { authorizationEndpoint: 'https://auth.example.com/authorize' }), 'authorizationEndpoint needs tokenEndpoint'],
+        [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', authorizationEndpoint: 'javascript:alert(1)' }, 'authorizationEndpoint'],
+        [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', redirectUri: 'https://app.example/' }, 'redirectUri and scope go with authorizationEndpoint'],
+        [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', scope: 'openid' }, 'redirectUri and scope go with authorizationEndpoint'],
+        [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', authorizationEndpoint: 'https://a.example/authorize', redirectUri: '/relative' }, 'redirectUri'],
+        [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', authorizationEndpoint: 'https://a.example/authorize', scope: 'openid  "email"' }, 'scope'],
         [
           Object.defineProperty(config('c'), 'storage', {
             enumerable: true,
@@ -127,6 +133,13 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
           storage: 'local',
         }),
         { clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token' },
+        {
+          clientId: 'spa',
+          tokenEndpoint: 'https://auth.example.com/oauth2/token',
+          authorizationEndpoint: 'https://auth.example.com/oauth2/authorize?identity_provider=Google',
+          redirectUri: 'https://app.example.com/callback',
+          scope: 'openid email aws.cognito.signin.user.admin',
+        },
       ]) {
         new Session(cfg);
       }
@@ -649,6 +662,11 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq((await rejects(session.signInWithPassword(1, 'pw'))).code, 'BAD_CONFIG');
       const oauth = new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token', storage: 'memory' });
       eq((await rejects(oauth.signInWithPassword('a', 'b'))).code, 'BAD_CONFIG');
+      // Without an authorization endpoint there is no login page to go to or come back from.
+      for (const s of [session, oauth]) {
+        ok((await rejects(s.signIn())).message.includes('authorizationEndpoint'), 'signIn names what is missing');
+        ok((await rejects(s.handleRedirect())).message.includes('authorizationEndpoint'), 'handleRedirect names what is missing');
+      }
       // No answer at all: UNAVAILABLE, with the provider code naming the network.
       stubFetch([{ network: true }]);
       const offline = await rejects(session.signInWithPassword('alice', 'pw'));

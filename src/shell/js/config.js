@@ -7,7 +7,25 @@ import { poolError } from './cognito_session_core.js';
 import { badConfig } from './errors.js';
 import { parseOrigin } from './origin.js';
 
-const KNOWN = ['userPoolId', 'clientId', 'endpoint', 'tokenEndpoint', 'rotation', 'storage', 'loginUrl', 'onLoginRequired', 'allowedOrigins', 'clientSecret', 'region'];
+const KNOWN = [
+  'userPoolId',
+  'clientId',
+  'endpoint',
+  'tokenEndpoint',
+  'rotation',
+  'authorizationEndpoint',
+  'redirectUri',
+  'scope',
+  'storage',
+  'loginUrl',
+  'onLoginRequired',
+  'allowedOrigins',
+  'clientSecret',
+  'region',
+];
+
+/** OAuth2 scope tokens (RFC 6749 §3.3: visible ASCII but `"` and `\`), one space apart. */
+const SCOPE = /^[!#-[\]-~]+( [!#-[\]-~]+)*$/;
 
 const httpUrl = (text, base) => {
   try {
@@ -18,8 +36,9 @@ const httpUrl = (text, base) => {
 };
 
 /**
- * The validated config: `{clientId, pool, endpoint, tokenEndpoint, rotation, storage, key,
- * loginUrl, onLoginRequired, allowedOrigins}` (absent strings are "").
+ * The validated config: `{clientId, pool, endpoint, tokenEndpoint, rotation,
+ * authorizationEndpoint, redirectUri, scope, storage, key, pendingKey, loginUrl,
+ * onLoginRequired, allowedOrigins}` (absent strings are "").
  */
 export function readConfig(value) {
   if (typeof value !== 'object' || value === null) throw badConfig('config must be an object');
@@ -75,6 +94,19 @@ export function readConfig(value) {
     throw badConfig('userPoolId (Cognito) or tokenEndpoint (OAuth2) is required');
   }
 
+  // Sign-in through the provider's login page: the code is traded at the token endpoint.
+  const authorizationEndpoint = string('authorizationEndpoint');
+  const redirectUri = string('redirectUri');
+  const scope = string('scope') || 'openid';
+  if (authorizationEndpoint) {
+    if (!tokenEndpoint) throw badConfig('authorizationEndpoint needs tokenEndpoint');
+    url('authorizationEndpoint', authorizationEndpoint);
+  } else if (redirectUri || get('scope') != null) {
+    throw badConfig('redirectUri and scope go with authorizationEndpoint');
+  }
+  if (redirectUri) url('redirectUri', redirectUri);
+  if (!SCOPE.test(scope)) throw badConfig('scope must be scope names, one space apart');
+
   const storage = string('storage') || 'session';
   if (!['session', 'local', 'memory'].includes(storage)) throw badConfig('storage must be "session", "local" or "memory"');
 
@@ -107,8 +139,12 @@ export function readConfig(value) {
     endpoint,
     tokenEndpoint,
     rotation: rotation === true,
+    authorizationEndpoint,
+    redirectUri: redirectUri && new URL(redirectUri).href,
+    scope,
     storage,
     key: `cognito-session:${namespace}:${clientId}`,
+    pendingKey: `cognito-session:${namespace}:${clientId}:signIn`,
     loginUrl,
     onLoginRequired,
     allowedOrigins,

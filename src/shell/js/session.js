@@ -13,7 +13,7 @@
 
 import { Core } from './cognito_session_core.js';
 import { readConfig } from './config.js';
-import { badConfig, busy, coreError, error } from './errors.js';
+import { badConfig, busy, cause, coreError, error } from './errors.js';
 import { send } from './http.js';
 import { mayAttach } from './origin.js';
 import { Store } from './store.js';
@@ -39,6 +39,8 @@ const ID_TOKEN = 14;
 const CLAIMS = 15;
 const SIGN_IN_REQUEST = 16;
 const SIGN_IN_ANSWER = 17;
+const AUTHORIZE = 18;
+const REDIRECT = 19;
 
 /** How long a caller waits for a token when it names no deadline. */
 const DEFAULT_DEADLINE = 10000;
@@ -69,6 +71,36 @@ function deadline(options) {
   if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) throw badConfig('deadlineMs must be a number of milliseconds >= 0');
   return ms;
 }
+
+/** The query parameters a provider's redirect back carries (RFC 6749 §4.1.2, RFC 9207, OIDC
+ * session management): removed from the address bar once read, so a reload or a shared link
+ * does not carry the code. */
+const CALLBACK_PARAMS = ['code', 'state', 'error', 'error_description', 'error_uri', 'iss', 'session_state'];
+
+/** 32 random bytes from WebCrypto as base64url (43 characters): a PKCE verifier, state or nonce. */
+function randomSecret() {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+function base64url(bytes) {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Runs `use(sessionStorage)`: the tab's storage, where a redirect sign-in's record waits for
+ * the browser to come back (whatever `storage` the tokens use: only this tab's return may
+ * complete it). Throws BAD_CONFIG when it is missing or throws. */
+function withTabStorage(use) {
+  try {
+    return use(globalThis.sessionStorage);
+  } catch (e) {
+    throw badConfig(cause('sign-in through the login page needs sessionStorage', e));
+  }
+}
+
+/** The BAD_CONFIG error of `signIn` / `handleRedirect` on a session without a login page. */
+const noLoginPage = (method) => badConfig(`${method} needs authorizationEndpoint (with tokenEndpoint)`);
 
 /** Sends a copy of `request` (the original stays unread for a replay) with the bearer token. */
 function sendWith(request, token) {
@@ -221,7 +253,63 @@ export class Session {
     if (typeof username !== 'string' || typeof password !== 'string') {
       return Promise.reject(badConfig('username and password must be strings'));
     }
-    const encoded = this.#core.call(SIGN_IN_REQUEST, 0, 0, 0, username, password);
+    return this.#signInWith(this.#core.call(SIGN_IN_REQUEST, 0, 0, 0, username, password));
+  }
+
+  /**
+   * Sends the browser to the provider's login page: the OAuth2 authorization-code flow with
+   * PKCE (S256), a `state` and an OIDC `nonce`, all drawn with WebCrypto. The provider sends the
+   * browser back to `redirectUri`, where `handleRedirect()` completes the sign-in.
+   */
+  async signIn() {
+    const c = this.#config;
+    if (!c.authorizationEndpoint) throw noLoginPage('signIn');
+    if (!globalThis.crypto?.subtle) throw badConfig('signIn needs WebCrypto: an https or localhost page');
+    const verifier = randomSecret();
+    const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+    const secrets = [randomSecret(), verifier, challenge, randomSecret()].join(SEP);
+    const redirectUri = c.redirectUri || `${location.origin}${location.pathname}`;
+    const out = this.#core.call(AUTHORIZE, 0, 0, 0, c.authorizationEndpoint, redirectUri, c.scope, secrets);
+    const f = out.slice(1).split(SEP);
+    if (out[0] === 'E') throw coreError(f);
+    withTabStorage((area) => area.setItem(c.pendingKey, f[1]));
+    location.assign(f[0]);
+  }
+
+  /**
+   * On the page the provider sent the browser back to: completes the sign-in `signIn()` started
+   * in this tab. Resolves `{status: "signedIn"}`, or `null` when this page load is no such
+   * return (the URL has no `state` with a `code` or an `error`). A return's parameters are
+   * removed from the address bar and the tab's sign-in record is used up, whatever the outcome.
+   */
+  async handleRedirect() {
+    const c = this.#config;
+    if (!c.authorizationEndpoint) throw noLoginPage('handleRedirect');
+    const url = new URL(location.href);
+    const q = url.searchParams;
+    const code = q.get('code');
+    const failure = q.get('error');
+    const state = q.get('state');
+    if (state === null || (code === null && failure === null)) return null;
+    const errorField = failure === null ? undefined : `${failure}${SEP}${q.get('error_description') ?? ''}`;
+    let pending;
+    try {
+      pending = withTabStorage((area) => {
+        const record = area.getItem(c.pendingKey);
+        area.removeItem(c.pendingKey);
+        return record ?? undefined;
+      });
+    } catch {
+      // No record to read: the core refuses the return as one this tab did not start.
+    }
+    for (const name of CALLBACK_PARAMS) q.delete(name);
+    history.replaceState(history.state, '', url.href);
+    return this.#signInWith(this.#core.call(REDIRECT, 0, 0, 0, code ?? undefined, state, errorField, pending));
+  }
+
+  /** Sends the sign-in request the core encoded (`R timeout request` or `E error`) and hands
+   * the answer to the core: `{status: "signedIn"}`, a Cognito challenge, or a typed error. */
+  #signInWith(encoded) {
     const f = encoded.slice(1).split(SEP);
     if (encoded[0] === 'E') return Promise.reject(coreError(f));
     // The same time limit as a refresh: a hung sign-in fails as UNAVAILABLE.

@@ -45,6 +45,15 @@ export interface SessionConfig {
     tokenEndpoint?: string;
     /** Cognito app clients with refresh-token rotation: refresh with GetTokensFromRefreshToken. */
     rotation?: boolean;
+    /** The provider's authorization endpoint (with tokenEndpoint): enables `signIn()` and
+     * `handleRedirect()`, e.g. Cognito's `https://<domain>/oauth2/authorize`. */
+    authorizationEndpoint?: string;
+    /** Where the provider sends the browser back (registered with the provider): absolute
+     * http(s) URL; default: the page's origin and path at `signIn()`. */
+    redirectUri?: string;
+    /** The scopes `signIn()` asks for, space-separated; default "openid". Providers that issue
+     * refresh tokens only on request want "openid offline_access". */
+    scope?: string;
     /** "session" (default): survives reloads, one tab. "local": shared by all tabs, which
      * coordinate refreshes; readable by any script on the origin. "memory": gone on reload. */
     storage?: "session" | "local" | "memory";
@@ -175,6 +184,25 @@ export class Session {
      * user name or password rejects with `NOT_SIGNED_IN` (`providerCode` says why).
      */
     signInWithPassword(username: string, password: string): Promise<SignInResult>;
+    /**
+     * Sends the browser to the provider's login page (needs `authorizationEndpoint`): the OAuth2
+     * authorization-code flow with PKCE (S256), a `state` and an OIDC `nonce`, drawn with
+     * WebCrypto (so the page must be https or localhost). Resolves once the browser is on its
+     * way (the page then unloads); rejects with `BAD_CONFIG` when it cannot go (no
+     * `authorizationEndpoint`, no WebCrypto or sessionStorage).
+     */
+    signIn(): Promise<void>;
+    /**
+     * Call on the `redirectUri` page: completes the sign-in `signIn()` started in this tab.
+     * Resolves `{status: "signedIn"}`, or `null` when this page load is no return from the
+     * provider (no `state` with a `code` or an `error` in the URL). The return's parameters are
+     * removed from the address bar. Rejects with `BAD_RESPONSE` for a return this tab did not
+     * start or whose `state` or ID token `nonce` is not this sign-in's (nothing is sent then),
+     * `NOT_SIGNED_IN` when the provider refused (`providerCode`: e.g. "access_denied"),
+     * `BAD_CONFIG` for a misconfigured request, `UNAVAILABLE`/`THROTTLED` when the code exchange
+     * failed on the way.
+     */
+    handleRedirect(): Promise<{ status: "signedIn" } | null>;
     /**
      * Forgets the tokens here and, for `localStorage` sessions, in every tab. Waiters are
      * rejected with `NOT_SIGNED_IN`. Does not call the provider.
