@@ -723,6 +723,24 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq(localStorage.getItem(storageKey(client)), null);
     }));
 
+  test('a tab that refreshed keeps the Web Lock for a moment after writing the record, so the next holder reads it', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, cognitoOk, sleep, storageKey, eq, ok } = window.T;
+      const client = 'settle';
+      const fresh = access(client, 3600, 2);
+      stubFetch([response(200, null, cognitoOk(fresh))]);
+      const session = new Session(config(client, { storage: 'local' }));
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      const held = async () => (await navigator.locks.query()).held.filter((l) => l.name === storageKey(client)).length;
+      eq(await session.getAccessToken(), fresh);
+      const refreshed = performance.now();
+      ok(localStorage.getItem(storageKey(client)).includes(fresh), 'the new record is written');
+      while ((await held()) > 0 && performance.now() - refreshed < 1000) await sleep(5);
+      const heldFor = performance.now() - refreshed;
+      ok(heldFor >= 45, `the lock was kept ${heldFor.toFixed(1)} ms after the record was written`);
+      ok(heldFor < 1000, 'and let go soon after');
+    }));
+
   test('bad deadlines are refused with BAD_CONFIG', () =>
     inPage(async () => {
       const { Session, config, rejects, eq } = window.T;

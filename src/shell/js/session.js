@@ -46,6 +46,16 @@ const REDIRECT = 19;
 const DEFAULT_DEADLINE = 10000;
 /** Longest delay `setTimeout` honours (about 24.8 days); later deadlines wake early. */
 const MAX_TIMER = 0x7fffffff;
+/**
+ * How long a tab keeps the refresh lock after the core lets it go. Browsers hand a localStorage
+ * write to other tabs' processes as a message, applied when their event loop turns, and nothing
+ * orders it before the next Web Lock grant: released at once, the lock can reach a tab that still
+ * reads the record from before the refresh, which then refreshes again with the same refresh
+ * token (seen in the three-tab end-to-end test; a provider with reuse detection would revoke the
+ * grant). Other tabs' callers are not held up: they get the new tokens from the broadcast and
+ * the storage event, not from the lock.
+ */
+const LOCK_SETTLE_MS = 50;
 const SEP = '\0';
 
 /** The field each event type carries besides `type`. */
@@ -553,7 +563,7 @@ export class Session {
         case 'U': {
           const release = this.#locks.get(id);
           this.#locks.delete(id);
-          if (release) later.push([release]);
+          if (release) setTimeout(release, LOCK_SETTLE_MS);
           break;
         }
         case 'T':
