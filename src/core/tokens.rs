@@ -21,6 +21,10 @@ use alloc::string::String;
 pub struct TokenRules {
     /// The app client id the tokens must be issued to (`client_id` / `aud`), when known.
     pub client_id: Option<String>,
+    /// Whether access tokens name the app client too. Cognito's do (`client_id`); OAuth2 access
+    /// tokens name the API they are for in `aud` (RFC 9068), so with this off only ID tokens,
+    /// whose `aud` is always the client (OpenID Connect Core §3.1.3.7), are held to `client_id`.
+    pub access_names_client: bool,
     /// The issuer (`iss`) the tokens must come from, when known.
     pub issuer: Option<String>,
     /// Require the `token_use` claim (`access` / `id`) that Cognito puts in its tokens. OAuth2 /
@@ -42,6 +46,7 @@ impl Default for TokenRules {
     fn default() -> Self {
         TokenRules {
             client_id: None,
+            access_names_client: true,
             issuer: None,
             require_token_use: true,
             allow_opaque_access: false,
@@ -398,7 +403,10 @@ fn check(claims: &jwt::Claims, use_: TokenUse, rules: &TokenRules) -> Result<(),
     claims
         .check(&Expected {
             token_use: rules.require_token_use.then_some(use_),
-            client_id: rules.client_id.as_deref(),
+            client_id: rules
+                .client_id
+                .as_deref()
+                .filter(|_| use_ == TokenUse::Id || rules.access_names_client),
             issuer: rules.issuer.as_deref(),
         })
         .map_err(|e| bad(use_, e))
@@ -578,6 +586,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(tokens.refresh_token.as_deref(), Some("rt-new"));
+    }
+
+    #[test]
+    fn oauth2_rules_hold_the_id_token_to_the_client_and_leave_the_access_token_to_its_api() {
+        let app = Issuer::default();
+        let api = Issuer {
+            client_id: "https://api.example.com".into(),
+            ..Issuer::default()
+        };
+        let oauth2 = TokenRules {
+            client_id: Some(app.client_id.clone()),
+            access_names_client: false,
+            require_token_use: false,
+            allow_opaque_access: true,
+            ..TokenRules::default()
+        };
+        let (iat, exp) = (T0 / 1_000, T0 / 1_000 + 3_600);
+        let for_api = TokenGrant {
+            access_token: api.access_token("alice", iat, exp, 1),
+            id_token: Some(app.id_token("alice", iat, exp, 1)),
+            refresh_token: Some("rt".into()),
+            expires_in: Some(3_600),
+        };
+        assert!(TokenSet::from_grant(T0, for_api.clone(), None, Origin::Fresh, &oauth2).is_ok());
+        let foreign_id = TokenGrant {
+            id_token: Some(api.id_token("alice", iat, exp, 1)),
+            ..for_api
+        };
+        assert_eq!(
+            TokenSet::from_grant(T0, foreign_id, None, Origin::Fresh, &oauth2).err(),
+            Some(TokenError::BadToken {
+                which: TokenUse::Id,
+                error: JwtError::WrongClient
+            })
+        );
     }
 
     #[test]

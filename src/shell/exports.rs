@@ -373,9 +373,10 @@ impl Core {
         };
         let mut config = Config::new(provider);
         // Cognito names the app client in every token. OAuth2 access tokens name the API they
-        // are for in `aud` (RFC 9068), so the client check would refuse good tokens there; and
-        // some OAuth2 providers issue opaque access tokens, while Cognito's are always JWTs.
-        config.rules.client_id = (!oauth).then(|| String::from(client_id));
+        // are for in `aud` (RFC 9068), so only ID tokens are held to the client there; and some
+        // OAuth2 providers issue opaque access tokens, while Cognito's are always JWTs.
+        config.rules.client_id = Some(String::from(client_id));
+        config.rules.access_names_client = !oauth;
         config.rules.allow_opaque_access = oauth;
         config.rules.require_token_use = !oauth;
         let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);

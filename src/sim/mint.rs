@@ -1,8 +1,8 @@
 //! Mints unsigned tokens shaped like Cognito's, and the provider answers that carry them.
 //!
-//! The signature part is a fixed placeholder: the core decodes tokens, it does not verify them
-//! (the browser shell does, against the issuer's JWKS), so simulated tokens need only the
-//! claims to be right.
+//! The signature part is a fixed placeholder: the session decodes tokens, it does not verify
+//! them (the API that receives an access token does), so simulated tokens need only the claims
+//! to be right.
 
 use crate::core::base64url;
 use crate::core::json;

@@ -826,6 +826,14 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq(seen.length, 1);
       eq(seen[0].url, 'https://auth.example.com/oauth2/token');
       eq(seen[0].body, 'grant_type=refresh_token&client_id=spa&refresh_token=rt+o%2F1');
+      // An ID token is held to the client (its aud); a JWT access token may name its API instead.
+      const { mint, idToken } = window.T;
+      const e = throws(() => session.setTokens({ ...opaque('opaque-3', 3600), idToken: idToken('someone-else', 3600) }));
+      eq([e.code, e.message.includes('another app client')], ['BAD_CONFIG', true], e.message);
+      const iat = Math.floor(Date.now() / 1000);
+      const forApi = mint({ sub: 'u1', aud: 'https://api.example.com', iat, exp: iat + 3600 });
+      session.setTokens({ accessToken: forApi, idToken: idToken('spa', 3600), refreshToken: 'rt' });
+      eq(await session.getAccessToken(), forApi);
     }));
 
   test('a visible tab refreshes before expiry and a hidden one waits for a caller', { timeout: 30000 }, () =>
