@@ -79,4 +79,23 @@ export async function app(): Promise<void> {
   new Session({ clientId: "abc", clientSecret: "s3cret" });
   // @ts-expect-error: storage is one of three modes
   new Session({ clientId: "abc", storage: "cookie" });
+
+  // Sign-in through the provider's login page.
+  const oidc = new Session({
+    clientId: "spa",
+    tokenEndpoint: "https://auth.example.com/oauth2/token",
+    authorizationEndpoint: "https://auth.example.com/oauth2/authorize",
+    redirectUri: "https://app.example.com/callback",
+    scope: "openid offline_access",
+  });
+  const returned = await oidc.handleRedirect();
+  if (returned === null) {
+    const going: Promise<void> = oidc.signIn();
+    void going;
+  } else {
+    const status: "signedIn" = returned.status;
+    void status;
+  }
+  // @ts-expect-error: redirectUri is a string
+  new Session({ clientId: "spa", tokenEndpoint: "https://a/t", authorizationEndpoint: "https://a/a", redirectUri: 3 });
 }
