@@ -38,14 +38,7 @@ before(async () => {
   site = await startStaticServer({ dir: REPO_ROOT, config: () => siteConfig });
   op = await startOidcProvider({ siteOrigin: new URL(site.url).origin });
   // The harness reads its URLs from /rig-config.json; its API is the provider's userinfo.
-  // oidc-provider grants `offline_access` (a refresh token) only with `prompt=consent`: a static
-  // parameter, so it rides in the endpoint's own query, as an app would put it there.
-  siteConfig = {
-    apiUrl: `${op.issuer}/`,
-    tokenEndpoint: op.tokenEndpoint,
-    authorizationEndpoint: `${op.issuer}/auth?prompt=consent`,
-    clientId: op.clientId,
-  };
+  siteConfig = { apiUrl: `${op.issuer}/`, tokenEndpoint: op.tokenEndpoint, authorizationEndpoint: `${op.issuer}/auth`, clientId: op.clientId };
   browser = await launchChromium();
 });
 
@@ -100,11 +93,13 @@ function withLoginPage(extra = {}) {
   return oauth2({ authorizationEndpoint: siteConfig.authorizationEndpoint, scope: 'openid offline_access', ...extra });
 }
 
-/** Starts `session.signIn()` in the tab and waits for the provider's login page. */
+/** Starts `session.signIn()` in the tab and waits for the provider's login page. oidc-provider
+ * grants `offline_access` (a refresh token) only with `prompt=consent`, passed as a parameter
+ * of this request. */
 async function goToLoginPage(tab) {
   await tab.page.evaluate((cfg) => {
     window.H.make(cfg);
-    window.H.session.signIn().catch((e) => {
+    window.H.session.signIn({ params: { prompt: 'consent' } }).catch((e) => {
       window.H.signInError = String(e?.message || e);
     });
   }, withLoginPage());

@@ -269,17 +269,32 @@ export class Session {
   /**
    * Sends the browser to the provider's login page: the OAuth2 authorization-code flow with
    * PKCE (S256), a `state` and an OIDC `nonce`, all drawn with WebCrypto. The provider sends the
-   * browser back to `redirectUri`, where `handleRedirect()` completes the sign-in.
+   * browser back to `redirectUri`, where `handleRedirect()` completes the sign-in. `params` adds
+   * parameters to this one request (`{identity_provider: "Google"}`, `{login_hint}`).
    */
-  async signIn() {
+  async signIn(options) {
     const c = this.#config;
     if (!c.authorizationEndpoint) throw noLoginPage('signIn');
+    const endpoint = new URL(c.authorizationEndpoint);
+    let params;
+    try {
+      params = options?.params;
+    } catch {
+      throw badConfig('signIn options');
+    }
+    if (params != null) {
+      if (typeof params !== 'object') throw badConfig('signIn params must be an object of strings');
+      for (const [name, value] of Object.entries(params)) {
+        if (typeof value !== 'string') throw badConfig('signIn params must be an object of strings');
+        endpoint.searchParams.append(name, value);
+      }
+    }
     if (!globalThis.crypto?.subtle) throw badConfig('signIn needs WebCrypto: an https or localhost page');
     const verifier = randomSecret();
     const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
     const secrets = [randomSecret(), verifier, challenge, randomSecret()].join(SEP);
     const redirectUri = c.redirectUri || `${location.origin}${location.pathname}`;
-    const out = this.#core.call(AUTHORIZE, 0, 0, 0, c.authorizationEndpoint, redirectUri, c.scope, secrets);
+    const out = this.#core.call(AUTHORIZE, 0, 0, 0, params == null ? c.authorizationEndpoint : endpoint.href, redirectUri, c.scope, secrets);
     const f = out.slice(1).split(SEP);
     if (out[0] === 'E') throw coreError(f);
     withTabStorage((area) => area.setItem(c.pendingKey, f[1]));
