@@ -277,17 +277,18 @@ export class Session {
     if (!c.authorizationEndpoint) throw noLoginPage('signIn');
     const endpoint = new URL(c.authorizationEndpoint);
     let params;
+    // A getter that throws, a non-object or a non-string value: a bad option, not a crash.
     try {
       params = options?.params;
-    } catch {
-      throw badConfig('signIn options');
-    }
-    if (params != null) {
-      if (typeof params !== 'object') throw badConfig('signIn params must be an object of strings');
-      for (const [name, value] of Object.entries(params)) {
-        if (typeof value !== 'string') throw badConfig('signIn params must be an object of strings');
-        endpoint.searchParams.append(name, value);
+      if (params != null) {
+        if (typeof params !== 'object') throw params;
+        for (const [name, value] of Object.entries(params)) {
+          if (typeof value !== 'string') throw value;
+          endpoint.searchParams.append(name, value);
+        }
       }
+    } catch {
+      throw badConfig('signIn params must be an object of strings');
     }
     if (!globalThis.crypto?.subtle) throw badConfig('signIn needs WebCrypto: an https or localhost page');
     const verifier = randomSecret();
@@ -328,7 +329,11 @@ export class Session {
       // No record to read: the core refuses the return as one this tab did not start.
     }
     for (const name of CALLBACK_PARAMS) q.delete(name);
-    history.replaceState(history.state, '', url.href);
+    try {
+      history.replaceState(history.state, '', url.href);
+    } catch {
+      // The address bar keeps a code that is used up: its record is gone, so it cannot replay.
+    }
     return this.#signInWith(this.#core.call(REDIRECT, 0, 0, 0, code ?? undefined, state, errorField, pending));
   }
 
