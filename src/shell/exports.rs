@@ -338,9 +338,10 @@ pub struct Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// A signed-out session. `token_endpoint` non-empty selects OAuth2; otherwise Cognito with
-    /// `endpoint` (empty: the region's endpoint, derived from `pool`, which the shell checked
-    /// with [`pool_error`]). `seed_hi`/`seed_lo` seed the retry jitter.
+    /// A signed-out session. `token_endpoint` non-empty selects OAuth2 (with `issuer` non-empty,
+    /// JWTs must name it in `iss`); otherwise Cognito with `endpoint` (empty: the region's
+    /// endpoint, derived from `pool`, which the shell checked with [`pool_error`]).
+    /// `seed_hi`/`seed_lo` seed the retry jitter.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -348,6 +349,7 @@ impl Core {
         pool: &str,
         endpoint: &str,
         token_endpoint: &str,
+        issuer: &str,
         rotation: bool,
         seed_hi: u32,
         seed_lo: u32,
@@ -378,6 +380,7 @@ impl Core {
         config.rules.client_id = Some(String::from(client_id));
         config.rules.access_names_client = !oauth;
         config.rules.allow_opaque_access = oauth;
+        config.rules.issuer = (oauth && !issuer.is_empty()).then(|| String::from(issuer));
         config.rules.require_token_use = !oauth;
         let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
         Core {

@@ -38,7 +38,7 @@ before(async () => {
   site = await startStaticServer({ dir: REPO_ROOT, config: () => siteConfig });
   op = await startOidcProvider({ siteOrigin: new URL(site.url).origin });
   // The harness reads its URLs from /rig-config.json; its API is the provider's userinfo.
-  siteConfig = { apiUrl: `${op.issuer}/`, tokenEndpoint: op.tokenEndpoint, authorizationEndpoint: `${op.issuer}/auth`, clientId: op.clientId };
+  siteConfig = { apiUrl: `${op.issuer}/`, tokenEndpoint: op.tokenEndpoint, authorizationEndpoint: `${op.issuer}/auth`, issuer: op.issuer, clientId: op.clientId };
   browser = await launchChromium();
 });
 
@@ -84,7 +84,7 @@ async function inFreshContext(body) {
 
 /** Config overrides that put the harness's session in OAuth2 mode against the provider. */
 function oauth2(extra = {}) {
-  return { userPoolId: undefined, endpoint: undefined, tokenEndpoint: siteConfig.tokenEndpoint, clientId: siteConfig.clientId, ...extra };
+  return { userPoolId: undefined, endpoint: undefined, tokenEndpoint: siteConfig.tokenEndpoint, issuer: siteConfig.issuer, clientId: siteConfig.clientId, ...extra };
 }
 
 /** OAuth2 mode with sign-in through the provider's login page (the redirect URI defaults to

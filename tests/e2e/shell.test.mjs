@@ -96,6 +96,7 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
         [config('bad client!'), 'clientId'],
         [config('c', { tokenEndpoint: 'https://auth.example.com/token', rotation: true }), 'tokenEndpoint'],
         [config('c', { authorizationEndpoint: 'https://auth.example.com/authorize' }), 'authorizationEndpoint needs tokenEndpoint'],
+        [config('c', { issuer: 'https://auth.example.com' }), 'issuer goes with tokenEndpoint'],
         [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', authorizationEndpoint: 'javascript:alert(1)' }, 'authorizationEndpoint'],
         [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', redirectUri: 'https://app.example/' }, 'redirectUri and scope go with authorizationEndpoint'],
         [{ clientId: 'c', tokenEndpoint: 'https://a.example/token', scope: 'openid' }, 'redirectUri and scope go with authorizationEndpoint'],
@@ -854,6 +855,15 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       const forApi = mint({ sub: 'u1', aud: 'https://api.example.com', iat, exp: iat + 3600 });
       session.setTokens({ accessToken: forApi, idToken: idToken('spa', 3600), refreshToken: 'rt' });
       eq(await session.getAccessToken(), forApi);
+      // With an issuer configured, JWTs must name it.
+      const strict = new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token', issuer: 'https://auth.example.com', storage: 'memory' });
+      const id = (iss) => mint({ sub: 'u1', aud: 'spa', iat, exp: iat + 3600, ...(iss ? { iss } : {}) });
+      for (const iss of ['https://evil.example', 'https://auth.example.com/', null]) {
+        const refused = throws(() => strict.setTokens({ ...opaque('opaque-4', 3600), idToken: id(iss) }), String(iss));
+        eq([refused.code, refused.message.includes('another issuer')], ['BAD_CONFIG', true], refused.message);
+      }
+      strict.setTokens({ ...opaque('opaque-5', 3600), idToken: id('https://auth.example.com') });
+      eq(await strict.getAccessToken(), 'opaque-5');
     }));
 
   test('a visible tab refreshes before expiry and a hidden one waits for a caller', { timeout: 30000 }, () =>

@@ -12,6 +12,7 @@ const KNOWN = [
   'clientId',
   'endpoint',
   'tokenEndpoint',
+  'issuer',
   'rotation',
   'authorizationEndpoint',
   'redirectUri',
@@ -36,7 +37,7 @@ const httpUrl = (text, base) => {
 };
 
 /**
- * The validated config: `{clientId, pool, endpoint, tokenEndpoint, rotation,
+ * The validated config: `{clientId, pool, endpoint, tokenEndpoint, issuer, rotation,
  * authorizationEndpoint, redirectUri, scope, storage, key, pendingKey, loginUrl,
  * onLoginRequired, allowedOrigins}` (absent strings are "").
  */
@@ -74,6 +75,8 @@ export function readConfig(value) {
   const region = string('region');
   const endpoint = string('endpoint');
   const tokenEndpoint = string('tokenEndpoint');
+  const issuer = string('issuer');
+  if (issuer && !tokenEndpoint) throw badConfig("issuer goes with tokenEndpoint (a Cognito pool's issuer follows from its id)");
   const rotation = get('rotation');
   if (rotation != null && typeof rotation !== 'boolean') throw badConfig('rotation must be true or false');
 
@@ -138,6 +141,7 @@ export function readConfig(value) {
     pool,
     endpoint,
     tokenEndpoint,
+    issuer,
     rotation: rotation === true,
     authorizationEndpoint,
     redirectUri: redirectUri && new URL(redirectUri).href,

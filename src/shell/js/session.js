@@ -171,7 +171,7 @@ export class Session {
       seed[0] = Math.random() * 2 ** 32;
       seed[1] = (Math.random() * 2 ** 32) ^ now;
     }
-    this.#core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.rotation, seed[0], seed[1], now);
+    this.#core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.issuer, c.rotation, seed[0], seed[1], now);
     const shared = this.#store.shared;
     if (shared && typeof BroadcastChannel === 'function') {
       try {

@@ -43,6 +43,9 @@ export interface SessionConfig {
     endpoint?: string;
     /** OAuth2 / OIDC token endpoint: use the refresh_token grant instead of the Cognito API. */
     tokenEndpoint?: string;
+    /** With tokenEndpoint: the provider's issuer identifier, exactly; ID tokens (and JWT access
+     * tokens) that do not name it in `iss` are refused. */
+    issuer?: string;
     /** Cognito app clients with refresh-token rotation: refresh with GetTokensFromRefreshToken. */
     rotation?: boolean;
     /** The provider's authorization endpoint (with tokenEndpoint): enables `signIn()` and
