@@ -148,9 +148,6 @@ pub enum ConfigError {
     /// A `state`, `nonce`, PKCE verifier or challenge is not 22–128 unreserved URL characters
     /// (the verifier at least 43), so it cannot be what WebCrypto drew for this sign-in.
     BadSignInSecret,
-    /// The authorization endpoint's query sets a parameter the session sets itself (`state`,
-    /// `redirect_uri`, `code_challenge`, ...).
-    OwnParameter,
 }
 
 impl ConfigError {
@@ -165,9 +162,6 @@ impl ConfigError {
             }
             ConfigError::RedirectNeedsTokenEndpoint => "redirect sign-in needs tokenEndpoint",
             ConfigError::BadSignInSecret => "bad sign-in state, nonce or PKCE secret",
-            ConfigError::OwnParameter => {
-                "the authorization URL may not set state, scope, redirect_uri or other flow parameters"
-            }
         }
     }
 }

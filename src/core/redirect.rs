@@ -87,31 +87,6 @@ pub struct Callback<'a> {
     pub error_description: Option<&'a str>,
 }
 
-/// The authorization request parameters the session sets itself. An endpoint whose own query
-/// names one (or an encoded name, which a provider would decode to one) is refused: a second
-/// `state` or `redirect_uri` that the provider might read first would defeat the checks.
-const OWN_PARAMETERS: [&str; 8] = [
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "nonce",
-    "code_challenge",
-    "code_challenge_method",
-];
-
-/// Whether the query of `endpoint` (after `?`, before `#`) names one of [`OWN_PARAMETERS`].
-fn sets_own_parameter(endpoint: &str) -> bool {
-    let Some((_, query)) = text::split_once(endpoint, b'?') else {
-        return false;
-    };
-    text::split(text::before(query, b'#'), b'&').any(|pair| {
-        let name = text::before(pair, b'=');
-        name.bytes().any(|b| b == b'%' || b == b'+') || OWN_PARAMETERS.contains(&name)
-    })
-}
-
 /// Characters of a PKCE code verifier (RFC 7636 §4.1: unreserved URL characters).
 fn verifier_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
@@ -128,12 +103,15 @@ impl Provider {
     /// parameters (`response_type=code`, `client_id`, `redirect_uri`, `scope`, `state`, `nonce`,
     /// `code_challenge` with method `S256`) added to whatever query it already has.
     ///
+    /// Extra parameters in the endpoint's query (`prompt`, Cognito's `identity_provider`) stay.
+    /// One that repeats a parameter set here is not looked for: OAuth2 forbids repeated
+    /// parameters, so a provider refuses the request (`invalid_request`), and one that read the
+    /// app's copy first would fail the `state`, `redirect_uri` or verifier check later.
+    ///
     /// Fails with [`ConfigError::RedirectNeedsTokenEndpoint`] for the Cognito user-pool API (the
-    /// code is traded at an OAuth2 token endpoint), with [`ConfigError::OwnParameter`] when the
-    /// endpoint's query already sets one of the parameters above (extra ones, such as `prompt`
-    /// or Cognito's `identity_provider`, are welcome there), and with
-    /// [`ConfigError::BadSignInSecret`] when `state`, `verifier`, `challenge` or `nonce` is not
-    /// 22–128 unreserved characters or the redirect URI holds a control character.
+    /// code is traded at an OAuth2 token endpoint), and with [`ConfigError::BadSignInSecret`]
+    /// when `state`, `verifier`, `challenge` or `nonce` is not 22–128 unreserved characters or
+    /// the redirect URI holds a control character.
     ///
     /// ```
     /// use cognito_session::core::protocol::Provider;
@@ -166,9 +144,6 @@ impl Provider {
         let Provider::OAuth2 { client_id, .. } = self else {
             return Err(ConfigError::RedirectNeedsTokenEndpoint);
         };
-        if sets_own_parameter(authorization_endpoint) {
-            return Err(ConfigError::OwnParameter);
-        }
         if ![&pending.state, &pending.verifier, &pending.nonce]
             .iter()
             .all(|s| plausible_secret(s))
@@ -390,37 +365,6 @@ mod tests {
             url.starts_with("https://idp.example/authorize?tenant=7&response_type=code&"),
             "{url}"
         );
-    }
-
-    #[test]
-    fn an_endpoint_query_may_add_parameters_but_not_set_the_sessions_own() {
-        let ok = [
-            "https://idp.example/authorize?prompt=consent&identity_provider=Google",
-            "https://idp.example/authorize?states=1#state=x",
-            "https://idp.example/authorize?",
-        ];
-        for endpoint in ok {
-            assert!(
-                oauth2()
-                    .authorization_url(endpoint, "openid", &pending(), CHALLENGE)
-                    .is_ok(),
-                "{endpoint}"
-            );
-        }
-        let refused = [
-            "https://idp.example/authorize?state=attacker",
-            "https://idp.example/authorize?prompt=login&redirect_uri=https://evil.example/",
-            "https://idp.example/authorize?x=1&code_challenge_method=plain",
-            "https://idp.example/authorize?st%61te=x",
-            "https://idp.example/authorize?scope",
-        ];
-        for endpoint in refused {
-            assert_eq!(
-                oauth2().authorization_url(endpoint, "openid", &pending(), CHALLENGE),
-                Err(ConfigError::OwnParameter),
-                "{endpoint}"
-            );
-        }
     }
 
     #[test]

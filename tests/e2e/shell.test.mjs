@@ -668,24 +668,17 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
         ok((await rejects(s.signIn())).message.includes('authorizationEndpoint'), 'signIn names what is missing');
         ok((await rejects(s.handleRedirect())).message.includes('authorizationEndpoint'), 'handleRedirect names what is missing');
       }
-      // Extra parameters are strings, and never the flow's own: the page stays where it is.
+      // Extra parameters are strings: anything else is refused, and the page stays where it is.
       const redirecting = new Session({
         clientId: 'spa',
         tokenEndpoint: 'https://auth.example.com/oauth2/token',
         authorizationEndpoint: 'https://auth.example.com/oauth2/authorize',
         storage: 'memory',
       });
-      for (const params of [{ state: 'mine' }, { redirect_uri: 'https://evil.example/' }, { login_hint: 7 }, 'prompt=login']) {
-        const e = await rejects(redirecting.signIn({ params }), JSON.stringify(params));
+      for (const params of [{ login_hint: 7 }, 'prompt=login', { get bad() { throw new Error('getter'); } }]) {
+        const e = await rejects(redirecting.signIn({ params }), typeof params);
         eq(e.code, 'BAD_CONFIG', e.message);
       }
-      const ownParam = new Session({
-        clientId: 'spa',
-        tokenEndpoint: 'https://auth.example.com/oauth2/token',
-        authorizationEndpoint: 'https://auth.example.com/oauth2/authorize?scope=admin',
-        storage: 'memory',
-      });
-      ok((await rejects(ownParam.signIn())).message.includes('may not set'), 'an endpoint query setting the scope is refused');
       eq(sessionStorage.length, 0, 'no sign-in record was left behind');
       ok(location.pathname.endsWith('/shell.html'), 'no navigation happened');
       // No answer at all: UNAVAILABLE, with the provider code naming the network.

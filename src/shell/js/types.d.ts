@@ -191,10 +191,11 @@ export class Session {
      * Sends the browser to the provider's login page (needs `authorizationEndpoint`): the OAuth2
      * authorization-code flow with PKCE (S256), a `state` and an OIDC `nonce`, drawn with
      * WebCrypto (so the page must be https or localhost). `params` adds parameters to this
-     * request, e.g. `{identity_provider: "Google"}` (Cognito) or `{login_hint: "alice"}`; the
-     * flow's own (`state`, `scope`, `redirect_uri`, ...) cannot be set. Resolves once the browser
-     * is on its way (the page then unloads); rejects with `BAD_CONFIG` when it cannot go (no
-     * `authorizationEndpoint`, no WebCrypto or sessionStorage, a flow parameter in `params`).
+     * request, e.g. `{identity_provider: "Google"}` (Cognito) or `{login_hint: "alice"}`; not
+     * the flow's own (`state`, `scope`, `redirect_uri`, ...), which providers refuse to see twice.
+     * Resolves once the browser is on its way (the page then unloads); rejects with `BAD_CONFIG`
+     * when it cannot go (no `authorizationEndpoint`, no WebCrypto or sessionStorage, `params`
+     * not an object of strings).
      */
     signIn(options?: { params?: Record<string, string> }): Promise<void>;
     /**
