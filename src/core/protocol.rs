@@ -145,9 +145,6 @@ pub enum ConfigError {
     /// Sign-in through the provider's login page trades the code at an OAuth2 token endpoint,
     /// which the Cognito user-pool API is not.
     RedirectNeedsTokenEndpoint,
-    /// A `state`, `nonce`, PKCE verifier or challenge is not 22–128 unreserved URL characters
-    /// (the verifier at least 43), so it cannot be what WebCrypto drew for this sign-in.
-    BadSignInSecret,
 }
 
 impl ConfigError {
@@ -161,7 +158,6 @@ impl ConfigError {
                 "password sign-in needs the Cognito user-pool API, not an OAuth2 token endpoint"
             }
             ConfigError::RedirectNeedsTokenEndpoint => "redirect sign-in needs tokenEndpoint",
-            ConfigError::BadSignInSecret => "bad sign-in state, nonce or PKCE secret",
         }
     }
 }

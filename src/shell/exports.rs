@@ -589,7 +589,7 @@ impl Core {
     }
 
     /// The authorization URL and the record to keep until the browser comes back (`U`), or
-    /// `E<error>`: a Cognito-API session, or secrets that are not what WebCrypto drew.
+    /// `E<error>` for a Cognito-API session.
     fn authorize(&self, endpoint: &str, redirect_uri: &str, scope: &str, secrets: &str) -> String {
         let mut parts = text::split(secrets, b'\0');
         let mut next = || String::from(parts.next().unwrap_or_default());
