@@ -271,10 +271,11 @@ impl Provider {
                 token_endpoint,
                 client_id,
             } => {
-                let mut body = String::from("grant_type=refresh_token&client_id=");
-                push_form_encoded(&mut body, client_id);
-                body.push_str("&refresh_token=");
-                push_form_encoded(&mut body, refresh_token);
+                let mut body = String::from("grant_type=refresh_token");
+                push_form_pairs(
+                    &mut body,
+                    &[("client_id", client_id), ("refresh_token", refresh_token)],
+                );
                 form_request(token_endpoint, body)
             }
         }
@@ -537,10 +538,21 @@ fn plausible_region(region: &str) -> bool {
             .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
+/// Appends `&name=value` for each pair, the values form-encoded ([`push_form_encoded`]): the
+/// rest of a form body or of a query that `out` has started.
+pub(crate) fn push_form_pairs(out: &mut String, pairs: &[(&str, &str)]) {
+    for (name, value) in pairs {
+        out.push('&');
+        out.push_str(name);
+        out.push('=');
+        push_form_encoded(out, value);
+    }
+}
+
 /// Appends `s` encoded as an `application/x-www-form-urlencoded` value (WHATWG URL standard):
 /// ASCII letters, digits and `*-._` as they are, space as `+`, every other byte of the UTF-8
 /// encoding as `%XX` with upper-case hex.
-pub(crate) fn push_form_encoded(out: &mut String, s: &str) {
+fn push_form_encoded(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let hex = |n: u8| char::from(HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0'));
     for b in s.bytes() {

@@ -19,7 +19,7 @@ use alloc::{borrow::ToOwned, string::String};
 use crate::core::classify::{authorization_error, bad_response, FailureKind, ProviderError};
 use crate::core::jwt;
 use crate::core::protocol::{
-    form_request, push_form_encoded, ConfigError, HttpRequest, Provider, TokenGrant,
+    form_request, push_form_pairs, ConfigError, HttpRequest, Provider, TokenGrant,
 };
 use crate::core::text;
 
@@ -143,20 +143,18 @@ impl Provider {
             '?'
         });
         url.push_str("response_type=code");
-        for (name, value) in [
-            ("client_id", &**client_id),
-            ("redirect_uri", &pending.redirect_uri),
-            ("scope", scope),
-            ("state", &pending.state),
-            ("nonce", &pending.nonce),
-            ("code_challenge", challenge),
-        ] {
-            url.push('&');
-            url.push_str(name);
-            url.push('=');
-            push_form_encoded(&mut url, value);
-        }
-        url.push_str("&code_challenge_method=S256");
+        push_form_pairs(
+            &mut url,
+            &[
+                ("client_id", client_id),
+                ("redirect_uri", &pending.redirect_uri),
+                ("scope", scope),
+                ("state", &pending.state),
+                ("nonce", &pending.nonce),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
         Ok(url)
     }
 
@@ -176,17 +174,15 @@ impl Provider {
             return Err(ConfigError::RedirectNeedsTokenEndpoint);
         };
         let mut body = String::from("grant_type=authorization_code");
-        for (name, value) in [
-            ("client_id", &**client_id),
-            ("code", code),
-            ("redirect_uri", &pending.redirect_uri),
-            ("code_verifier", &pending.verifier),
-        ] {
-            body.push('&');
-            body.push_str(name);
-            body.push('=');
-            push_form_encoded(&mut body, value);
-        }
+        push_form_pairs(
+            &mut body,
+            &[
+                ("client_id", client_id),
+                ("code", code),
+                ("redirect_uri", &pending.redirect_uri),
+                ("code_verifier", &pending.verifier),
+            ],
+        );
         Ok(form_request(token_endpoint, body))
     }
 
