@@ -136,6 +136,7 @@ export function readConfig(value) {
     }
   }
 
+  const key = `cognito-session:${namespace}:${clientId}`;
   return {
     clientId,
     pool,
@@ -147,8 +148,8 @@ export function readConfig(value) {
     redirectUri: redirectUri && new URL(redirectUri).href,
     scope,
     storage,
-    key: `cognito-session:${namespace}:${clientId}`,
-    pendingKey: `cognito-session:${namespace}:${clientId}:signIn`,
+    key,
+    pendingKey: `${key}:signIn`,
     loginUrl,
     onLoginRequired,
     allowedOrigins,

@@ -275,17 +275,18 @@ export class Session {
   async signIn(options) {
     const c = this.#config;
     if (!c.authorizationEndpoint) throw noLoginPage('signIn');
-    const endpoint = new URL(c.authorizationEndpoint);
-    let params;
+    let endpoint = c.authorizationEndpoint;
     // A getter that throws, a non-object or a non-string value: a bad option, not a crash.
     try {
-      params = options?.params;
+      const params = options?.params;
       if (params != null) {
         if (typeof params !== 'object') throw params;
+        const url = new URL(endpoint);
         for (const [name, value] of Object.entries(params)) {
           if (typeof value !== 'string') throw value;
-          endpoint.searchParams.append(name, value);
+          url.searchParams.append(name, value);
         }
+        endpoint = url.href;
       }
     } catch {
       throw badConfig('signIn params must be an object of strings');
@@ -295,7 +296,7 @@ export class Session {
     const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
     const secrets = [randomSecret(), verifier, challenge, randomSecret()].join(SEP);
     const redirectUri = c.redirectUri || `${location.origin}${location.pathname}`;
-    const out = this.#core.call(AUTHORIZE, 0, 0, 0, params == null ? c.authorizationEndpoint : endpoint.href, redirectUri, c.scope, secrets);
+    const out = this.#core.call(AUTHORIZE, 0, 0, 0, endpoint, redirectUri, c.scope, secrets);
     const f = out.slice(1).split(SEP);
     if (out[0] === 'E') throw coreError(f);
     withTabStorage((area) => area.setItem(c.pendingKey, f[1]));
