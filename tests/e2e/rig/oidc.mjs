@@ -22,6 +22,7 @@
 //   `signIn()` walks them with fetch and a cookie jar, as a browser would.
 
 import crypto from 'node:crypto';
+import { getFreePort } from './rig.mjs';
 
 const HOST = '127.0.0.1';
 
@@ -37,7 +38,7 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
   const counts = { refresh: 0, refreshRefused: [], codeExchanges: 0, refreshTokensSeen: [] };
 
   // The issuer needs its port before the provider exists: reserve one, then listen on it.
-  const port = await freePort();
+  const port = await getFreePort();
   const issuer = `http://${HOST}:${port}`;
   const provider = new Provider(issuer, {
     clients: [
@@ -194,17 +195,4 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
       });
     },
   };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    import('node:net').then(({ default: net }) => {
-      const probe = net.createServer();
-      probe.once('error', reject);
-      probe.listen(0, HOST, () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    }, reject);
-  });
 }

@@ -179,7 +179,8 @@ export function cognitoCall(baseUrl, operation, payload, { headers = {}, timeout
   });
 }
 
-function getFreePort() {
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+export function getFreePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
