@@ -16,7 +16,7 @@
 #![cfg_attr(all(target_arch = "wasm32", feature = "panic-handler"), no_std)]
 extern crate alloc;
 
-pub mod core;
+pub mod engine;
 
 #[cfg(target_arch = "wasm32")]
 pub mod shell;

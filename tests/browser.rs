@@ -14,8 +14,8 @@
 //! On the host this file compiles to an empty test binary.
 #![cfg(target_arch = "wasm32")]
 
-use cognito_session::core::json::{self, JsonErrorKind, Value, MAX_DEPTH};
-use cognito_session::core::rng::Rng;
+use cognito_session::engine::json::{self, JsonErrorKind, Value, MAX_DEPTH};
+use cognito_session::engine::rng::Rng;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);

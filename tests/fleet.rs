@@ -1,7 +1,7 @@
 //! The fleet simulator's invariants on small fleets (the bench, `examples/fleet.rs`, reports the
 //! big numbers).
 //!
-//! The shipped policy — the real `Session` with `Config::new` defaults — must, in every scenario:
+//! The shipped policy — the real `SessionMachine` with `Config::new` defaults — must, in every scenario:
 //! never send a user to login while their refresh token is good (0 false sign-outs), never let
 //! an API call go out with an expired or missing token (0 bad-token calls), and get every session
 //! its token. In the recovery storm it must finish within 1.5 × N / C and make fewer calls per
@@ -288,8 +288,8 @@ fn a_json_line_has_exactly_the_issues_fields() {
         "p50_time_to_token_s",
         "p99_time_to_token_s",
     ];
-    let value = cognito_session::core::json::parse(&line).expect("valid JSON");
-    let cognito_session::core::json::Value::Object(members) = &value else {
+    let value = cognito_session::engine::json::parse(&line).expect("valid JSON");
+    let cognito_session::engine::json::Value::Object(members) = &value else {
         panic!("not an object: {line}");
     };
     let keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
@@ -308,11 +308,11 @@ fn a_json_line_has_exactly_the_issues_fields() {
 
 // ----- the session behaviours the fleet relies on, one session at a time -----
 
-use cognito_session::core::backoff::BackoffPolicy;
-use cognito_session::core::protocol::{HttpResponse, TokenGrant};
-use cognito_session::core::session::{Action, Config, RefreshId, Session, TokenAnswer};
-use cognito_session::core::tokens::Origin;
-use cognito_session::core::Millis;
+use cognito_session::engine::backoff::BackoffPolicy;
+use cognito_session::engine::machine::{Action, Config, RefreshId, SessionMachine, TokenAnswer};
+use cognito_session::engine::protocol::{HttpResponse, TokenGrant};
+use cognito_session::engine::tokens::Provenance;
+use cognito_session::engine::Millis;
 use cognito_session::sim::fleet::{cognito_config, T0};
 use cognito_session::sim::mint::Issuer;
 
@@ -320,7 +320,7 @@ const THROTTLED: &str = r#"{"__type":"TooManyRequestsException","message":"Rate 
 
 /// One session whose tokens expired a second before `T0`, driven by hand.
 struct One {
-    session: Session,
+    session: SessionMachine,
     storage: Option<String>,
     sent: Vec<(Millis, RefreshId)>,
     broadcasts: Vec<String>,
@@ -341,7 +341,7 @@ impl One {
             refresh_token: Some(String::from("refresh")),
             expires_in: Some(3_600),
         };
-        let mut session = Session::new(config, seed, T0);
+        let mut session = SessionMachine::new(config, seed, T0);
         session.handle_visibility(T0, visible);
         let mut one = One {
             session,
@@ -350,7 +350,7 @@ impl One {
             broadcasts: Vec::new(),
         };
         one.session
-            .set_tokens(T0, grant, Origin::External)
+            .set_tokens(T0, grant, Provenance::External)
             .expect("tokens accepted");
         one.drain(T0);
         one

@@ -3,7 +3,7 @@
 //! Each seed builds a random schedule — callers with deadlines, tokens of random lifetimes, a
 //! provider clock that disagrees with the local one, clock jumps (a laptop waking up), hidden
 //! tabs, throttling storms, 5xx, dropped and hung connections, garbage answers, revocations and
-//! sign-ins — and drives the real `Session` through it on a virtual clock, checking the
+//! sign-ins — and drives the real `SessionMachine` through it on a virtual clock, checking the
 //! behaviour contract after every step:
 //!
 //! 1. no caller is ever handed a token that is missing or expired on the provider's clock;
@@ -17,12 +17,14 @@
 //! `SIM_SEEDS=n` sets how many seeds run (default 10,000); `SIM_SEED=s` replays one seed and
 //! prints its event log. A failing seed prints itself.
 
-use cognito_session::core::jwt;
-use cognito_session::core::protocol::{HttpResponse, TokenGrant};
-use cognito_session::core::rng::Rng;
-use cognito_session::core::session::{Action, Session, SessionError, TokenAnswer, WaiterId};
-use cognito_session::core::tokens::Origin;
-use cognito_session::core::Millis;
+use cognito_session::engine::jwt;
+use cognito_session::engine::machine::{
+    Action, SessionError, SessionMachine, TokenAnswer, WaiterId,
+};
+use cognito_session::engine::protocol::{HttpResponse, TokenGrant};
+use cognito_session::engine::rng::Rng;
+use cognito_session::engine::tokens::Provenance;
+use cognito_session::engine::Millis;
 use cognito_session::sim::fleet::cognito_config;
 use cognito_session::sim::mint::Issuer;
 use std::cmp::Reverse;
@@ -161,7 +163,7 @@ struct World {
     queue: BinaryHeap<Reverse<(Millis, u64, usize)>>,
     events: Vec<Event>,
     timer_at: Option<Millis>,
-    session: Session,
+    session: SessionMachine,
     provider: Provider_,
     storage: Option<String>,
     waiters: BTreeMap<WaiterId, Millis>,
@@ -204,7 +206,7 @@ impl World {
         };
         let config = cognito_config(&issuer);
         let start = 1_700_000_000_000 + rng.up_to(HOUR);
-        let session = Session::new(config, rng.next_u64(), start);
+        let session = SessionMachine::new(config, rng.next_u64(), start);
         let mut world = World {
             seed,
             rng,
@@ -305,7 +307,7 @@ impl World {
                 self.logins_this_sign_in = 0;
                 self.signed_in = true;
                 self.note(|| "sign in".into());
-                if let Err(e) = self.session.set_tokens(now, grant, Origin::Fresh) {
+                if let Err(e) = self.session.set_tokens(now, grant, Provenance::Fresh) {
                     self.fail(&format!("fresh sign-in refused: {e:?}"));
                 }
             }
@@ -347,7 +349,7 @@ impl World {
                 self.note(|| format!("response {id}: {status}"));
                 self.session.handle_refresh_response(
                     now,
-                    cognito_session::core::session::RefreshId(id),
+                    cognito_session::engine::machine::RefreshId(id),
                     &response,
                 );
             }
@@ -357,7 +359,7 @@ impl World {
                 }
                 self.session.handle_refresh_failure(
                     now,
-                    cognito_session::core::session::RefreshId(id),
+                    cognito_session::engine::machine::RefreshId(id),
                     "connection reset",
                 );
             }

@@ -17,16 +17,16 @@
 //! - a snapshot (`op::SNAPSHOT`): `signedIn expiresAt refreshing retryAt expired` with
 //!   booleans as `1`/`0` and absent times empty, so equal strings mean equal snapshots.
 
-use crate::core::base64url;
-use crate::core::classify::{FailureKind, ProviderError};
-use crate::core::protocol::{HttpRequest, HttpResponse, Provider, SignInAnswer, TokenGrant};
-use crate::core::redirect::{check_nonce, Callback, Pending};
-use crate::core::session::{
-    Action, Config, Event, LoginReason, RefreshId, Session, SessionError, TokenAnswer,
+use crate::engine::base64url;
+use crate::engine::classify::{FailureKind, ProviderError};
+use crate::engine::machine::{
+    Action, Config, Event, LoginReason, RefreshId, SessionError, SessionMachine, TokenAnswer,
 };
-use crate::core::text;
-use crate::core::tokens::{push_u64, Origin};
-use crate::core::Millis;
+use crate::engine::protocol::{HttpRequest, HttpResponse, Provider, SignInAnswer, TokenGrant};
+use crate::engine::redirect::{check_nonce, Callback, Pending};
+use crate::engine::text;
+use crate::engine::tokens::{push_u64, Provenance};
+use crate::engine::Millis;
 use alloc::string::String;
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -330,7 +330,7 @@ pub fn pool_error(pool: &str) -> Option<String> {
 /// `POLL_ACTION` until it answers `undefined`, then `POLL_TIMEOUT` for the one timer.
 #[wasm_bindgen]
 pub struct Core {
-    session: Session,
+    session: SessionMachine,
     /// The nonce of the redirect sign-in whose code exchange is in flight (`op::REDIRECT` sets
     /// it, the next `op::SIGN_IN_ANSWER` takes it and checks the ID token against it).
     redirect_nonce: Option<String>,
@@ -384,7 +384,7 @@ impl Core {
         config.rules.require_token_use = !oauth;
         let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
         Core {
-            session: Session::new(config, seed, millis(now)),
+            session: SessionMachine::new(config, seed, millis(now)),
             redirect_nonce: None,
         }
     }
@@ -538,7 +538,7 @@ impl Core {
         };
         let e = self
             .session
-            .set_tokens(millis(now), grant, Origin::External)
+            .set_tokens(millis(now), grant, Provenance::External)
             .err()?;
         let mut out = String::new();
         session_error(&mut out, &e);
@@ -684,7 +684,7 @@ impl Core {
         let now = millis(now);
         let nonce = self.redirect_nonce.take();
         let answer = if status == 0 {
-            Err(crate::core::classify::network_error(body))
+            Err(crate::engine::classify::network_error(body))
         } else {
             let answer = response(status, body, &error_type, &retry_after, &amz_retry_after);
             self.session.config().provider.parse_sign_in(now, &answer)
@@ -700,7 +700,7 @@ impl Core {
                 sign_in_error(&mut out, now, &e);
             }
             Ok(SignInAnswer::Tokens(grant)) => {
-                match self.session.set_tokens(now, grant, Origin::Fresh) {
+                match self.session.set_tokens(now, grant, Provenance::Fresh) {
                     Ok(()) => out.push('S'),
                     Err(e) => {
                         out.push('E');

@@ -1,4 +1,4 @@
-//! The `.wasm`'s side of the browser shell: the sans-IO [`core`](crate::core) behind a narrow
+//! The `.wasm`'s side of the browser shell: the sans-IO [`core`](crate::engine) behind a narrow
 //! export surface for the JavaScript shell in `src/shell/js/`.
 //!
 //! The browser work (fetch, storage, Web Locks, BroadcastChannel, timers, DOM events, promises,
@@ -23,6 +23,6 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 /// is what `panic = "abort"` would do anyway, minus formatting a message nobody reads.
 #[cfg(feature = "panic-handler")]
 #[panic_handler]
-fn panic(_: &::core::panic::PanicInfo) -> ! {
-    ::core::arch::wasm32::unreachable()
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
 }

@@ -25,7 +25,7 @@
 //! proactively a minute before expiry in a visible tab, without jitter (as `oidc-client-ts`'s
 //! silent renew does by default).
 
-use crate::core::Millis;
+use crate::engine::Millis;
 use crate::sim::fleet::{Ctx, Outcome};
 
 /// Which client a [`Model`] plays.

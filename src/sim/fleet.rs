@@ -1,6 +1,6 @@
 //! The fleet simulator: N browser sessions against one Cognito account quota, on a virtual clock.
 //!
-//! Each shipped session is the real [`Session`], built with `Config::new(Provider::Cognito{..})`
+//! Each shipped session is the real [`SessionMachine`], built with `Config::new(Provider::Cognito{..})`
 //! defaults exactly as the browser builds it, driven by the protocol its module doc states:
 //! `handle_*` with `now`, drain `poll_action`, re-arm one timer from `poll_timeout`. The refresh
 //! lock is granted at once (one tab per session) with what the session last persisted. Cognito is
@@ -25,12 +25,14 @@
 //! expired, or with none), and time-to-token percentiles for sessions with a waiting caller and,
 //! separately, for idle ones.
 
-use crate::core::protocol::{HttpResponse, Provider, TokenGrant};
-use crate::core::rng::Rng;
-use crate::core::session::{Action, Config, Event, RefreshId, Session, TokenAnswer, WaiterId};
-use crate::core::tokens::Origin;
-use crate::core::Millis;
-use crate::core::{json, jwt};
+use crate::engine::machine::{
+    Action, Config, Event, RefreshId, SessionMachine, TokenAnswer, WaiterId,
+};
+use crate::engine::protocol::{HttpResponse, Provider, TokenGrant};
+use crate::engine::rng::Rng;
+use crate::engine::tokens::Provenance;
+use crate::engine::Millis;
+use crate::engine::{json, jwt};
 use crate::sim::baselines::{Model, ModelKind};
 use crate::sim::mint::Issuer;
 use crate::sim::quota::{Quota, QuotaConfig};
@@ -191,7 +193,7 @@ impl Scenario {
 /// A refresh policy under test.
 #[derive(Debug, Clone)]
 pub enum Policy {
-    /// The policy shipped in the browser: the real [`Session`] with `Config::new` defaults.
+    /// The policy shipped in the browser: the real [`SessionMachine`] with `Config::new` defaults.
     Shipped,
     /// The real [`Session`] with another configuration (for measuring alternatives).
     Session { name: String, config: Box<Config> },
@@ -940,7 +942,7 @@ fn poisson_gap(rng: &mut Rng, rps: f64) -> Millis {
 
 /// One browser session of the shipped policy, and what its driver keeps.
 struct Client {
-    session: Session,
+    session: SessionMachine,
     /// What the session last persisted (handed back when it takes the refresh lock).
     storage: Option<String>,
     /// The time the pending timer event is for, if one is pending.
@@ -1006,10 +1008,10 @@ impl ShippedFleet {
                             if error.is_retryable() {
                                 // The app asks again when told to (or in a second).
                                 let again = match error {
-                                    crate::core::session::SessionError::Throttled { retry_at } => {
-                                        retry_at
-                                    }
-                                    crate::core::session::SessionError::Unavailable {
+                                    crate::engine::machine::SessionError::Throttled {
+                                        retry_at,
+                                    } => retry_at,
+                                    crate::engine::machine::SessionError::Unavailable {
                                         retry_at: Some(at),
                                     } => at,
                                     _ => now + SECOND,
@@ -1060,7 +1062,7 @@ impl Fleet for ShippedFleet {
     fn start(&mut self, ctx: &mut Ctx, s: usize, tokens: (u64, u64), caller: bool) {
         let now = ctx.now;
         let seed = ctx.rng.next_u64();
-        let mut session = Session::new(self.config.clone(), seed, now);
+        let mut session = SessionMachine::new(self.config.clone(), seed, now);
         let (iat, exp) = tokens;
         let sub = Ctx::sub(s);
         let serial = s as u64;
@@ -1071,15 +1073,15 @@ impl Fleet for ShippedFleet {
             expires_in: Some(exp.saturating_sub(iat)),
         };
         // A storm: the tokens were stored before; a sign-in: they were just issued.
-        let origin = if exp * SECOND > now {
-            Origin::Fresh
+        let provenance = if exp * SECOND > now {
+            Provenance::Fresh
         } else {
-            Origin::External
+            Provenance::External
         };
         if exp * SECOND <= now {
             ctx.need(s);
         }
-        let _ = session.set_tokens(now, grant, origin);
+        let _ = session.set_tokens(now, grant, provenance);
         if let Some(slot) = self.clients.get_mut(s) {
             *slot = Some(Client {
                 session,

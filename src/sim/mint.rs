@@ -4,8 +4,8 @@
 //! them (the API that receives an access token does), so simulated tokens need only the claims
 //! to be right.
 
-use crate::core::base64url;
-use crate::core::json;
+use crate::engine::base64url;
+use crate::engine::json;
 
 /// Who the simulated tokens are issued by and to.
 #[derive(Debug, Clone)]
@@ -99,7 +99,7 @@ fn seal(claims: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::jwt::{self, Expected, TokenUse};
+    use crate::engine::jwt::{self, Expected, TokenUse};
 
     #[test]
     fn minted_tokens_decode_with_the_claims_they_were_given() {

@@ -17,8 +17,8 @@
 //! in non-decreasing arrival order (the fleet simulator guarantees it with a fixed request-leg
 //! latency).
 
-use crate::core::rng::Rng;
-use crate::core::Millis;
+use crate::engine::rng::Rng;
+use crate::engine::Millis;
 
 /// One whole token, in thousandths.
 const TOKEN: i64 = 1_000;

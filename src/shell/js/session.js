@@ -2,7 +2,7 @@
 // (API calls, the timer, fetch answers, lock grants, tab messages, `storage` and
 // `visibilitychange` events) into calls on the `.wasm` core and carries out the actions the core
 // asks for. It holds no policy: whether and when to refresh, retry, reject or go to login is the
-// core's call (src/core/session.rs).
+// core's call (src/engine/machine.rs).
 //
 // Every entry point goes through `#drive`: feed the core one call with `now`, drain
 // `POLL_ACTION` performing each action in order, re-arm the one timer from `POLL_TIMEOUT`, refresh

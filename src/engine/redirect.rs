@@ -16,12 +16,12 @@
 
 use alloc::{borrow::ToOwned, string::String};
 
-use crate::core::classify::{authorization_error, bad_response, FailureKind, ProviderError};
-use crate::core::jwt;
-use crate::core::protocol::{
+use crate::engine::classify::{authorization_error, bad_response, FailureKind, ProviderError};
+use crate::engine::jwt;
+use crate::engine::protocol::{
     form_request, push_form_pairs, ConfigError, HttpRequest, Provider, TokenGrant,
 };
-use crate::core::text;
+use crate::engine::text;
 
 /// What a tab remembers between sending the browser to the login page and its return.
 #[derive(Clone, PartialEq, Eq)]
@@ -37,8 +37,8 @@ pub struct Pending {
 }
 
 /// Secrets: `Debug` names the fields without their values.
-impl ::core::fmt::Debug for Pending {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+impl core::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Pending { .. }")
     }
 }
@@ -106,8 +106,8 @@ impl Provider {
     /// code is traded at an OAuth2 token endpoint).
     ///
     /// ```
-    /// use cognito_session::core::protocol::Provider;
-    /// use cognito_session::core::redirect::Pending;
+    /// use cognito_session::engine::protocol::Provider;
+    /// use cognito_session::engine::redirect::Pending;
     ///
     /// let provider = Provider::OAuth2 {
     ///     token_endpoint: "https://auth.example.com/oauth2/token".into(),
@@ -260,8 +260,8 @@ pub fn check_nonce(grant: &TokenGrant, nonce: &str) -> Result<(), ProviderError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::base64url;
-    use crate::core::protocol::HttpResponse;
+    use crate::engine::base64url;
+    use crate::engine::protocol::HttpResponse;
     use alloc::format;
 
     const STATE: &str = "st4te-0123456789abcdefXY";
@@ -558,7 +558,7 @@ mod tests {
             .parse_sign_in(0, &HttpResponse::new(200, body))
             .unwrap();
         assert!(
-            matches!(answer, crate::core::protocol::SignInAnswer::Tokens(g) if g.refresh_token.as_deref() == Some("r1"))
+            matches!(answer, crate::engine::protocol::SignInAnswer::Tokens(g) if g.refresh_token.as_deref() == Some("r1"))
         );
     }
 }

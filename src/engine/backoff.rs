@@ -1,7 +1,7 @@
 //! When to retry a failed refresh: proportional backoff, a retry budget, `Retry-After`.
 //!
 //! Three separate questions, three separate pieces:
-//! - *whether* a failure is worth retrying is [`crate::core::classify`]'s job;
+//! - *whether* a failure is worth retrying is [`crate::engine::classify`]'s job;
 //! - *when* the next attempt may go is [`BackoffPolicy::delay`] (below). A server's
 //!   `Retry-After` raises the delay, never lowers it;
 //! - *how much in total* is [`RetryBudget`]: a token bucket that every retry draws from and that
@@ -283,7 +283,7 @@ impl RetryBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::rng::Rng;
+    use crate::engine::rng::Rng;
 
     #[test]
     fn the_first_retry_is_full_jitter_over_the_first_window() {

@@ -12,8 +12,8 @@
 //! Claims whose value is JSON `null` count as absent; a claim present with another type than the
 //! protocol's is [`JwtError::WrongType`].
 
-use ::core::fmt;
 use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
+use core::fmt;
 
 use super::base64url;
 use super::json::{self, JsonError, Value};
@@ -191,7 +191,7 @@ impl fmt::Display for JwtError {
     }
 }
 
-impl ::core::error::Error for JwtError {}
+impl core::error::Error for JwtError {}
 
 /// Decodes `token` without verifying its signature. The signature part must be non-empty
 /// base64url; its bytes are not kept.
@@ -329,7 +329,7 @@ fn seconds(obj: &Value, claim: &'static str) -> Result<Option<u64>, JwtError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::rng::Rng;
+    use crate::engine::rng::Rng;
 
     const ISS: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI";
     const CLIENT: &str = "3n4b5urk1ft4fl3mg5e62d9ado";

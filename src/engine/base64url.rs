@@ -9,8 +9,8 @@
 //! `Zh` decodes like the canonical `Zg`. Browsers' `atob` and most JWT libraries do the same; a
 //! signature check, not this decoder, is what makes a token trustworthy.
 
-use ::core::fmt;
 use alloc::{string::String, vec::Vec};
+use core::fmt;
 
 /// Why a text is not base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl fmt::Display for Base64Error {
     }
 }
 
-impl ::core::error::Error for Base64Error {}
+impl core::error::Error for Base64Error {}
 
 /// Decodes base64url text, padded or not.
 pub fn decode(input: &str) -> Result<Vec<u8>, Base64Error> {
@@ -118,7 +118,7 @@ fn symbol(v: u8) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::rng::Rng;
+    use crate::engine::rng::Rng;
 
     const RFC_4648: [(&str, &str); 7] = [
         ("", ""),

@@ -10,8 +10,8 @@
 //! [`Value::as_i64`] read the integral part, which is all the protocols need (`exp`, `iat`,
 //! `ExpiresIn`) and avoids float parsing and formatting machinery in the `.wasm`.
 
-use ::core::fmt;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use core::fmt;
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 64;

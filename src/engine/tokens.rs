@@ -13,8 +13,8 @@ use super::jwt::{self, Expected, JwtError, TokenUse};
 use super::protocol::TokenGrant;
 use super::rng::Rng;
 use super::Millis;
-use ::core::fmt;
 use alloc::string::String;
+use core::fmt;
 
 /// What a received or stored token must satisfy, and the session's timing margins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +123,7 @@ impl fmt::Display for TokenError {
 
 /// Where a token set came from, which decides how far its `exp` is trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub enum Provenance {
     /// Just issued by the provider in answer to our request: timed from its arrival.
     Fresh,
     /// Handed in by the app or read back from storage: its age is unknown, so its `exp` is read
@@ -138,7 +138,7 @@ impl TokenSet {
         now: Millis,
         grant: TokenGrant,
         previous_refresh: Option<String>,
-        origin: Origin,
+        provenance: Provenance,
         rules: &TokenRules,
     ) -> Result<TokenSet, TokenError> {
         if grant.access_token.is_empty() {
@@ -153,7 +153,7 @@ impl TokenSet {
         let (mut expires_at, mut lifetime) = match &access {
             Some(claims) => {
                 check(claims, TokenUse::Access, rules)?;
-                claim_timing(now, claims.exp, claims.iat, expires_in, origin, rules)
+                claim_timing(now, claims.exp, claims.iat, expires_in, provenance, rules)
             }
             None => {
                 let lifetime = expires_in.ok_or(TokenError::UnknownExpiry)?;
@@ -166,11 +166,11 @@ impl TokenSet {
                 .claims;
             check(&claims, TokenUse::Id, rules)?;
             let (id_expires_at, id_lifetime) =
-                claim_timing(now, claims.exp, claims.iat, None, origin, rules);
+                claim_timing(now, claims.exp, claims.iat, None, provenance, rules);
             expires_at = expires_at.min(id_expires_at);
             lifetime = lifetime.min(id_lifetime);
         }
-        if origin == Origin::Fresh && expires_at <= now.saturating_add(rules.min_validity) {
+        if provenance == Provenance::Fresh && expires_at <= now.saturating_add(rules.min_validity) {
             return Err(TokenError::ExpiredOnArrival);
         }
         Ok(TokenSet {
@@ -345,19 +345,19 @@ impl Stored {
                 .map_err(|_| StorageError::BadField("failures"))?,
         };
         // Re-check the tokens as if handed in from outside; `now` only matters for fresh ones.
-        let mut tokens = match TokenSet::from_grant(0, grant.clone(), None, Origin::External, rules)
-        {
-            Ok(tokens) => tokens,
-            // An opaque access token: trust the stored expiry, which is all there is.
-            Err(TokenError::UnknownExpiry) => TokenSet {
-                access_token: grant.access_token,
-                id_token: grant.id_token,
-                refresh_token: grant.refresh_token,
-                expires_at: stored_expiry,
-                lifetime,
-            },
-            Err(e) => return Err(StorageError::BadTokens(e)),
-        };
+        let mut tokens =
+            match TokenSet::from_grant(0, grant.clone(), None, Provenance::External, rules) {
+                Ok(tokens) => tokens,
+                // An opaque access token: trust the stored expiry, which is all there is.
+                Err(TokenError::UnknownExpiry) => TokenSet {
+                    access_token: grant.access_token,
+                    id_token: grant.id_token,
+                    refresh_token: grant.refresh_token,
+                    expires_at: stored_expiry,
+                    lifetime,
+                },
+                Err(e) => return Err(StorageError::BadTokens(e)),
+            };
         // The stored expiry was computed on arrival (skew-corrected); the token's own `exp` plus
         // the tolerated skew bounds it, so an edited `expiresAt` cannot revive an expired token.
         let claimed_bound = tokens.expires_at.saturating_add(rules.max_clock_skew);
@@ -418,7 +418,7 @@ fn claim_timing(
     exp: u64,
     iat: Option<u64>,
     expires_in: Option<Millis>,
-    origin: Origin,
+    provenance: Provenance,
     rules: &TokenRules,
 ) -> (Millis, Millis) {
     let exp_ms = exp.saturating_mul(1_000);
@@ -429,8 +429,8 @@ fn claim_timing(
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    match origin {
-        Origin::Fresh => {
+    match provenance {
+        Provenance::Fresh => {
             let relative = lifetime.map_or(exp_ms, |l| now.saturating_add(l));
             let expires_at = relative.min(exp_ms.saturating_add(rules.max_clock_skew));
             (
@@ -438,7 +438,7 @@ fn claim_timing(
                 lifetime.unwrap_or(expires_at.saturating_sub(now)),
             )
         }
-        Origin::External => (exp_ms, lifetime.unwrap_or(exp_ms.saturating_sub(now))),
+        Provenance::External => (exp_ms, lifetime.unwrap_or(exp_ms.saturating_sub(now))),
     }
 }
 
@@ -474,7 +474,7 @@ mod tests {
             T0,
             grant(issuer, T0 / 1_000, lifetime_s),
             None,
-            Origin::Fresh,
+            Provenance::Fresh,
             r,
         )
         .unwrap()
@@ -487,7 +487,7 @@ mod tests {
             T0,
             grant(&issuer, T0 / 1_000, 3_600),
             None,
-            Origin::Fresh,
+            Provenance::Fresh,
             &rules(&issuer),
         )
         .unwrap();
@@ -505,7 +505,7 @@ mod tests {
             T0,
             grant(&issuer, provider_now, 3_600),
             None,
-            Origin::Fresh,
+            Provenance::Fresh,
             &rules(&issuer),
         )
         .unwrap();
@@ -521,7 +521,7 @@ mod tests {
             T0,
             grant(&issuer, provider_now, 3_600),
             None,
-            Origin::Fresh,
+            Provenance::Fresh,
             &rules(&issuer),
         )
         .unwrap();
@@ -532,7 +532,7 @@ mod tests {
             T0,
             grant(&issuer, provider_now, 3_600),
             None,
-            Origin::Fresh,
+            Provenance::Fresh,
             &rules(&issuer),
         )
         .unwrap();
@@ -550,7 +550,7 @@ mod tests {
             T0,
             grant(&issuer, two_hours_ago, 3_600),
             None,
-            Origin::Fresh,
+            Provenance::Fresh,
             &rules(&issuer),
         );
         assert_eq!(refused, Err(TokenError::ExpiredOnArrival));
@@ -559,7 +559,7 @@ mod tests {
             T0,
             grant(&issuer, two_hours_ago, 3_600),
             None,
-            Origin::External,
+            Provenance::External,
             &rules(&issuer),
         )
         .unwrap();
@@ -571,9 +571,14 @@ mod tests {
         let issuer = Issuer::default();
         let mut g = grant(&issuer, T0 / 1_000, 3_600);
         g.refresh_token = None;
-        let tokens =
-            TokenSet::from_grant(T0, g, Some("rt-old".into()), Origin::Fresh, &rules(&issuer))
-                .unwrap();
+        let tokens = TokenSet::from_grant(
+            T0,
+            g,
+            Some("rt-old".into()),
+            Provenance::Fresh,
+            &rules(&issuer),
+        )
+        .unwrap();
         assert_eq!(tokens.refresh_token.as_deref(), Some("rt-old"));
         let mut rotated = grant(&issuer, T0 / 1_000, 3_600);
         rotated.refresh_token = Some("rt-new".into());
@@ -581,7 +586,7 @@ mod tests {
             T0,
             rotated,
             Some("rt-old".into()),
-            Origin::Fresh,
+            Provenance::Fresh,
             &rules(&issuer),
         )
         .unwrap();
@@ -609,13 +614,15 @@ mod tests {
             refresh_token: Some("rt".into()),
             expires_in: Some(3_600),
         };
-        assert!(TokenSet::from_grant(T0, for_api.clone(), None, Origin::Fresh, &oauth2).is_ok());
+        assert!(
+            TokenSet::from_grant(T0, for_api.clone(), None, Provenance::Fresh, &oauth2).is_ok()
+        );
         let foreign_id = TokenGrant {
             id_token: Some(api.id_token("alice", iat, exp, 1)),
             ..for_api
         };
         assert_eq!(
-            TokenSet::from_grant(T0, foreign_id, None, Origin::Fresh, &oauth2).err(),
+            TokenSet::from_grant(T0, foreign_id, None, Provenance::Fresh, &oauth2).err(),
             Some(TokenError::BadToken {
                 which: TokenUse::Id,
                 error: JwtError::WrongClient
@@ -632,19 +639,19 @@ mod tests {
         };
         let g = grant(&other, T0 / 1_000, 3_600);
         assert!(matches!(
-            TokenSet::from_grant(T0, g, None, Origin::Fresh, &rules(&issuer)),
+            TokenSet::from_grant(T0, g, None, Provenance::Fresh, &rules(&issuer)),
             Err(TokenError::BadToken {
                 which: TokenUse::Access,
                 ..
             })
         ));
         let mut swapped = grant(&issuer, T0 / 1_000, 3_600);
-        ::core::mem::swap(
+        core::mem::swap(
             &mut swapped.access_token,
             swapped.id_token.as_mut().unwrap(),
         );
         assert!(matches!(
-            TokenSet::from_grant(T0, swapped, None, Origin::Fresh, &rules(&issuer)),
+            TokenSet::from_grant(T0, swapped, None, Provenance::Fresh, &rules(&issuer)),
             Err(TokenError::BadToken {
                 which: TokenUse::Access,
                 ..
@@ -652,7 +659,9 @@ mod tests {
         ));
         let mut garbage = grant(&issuer, T0 / 1_000, 3_600);
         garbage.access_token = "<html>".into();
-        assert!(TokenSet::from_grant(T0, garbage, None, Origin::Fresh, &rules(&issuer)).is_err());
+        assert!(
+            TokenSet::from_grant(T0, garbage, None, Provenance::Fresh, &rules(&issuer)).is_err()
+        );
     }
 
     #[test]
@@ -666,8 +675,8 @@ mod tests {
             iat + 600
         );
         let token = [
-            crate::core::base64url::encode(br#"{"alg":"RS256"}"#),
-            crate::core::base64url::encode(claims.as_bytes()),
+            crate::engine::base64url::encode(br#"{"alg":"RS256"}"#),
+            crate::engine::base64url::encode(claims.as_bytes()),
             "c2ln".into(),
         ]
         .join(".");
@@ -677,12 +686,14 @@ mod tests {
             refresh_token: Some("rt".into()),
             expires_in: Some(600),
         };
-        assert!(TokenSet::from_grant(T0, g.clone(), None, Origin::Fresh, &rules(&issuer)).is_err());
+        assert!(
+            TokenSet::from_grant(T0, g.clone(), None, Provenance::Fresh, &rules(&issuer)).is_err()
+        );
         let oauth = TokenRules {
             require_token_use: false,
             ..rules(&issuer)
         };
-        let tokens = TokenSet::from_grant(T0, g, None, Origin::Fresh, &oauth).unwrap();
+        let tokens = TokenSet::from_grant(T0, g, None, Provenance::Fresh, &oauth).unwrap();
         assert_eq!(tokens.expires_at, T0 + 600_000);
     }
 
@@ -696,21 +707,22 @@ mod tests {
             expires_in: Some(600),
         };
         assert!(
-            TokenSet::from_grant(T0, opaque.clone(), None, Origin::Fresh, &rules(&issuer)).is_err()
+            TokenSet::from_grant(T0, opaque.clone(), None, Provenance::Fresh, &rules(&issuer))
+                .is_err()
         );
         let lenient = TokenRules {
             allow_opaque_access: true,
             ..rules(&issuer)
         };
         let tokens =
-            TokenSet::from_grant(T0, opaque.clone(), None, Origin::Fresh, &lenient).unwrap();
+            TokenSet::from_grant(T0, opaque.clone(), None, Provenance::Fresh, &lenient).unwrap();
         assert_eq!(tokens.expires_at, T0 + 600_000);
         let no_expiry = TokenGrant {
             expires_in: None,
             ..opaque
         };
         assert_eq!(
-            TokenSet::from_grant(T0, no_expiry, None, Origin::Fresh, &lenient),
+            TokenSet::from_grant(T0, no_expiry, None, Provenance::Fresh, &lenient),
             Err(TokenError::UnknownExpiry)
         );
     }

@@ -5,20 +5,20 @@
 //! rotation), and the OAuth2 / OIDC token endpoint (`grant_type=refresh_token`, form-encoded).
 //! Builders produce an [`HttpRequest`] the shell sends as a `POST`; parsers turn the
 //! [`HttpResponse`] the shell got back into a [`TokenGrant`] or a classified
-//! [`ProviderError`](crate::core::classify::ProviderError).
+//! [`ProviderError`](crate::engine::classify::ProviderError).
 //!
 //! Parsers trust nothing: a body over [`MAX_BODY`] is refused unread, and HTML, truncated JSON,
 //! missing or mistyped fields all become a `BadResponse` error whose code names what was wrong.
 //! Tokens are extracted as strings and checked to be non-empty and sendable; decoding the JWTs
 //! is the session's job, not this module's.
 
-use ::core::fmt;
 use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
+use core::fmt;
 
-use crate::core::classify::{self, bad_response, ProviderError};
-use crate::core::json::{self, Value};
-use crate::core::text;
-use crate::core::Millis;
+use crate::engine::classify::{self, bad_response, ProviderError};
+use crate::engine::json::{self, Value};
+use crate::engine::text;
+use crate::engine::Millis;
 
 /// Largest response body read, in bytes (64 KiB). Token responses are a few KiB; anything larger
 /// is refused without parsing.
@@ -77,7 +77,7 @@ impl<'a> HttpResponse<'a> {
     /// A response with the given status and body and none of the headers the parsers read.
     ///
     /// ```
-    /// use cognito_session::core::protocol::HttpResponse;
+    /// use cognito_session::engine::protocol::HttpResponse;
     ///
     /// let resp = HttpResponse { retry_after: Some("2"), ..HttpResponse::new(429, "") };
     /// assert_eq!(resp.status, 429);
@@ -168,7 +168,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl ::core::error::Error for ConfigError {}
+impl core::error::Error for ConfigError {}
 
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -209,7 +209,7 @@ impl Provider {
     /// use `amazonaws.com.cn`).
     ///
     /// ```
-    /// use cognito_session::core::protocol::Provider;
+    /// use cognito_session::engine::protocol::Provider;
     ///
     /// assert_eq!(
     ///     Provider::cognito_endpoint_for_pool("eu-west-1_AbC123").unwrap(),
@@ -573,8 +573,8 @@ fn push_form_encoded(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::classify::FailureKind;
-    use crate::core::rng::Rng;
+    use crate::engine::classify::FailureKind;
+    use crate::engine::rng::Rng;
 
     const NOW: Millis = 1_700_000_000_000;
     const ENDPOINT: &str = "https://cognito-idp.us-east-1.amazonaws.com/";

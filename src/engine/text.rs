@@ -105,7 +105,7 @@ mod tests {
             "\0",
             "99999999999999999999",
         ];
-        let mut rng = crate::core::rng::Rng::new(7);
+        let mut rng = crate::engine::rng::Rng::new(7);
         for _ in 0..5_000 {
             let len = rng.up_to(8);
             let s: alloc::string::String = (0..len)

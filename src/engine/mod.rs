@@ -24,10 +24,10 @@ pub mod base64url;
 pub mod classify;
 pub mod json;
 pub mod jwt;
+pub mod machine;
 pub mod protocol;
 pub mod redirect;
 pub mod rng;
-pub mod session;
 pub mod text;
 pub mod tokens;
 

@@ -1,12 +1,12 @@
 //! The session state machine: one signed-in session, its waiters, and its single refresh.
 //!
-//! [`Session`] is driven, never driving: it reads no clock and performs no I/O. A driver (the
+//! [`SessionMachine`] is driven, never driving: it reads no clock and performs no I/O. A driver (the
 //! browser shell, a test, a simulator) feeds it what happened through `handle_*` methods and
-//! [`Session::request_token`], each taking `now`, then:
+//! [`SessionMachine::request_token`], each taking `now`, then:
 //!
-//! 1. drains [`Session::poll_action`] until it returns `None`, performing each [`Action`] in
+//! 1. drains [`SessionMachine::poll_action`] until it returns `None`, performing each [`Action`] in
 //!    order (persist before broadcast before releasing the lock matters across tabs);
-//! 2. arms one timer for [`Session::poll_timeout`] and calls [`Session::handle_timeout`] when it
+//! 2. arms one timer for [`SessionMachine::poll_timeout`] and calls [`SessionMachine::handle_timeout`] when it
 //!    fires. Calling `handle_timeout` early or twice is harmless.
 //!
 //! What it guarantees (the behaviour contract, checked by `tests/simulation.rs`):
@@ -26,12 +26,12 @@ use super::protocol::{HttpRequest, HttpResponse, Provider, TokenGrant};
 use super::rng::Rng;
 use super::text;
 use super::tokens::{
-    push_u64, Origin, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
+    push_u64, Provenance, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
 };
 use super::Millis;
-use ::core::fmt;
 use alloc::collections::VecDeque;
 use alloc::{string::String, vec::Vec};
+use core::fmt;
 
 /// Everything a session is configured with.
 #[derive(Debug, Clone)]
@@ -68,7 +68,7 @@ pub struct WaiterId(pub u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RefreshId(pub u64);
 
-/// The answer to [`Session::request_token`].
+/// The answer to [`SessionMachine::request_token`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum TokenAnswer<'a> {
     /// A valid access token, right now.
@@ -187,11 +187,11 @@ pub enum Event {
 /// Something the driver must do, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Take the cross-tab refresh lock, then call [`Session::handle_refresh_lock`] with what
+    /// Take the cross-tab refresh lock, then call [`SessionMachine::handle_refresh_lock`] with what
     /// storage holds at that moment. Drivers without tabs grant it at once.
     AcquireRefreshLock { id: RefreshId },
-    /// Send this request; answer with [`Session::handle_refresh_response`] or
-    /// [`Session::handle_refresh_failure`].
+    /// Send this request; answer with [`SessionMachine::handle_refresh_response`] or
+    /// [`SessionMachine::handle_refresh_failure`].
     SendRefresh { id: RefreshId, request: HttpRequest },
     /// Stop waiting for this request (its answer would be ignored anyway).
     AbortRefresh { id: RefreshId },
@@ -209,7 +209,7 @@ pub enum Action {
     },
     /// Write this record to storage (`None`: remove it).
     Persist { record: Option<String> },
-    /// Send this message to the other tabs of the session ([`Session::handle_tab_message`]).
+    /// Send this message to the other tabs of the session ([`SessionMachine::handle_tab_message`]).
     Broadcast { message: String },
     /// Send the browser to the login page. Emitted at most once per sign-in.
     GoToLogin { reason: LoginReason },
@@ -258,7 +258,7 @@ struct LastFailure {
 
 /// One session's state machine. See the module documentation for how to drive it.
 #[derive(Debug)]
-pub struct Session {
+pub struct SessionMachine {
     config: Config,
     rng: Rng,
     budget: RetryBudget,
@@ -286,10 +286,10 @@ pub struct Session {
     actions: VecDeque<Action>,
 }
 
-impl Session {
+impl SessionMachine {
     /// A signed-out session. `seed` fixes its jitter (the shell draws it from WebCrypto).
-    pub fn new(config: Config, seed: u64, now: Millis) -> Session {
-        Session {
+    pub fn new(config: Config, seed: u64, now: Millis) -> SessionMachine {
+        SessionMachine {
             budget: RetryBudget::new(config.budget, now),
             config,
             rng: Rng::new(seed),
@@ -347,7 +347,7 @@ impl Session {
         self.actions.pop_front()
     }
 
-    /// When [`Session::handle_timeout`] must next be called, if ever.
+    /// When [`SessionMachine::handle_timeout`] must next be called, if ever.
     pub fn poll_timeout(&self) -> Option<Millis> {
         let waiters = self.waiters.iter().map(|w| w.deadline).min();
         let flight = match &self.flight {
@@ -387,7 +387,7 @@ impl Session {
         }
         let id = WaiterId(self.take_id());
         self.waiters.push(Waiter { id, deadline });
-        self.drive(now);
+        self.settle(now);
         TokenAnswer::Waiting(id)
     }
 
@@ -413,13 +413,13 @@ impl Session {
             }
             _ => {}
         }
-        self.drive(now);
+        self.settle(now);
     }
 
     /// The tab became visible or hidden. Hidden tabs refresh only when a caller needs a token.
     pub fn handle_visibility(&mut self, now: Millis, visible: bool) {
         self.visible = visible;
-        self.drive(now);
+        self.settle(now);
     }
 
     /// The cross-tab lock for refresh `id` is held; `record` is what storage holds now.
@@ -449,7 +449,7 @@ impl Session {
                 self.actions.push_back(Action::ReleaseRefreshLock { id });
             }
         }
-        self.drive(now);
+        self.settle(now);
     }
 
     /// The provider answered refresh `id`.
@@ -476,21 +476,27 @@ impl Session {
             .provider
             .parse_refresh(now, response)
             .and_then(|grant| {
-                TokenSet::from_grant(now, grant, Some(used), Origin::Fresh, &self.config.rules)
-                    .map_err(|e| classify::bad_response("UnusableTokens", &token_error_text(&e)))
+                TokenSet::from_grant(
+                    now,
+                    grant,
+                    Some(used),
+                    Provenance::Fresh,
+                    &self.config.rules,
+                )
+                .map_err(|e| classify::bad_response("UnusableTokens", &token_error_text(&e)))
             });
         match parsed {
             Ok(tokens) => self.on_refreshed(now, id, tokens),
             Err(error) => self.on_failure(now, id, error),
         }
-        self.drive(now);
+        self.settle(now);
     }
 
     /// Refresh `id` failed without an answer (network error, CORS, aborted).
     pub fn handle_refresh_failure(&mut self, now: Millis, id: RefreshId, message: &str) {
         if matches!(&self.flight, Flight::Sending { id: current, .. } if *current == id) {
             self.on_failure(now, id, classify::network_error(message));
-            self.drive(now);
+            self.settle(now);
         }
     }
 
@@ -514,13 +520,13 @@ impl Session {
             // An older backoff than ours, or a message we cannot read: nothing to learn.
             Some(TabMessage::RetryLater { .. }) | None => {}
         }
-        self.drive(now);
+        self.settle(now);
     }
 
     /// Storage changed under us (another tab wrote or removed the record), or is read at start.
     pub fn handle_storage(&mut self, now: Millis, record: Option<&str>) {
         self.absorb_record(now, record, false);
-        self.drive(now);
+        self.settle(now);
     }
 
     /// The app signed in (or handed in tokens obtained elsewhere).
@@ -528,18 +534,16 @@ impl Session {
         &mut self,
         now: Millis,
         grant: TokenGrant,
-        origin: Origin,
+        provenance: Provenance,
     ) -> Result<(), SessionError> {
-        let tokens =
-            TokenSet::from_grant(now, grant, None, origin, &self.config.rules).map_err(|e| {
-                match origin {
-                    Origin::Fresh => SessionError::BadResponse {
-                        detail: token_error_text(&e),
-                    },
-                    Origin::External => SessionError::BadConfig {
-                        detail: token_error_text(&e),
-                    },
-                }
+        let tokens = TokenSet::from_grant(now, grant, None, provenance, &self.config.rules)
+            .map_err(|e| match provenance {
+                Provenance::Fresh => SessionError::BadResponse {
+                    detail: token_error_text(&e),
+                },
+                Provenance::External => SessionError::BadConfig {
+                    detail: token_error_text(&e),
+                },
             })?;
         self.cancel_flight();
         self.expired = false;
@@ -552,12 +556,12 @@ impl Session {
         self.actions.push_back(Action::Emit {
             event: Event::SignedIn { expires_at },
         });
-        self.drive(now);
+        self.settle(now);
         Ok(())
     }
 
     /// An API answered HTTP 401 to a request that carried `access_token`. Returns whether
-    /// replaying the request once with the token [`Session::request_token`] gives next can help.
+    /// replaying the request once with the token [`SessionMachine::request_token`] gives next can help.
     ///
     /// A refusal of an older token than the current one: yes, replay with the current one. A
     /// refusal of the current token held for at least [`REFUSED_TOKEN_MIN_AGE`]: it is no longer
@@ -579,14 +583,14 @@ impl Session {
         tokens.expires_at = tokens.expires_at.min(now);
         self.refresh_at = now;
         self.publish();
-        self.drive(now);
+        self.settle(now);
         true
     }
 
     /// The app signed out.
     pub fn sign_out(&mut self, now: Millis) {
         self.clear_signed_out(true);
-        self.drive(now);
+        self.settle(now);
     }
 
     // ----- internals -----
@@ -624,7 +628,7 @@ impl Session {
     }
 
     /// Settles what can be settled at `now` and starts a refresh if one is due.
-    fn drive(&mut self, now: Millis) {
+    fn settle(&mut self, now: Millis) {
         if !self.waiters.is_empty() {
             if let Some(token) = self.usable(now).map(|t| t.access_token.clone()) {
                 let waiters = self.waiters.drain(..).map(|w| w.id).collect();
@@ -722,7 +726,7 @@ impl Session {
     }
 
     fn on_failure(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
-        let used = match ::core::mem::replace(&mut self.flight, Flight::Idle) {
+        let used = match core::mem::replace(&mut self.flight, Flight::Idle) {
             Flight::Sending { refresh_token, .. } => Some(refresh_token),
             _ => None,
         };
@@ -792,7 +796,7 @@ impl Session {
             Event::RetryScheduled { retry_at }
         };
         self.actions.push_back(Action::Emit { event });
-        // Every caller of `on_failure` then calls `drive`, which fails the waiters that cannot
+        // Every caller of `on_failure` then calls `settle`, which fails the waiters that cannot
         // last until `retry_at`.
     }
 
@@ -850,7 +854,7 @@ impl Session {
     }
 
     fn cancel_flight(&mut self) {
-        match ::core::mem::replace(&mut self.flight, Flight::Idle) {
+        match core::mem::replace(&mut self.flight, Flight::Idle) {
             Flight::Idle => {}
             Flight::Locking { id, .. } => self.actions.push_back(Action::ReleaseRefreshLock { id }),
             Flight::Sending { id, .. } => {
@@ -1042,7 +1046,7 @@ mod tests {
 
     /// A session signed in at `T0` with one-hour tokens, plus a record of what it asked for.
     struct Harness {
-        session: Session,
+        session: SessionMachine,
         issuer: Issuer,
         storage: Option<String>,
         sent: Vec<(RefreshId, HttpRequest)>,
@@ -1063,7 +1067,7 @@ mod tests {
             });
             config.rules.client_id = Some(issuer.client_id.clone());
             let mut h = Harness {
-                session: Session::new(config, 42, T0),
+                session: SessionMachine::new(config, 42, T0),
                 storage: None,
                 sent: vec![],
                 resolved: vec![],
@@ -1074,7 +1078,7 @@ mod tests {
                 issuer,
             };
             let grant = h.grant(T0, None);
-            h.session.set_tokens(T0, grant, Origin::Fresh).unwrap();
+            h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
             h.drain(T0, true);
             h
         }
@@ -1270,7 +1274,7 @@ mod tests {
         // Signing in again starts a new session that may ask for login again.
         let grant = h.grant(EXPIRED + 300_000, Some("rt-2"));
         h.session
-            .set_tokens(EXPIRED + 300_000, grant, Origin::Fresh)
+            .set_tokens(EXPIRED + 300_000, grant, Provenance::Fresh)
             .unwrap();
         assert!(!h.session.snapshot().expired);
     }
@@ -1469,7 +1473,9 @@ mod tests {
         let mut h = Harness::signed_in();
         let mut grant = h.grant(T0, None);
         grant.refresh_token = None;
-        h.session.set_tokens(T0, grant, Origin::External).unwrap();
+        h.session
+            .set_tokens(T0, grant, Provenance::External)
+            .unwrap();
         h.drain(T0, true);
         assert_eq!(
             h.session.request_token(EXPIRED, EXPIRED + 1),

@@ -18,13 +18,13 @@
 //! seconds or as an HTTP date) are read by [`retry_after`] and capped at [`MAX_RETRY_AFTER`], so a
 //! misconfigured proxy cannot park a session for a day.
 
-use ::core::fmt;
 use alloc::{borrow::ToOwned, string::String};
+use core::fmt;
 
-use crate::core::json::{self, Value};
-use crate::core::protocol::{HttpResponse, MAX_BODY};
-use crate::core::text;
-use crate::core::Millis;
+use crate::engine::json::{self, Value};
+use crate::engine::protocol::{HttpResponse, MAX_BODY};
+use crate::engine::text;
+use crate::engine::Millis;
 
 /// The longest server hint honoured; longer hints are shortened to this (5 minutes).
 pub const MAX_RETRY_AFTER: Millis = 5 * 60 * 1000;
@@ -117,7 +117,7 @@ impl fmt::Display for ProviderError {
     }
 }
 
-impl ::core::error::Error for ProviderError {}
+impl core::error::Error for ProviderError {}
 
 /// Classifies a failed answer from the Cognito user-pool API (JSON 1.1 protocol).
 ///
@@ -128,8 +128,8 @@ impl ::core::error::Error for ProviderError {}
 /// (HTML error pages included), anything else [`FailureKind::BadResponse`].
 ///
 /// ```
-/// use cognito_session::core::classify::{cognito_error, FailureKind};
-/// use cognito_session::core::protocol::HttpResponse;
+/// use cognito_session::engine::classify::{cognito_error, FailureKind};
+/// use cognito_session::engine::protocol::HttpResponse;
 ///
 /// let body = r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#;
 /// let err = cognito_error(0, &HttpResponse::new(400, body));
@@ -459,7 +459,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::rng::Rng;
+    use crate::engine::rng::Rng;
 
     const NOW: Millis = 1_445_412_480_000; // Wed, 21 Oct 2015 07:28:00 GMT
 
