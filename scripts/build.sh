@@ -68,7 +68,7 @@ for js_target in web bundler; do
     # The glue becomes cognito_session_core.js (it keeps importing cognito_session_bg.*); the
     # entry is the JS shell.
     mv "$out/$CRATE.js" "$out/${CRATE}_core.js"
-    for module in session config errors http origin store; do
+    for module in session config errors http origin store abort; do
         cp "src/shell/js/$module.js" "$out/"
     done
     cp "src/shell/js/$js_target.js" "$out/$CRATE.js"

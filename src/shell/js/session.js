@@ -17,6 +17,7 @@ import { badConfig, busy, cause, coreError, error } from './errors.js';
 import { send } from './http.js';
 import { mayAttach } from './origin.js';
 import { Store } from './store.js';
+import { untilAborted } from './abort.js';
 
 // The core's operations: `Core.call(op, now, n, m, a, b, c, d)`, each documented with its
 // arguments in `op` in src/shell/exports.rs, whose numbers these must equal (the shell tests
@@ -440,10 +441,11 @@ export class Session {
     if (!this.attachesTokenTo(request.url)) return fetch(request);
     // Like fetch, give up as soon as the caller's signal aborts, also while waiting for a token.
     const signal = request.signal;
-    const token = await untilAborted(() => this.#tokenWithin(DEFAULT_DEADLINE), signal);
+    const aborted = () => signal.reason;
+    const token = await untilAborted(() => this.#tokenWithin(DEFAULT_DEADLINE), signal, aborted);
     const response = await sendWith(request, token);
     if (response.status !== 401) return response;
-    const newer = await untilAborted(() => this.#replay(token, DEFAULT_DEADLINE), signal);
+    const newer = await untilAborted(() => this.#replay(token, DEFAULT_DEADLINE), signal, aborted);
     return newer === null ? response : sendWith(request, newer);
   }
 
@@ -723,21 +725,6 @@ export class Session {
 }
 
 if (Symbol.dispose) Session.prototype[Symbol.dispose] = Session.prototype.free;
-
-/**
- * `wait()`, or a rejection with `signal.reason` as soon as `signal` aborts, as `fetch` rejects;
- * an already aborted signal asks for nothing. The session's waiter stays queued and settles
- * unheard.
- */
-function untilAborted(wait, signal) {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  const promise = wait();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 /** Calls app code; one that throws must not stop the others. */
 function call(f, arg) {
