@@ -309,8 +309,9 @@ fn a_json_line_has_exactly_the_issues_fields() {
 // ----- the session behaviours the fleet relies on, one session at a time -----
 
 use cognito_session::engine::backoff::BackoffPolicy;
+use cognito_session::engine::http::HttpResponse;
 use cognito_session::engine::machine::{Action, Config, RefreshId, SessionMachine, TokenAnswer};
-use cognito_session::engine::protocol::{HttpResponse, TokenGrant};
+use cognito_session::engine::protocol::TokenGrant;
 use cognito_session::engine::tokens::Provenance;
 use cognito_session::engine::Millis;
 use cognito_session::sim::fleet::{cognito_config, T0};

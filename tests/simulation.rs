@@ -17,11 +17,12 @@
 //! `SIM_SEEDS=n` sets how many seeds run (default 10,000); `SIM_SEED=s` replays one seed and
 //! prints its event log. A failing seed prints itself.
 
+use cognito_session::engine::http::HttpResponse;
 use cognito_session::engine::jwt;
 use cognito_session::engine::machine::{
     Action, SessionError, SessionMachine, TokenAnswer, WaiterId,
 };
-use cognito_session::engine::protocol::{HttpResponse, TokenGrant};
+use cognito_session::engine::protocol::TokenGrant;
 use cognito_session::engine::rng::Rng;
 use cognito_session::engine::tokens::Provenance;
 use cognito_session::engine::Millis;

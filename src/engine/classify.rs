@@ -21,8 +21,8 @@
 use alloc::{borrow::ToOwned, string::String};
 use core::fmt;
 
+use crate::engine::http::{HttpResponse, MAX_BODY};
 use crate::engine::json::{self, Value};
-use crate::engine::protocol::{HttpResponse, MAX_BODY};
 use crate::engine::text;
 use crate::engine::Millis;
 
@@ -129,7 +129,7 @@ impl core::error::Error for ProviderError {}
 ///
 /// ```
 /// use cognito_session::engine::classify::{cognito_error, FailureKind};
-/// use cognito_session::engine::protocol::HttpResponse;
+/// use cognito_session::engine::http::HttpResponse;
 ///
 /// let body = r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#;
 /// let err = cognito_error(0, &HttpResponse::new(400, body));
@@ -203,10 +203,12 @@ pub fn bad_response(code: &'static str, message: &str) -> ProviderError {
 /// [`MAX_RETRY_AFTER`]; a header that is neither form is ignored. The obsolete RFC 850 and asctime
 /// date forms are not read.
 pub fn retry_after(now: Millis, resp: &HttpResponse) -> Option<Millis> {
-    let amz = resp.amz_retry_after.and_then(|v| digits(v.trim_ascii()));
+    let amz = resp
+        .amz_retry_after
+        .and_then(|v| text::parse_u64(v.trim_ascii()));
     let hint = amz.or_else(|| {
         let value = resp.retry_after?.trim_ascii();
-        match digits(value) {
+        match text::parse_u64(value) {
             Some(seconds) => Some(seconds.saturating_mul(1000)),
             None => {
                 let at = http_date_millis(value)?;
@@ -242,7 +244,7 @@ fn classified(
         None => {
             let kind = by_status.unwrap_or(FailureKind::BadResponse);
             let mut code = String::from("HTTP ");
-            push_decimal(&mut code, resp.status);
+            text::push_u64(&mut code, u64::from(resp.status));
             (kind, code)
         }
     };
@@ -360,25 +362,6 @@ fn clip(s: &str) -> String {
         end = end.saturating_sub(1);
     }
     s.get(..end).unwrap_or_default().to_owned()
-}
-
-/// Appends `n` in decimal without the formatting machinery.
-fn push_decimal(out: &mut String, n: u16) {
-    if n >= 10 {
-        push_decimal(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
-}
-
-/// A non-empty run of ASCII digits as a number, saturating at `u64::MAX`; `None` for anything
-/// else (signs, decimals, spaces inside, empty).
-fn digits(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(s.bytes().fold(0u64, |acc, b| {
-        acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-    }))
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 section 5.6.7) as milliseconds

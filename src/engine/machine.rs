@@ -22,11 +22,12 @@
 
 use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
 use super::classify::{self, FailureKind, ProviderError};
-use super::protocol::{HttpRequest, HttpResponse, Provider, TokenGrant};
+use super::http::{HttpRequest, HttpResponse};
+use super::protocol::{Provider, TokenGrant};
 use super::rng::Rng;
-use super::text;
+use super::text::{self, push_u64};
 use super::tokens::{
-    push_u64, Provenance, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
+    Provenance, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
 };
 use super::Millis;
 use alloc::collections::VecDeque;

@@ -13,6 +13,7 @@
 //!   the retry budget, `Retry-After`.
 //! - [`classify`]: provider failures sorted into throttled / server / network / dead credential /
 //!   caller bug / bad response.
+//! - [`http`]: the request the driver sends and the parts of the answer the parsers read.
 //! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.
 //! - [`redirect`]: sign-in through the provider's login page (authorization code with PKCE).
 //! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
@@ -22,6 +23,7 @@
 pub mod backoff;
 pub mod base64url;
 pub mod classify;
+pub mod http;
 pub mod json;
 pub mod jwt;
 pub mod machine;

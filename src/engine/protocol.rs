@@ -12,17 +12,14 @@
 //! Tokens are extracted as strings and checked to be non-empty and sendable; decoding the JWTs
 //! is the session's job, not this module's.
 
-use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
+use alloc::{borrow::ToOwned, string::String, vec};
 use core::fmt;
 
 use crate::engine::classify::{self, bad_response, ProviderError};
+use crate::engine::http::{HttpRequest, HttpResponse, MAX_BODY};
 use crate::engine::json::{self, Value};
 use crate::engine::text;
 use crate::engine::Millis;
-
-/// Largest response body read, in bytes (64 KiB). Token responses are a few KiB; anything larger
-/// is refused without parsing.
-pub const MAX_BODY: usize = 64 * 1024;
 
 /// Where and how the session gets tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,52 +42,6 @@ pub enum Provider {
         /// The public client's id.
         client_id: String,
     },
-}
-
-/// A request for the shell to send. The method is always `POST`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    /// Absolute URL.
-    pub url: String,
-    /// Header names and values, to be sent as given.
-    pub headers: Vec<(&'static str, String)>,
-    /// The request body.
-    pub body: String,
-}
-
-/// The parts of an HTTP answer the parsers read, borrowed from what the shell received.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpResponse<'a> {
-    /// The HTTP status code.
-    pub status: u16,
-    /// The `x-amzn-ErrorType` header (Cognito's error name, possibly with a `:<uri>` suffix).
-    pub error_type: Option<&'a str>,
-    /// The `retry-after` header: seconds, or an HTTP date.
-    pub retry_after: Option<&'a str>,
-    /// The `x-amz-retry-after` header: milliseconds.
-    pub amz_retry_after: Option<&'a str>,
-    /// The body as text.
-    pub body: &'a str,
-}
-
-impl<'a> HttpResponse<'a> {
-    /// A response with the given status and body and none of the headers the parsers read.
-    ///
-    /// ```
-    /// use cognito_session::engine::protocol::HttpResponse;
-    ///
-    /// let resp = HttpResponse { retry_after: Some("2"), ..HttpResponse::new(429, "") };
-    /// assert_eq!(resp.status, 429);
-    /// ```
-    pub const fn new(status: u16, body: &'a str) -> Self {
-        HttpResponse {
-            status,
-            error_type: None,
-            retry_after: None,
-            amz_retry_after: None,
-            body,
-        }
-    }
 }
 
 /// The tokens a provider handed out. Strings are as received (not decoded), never empty.

@@ -17,10 +17,9 @@
 use alloc::{borrow::ToOwned, string::String};
 
 use crate::engine::classify::{authorization_error, bad_response, FailureKind, ProviderError};
+use crate::engine::http::HttpRequest;
 use crate::engine::jwt;
-use crate::engine::protocol::{
-    form_request, push_form_pairs, ConfigError, HttpRequest, Provider, TokenGrant,
-};
+use crate::engine::protocol::{form_request, push_form_pairs, ConfigError, Provider, TokenGrant};
 use crate::engine::text;
 
 /// What a tab remembers between sending the browser to the login page and its return.
@@ -261,7 +260,7 @@ pub fn check_nonce(grant: &TokenGrant, nonce: &str) -> Result<(), ProviderError>
 mod tests {
     use super::*;
     use crate::engine::base64url;
-    use crate::engine::protocol::HttpResponse;
+    use crate::engine::http::HttpResponse;
     use alloc::format;
 
     const STATE: &str = "st4te-0123456789abcdefXY";

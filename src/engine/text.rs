@@ -1,10 +1,13 @@
-//! Splitting, trimming and number reading for text delimited by ASCII bytes.
+//! Splitting, trimming and number reading for text delimited by ASCII bytes, and the one
+//! decimal writer.
 //!
 //! Every delimiter the protocols use (`.` in a JWT, `:` and `#` in an AWS error name, `_` in a
 //! pool id, `-` in a region, `,` in a tab message) is one ASCII byte, and an ASCII byte never
 //! occurs inside a multi-byte UTF-8 sequence, so cutting a `str` at one always leaves whole
 //! characters on both sides. Working on bytes keeps `str`'s char-pattern searchers and UTF-8
 //! decoding loops out of the `.wasm` (about 2 KB for the handful of calls that used them).
+
+use alloc::string::String;
 
 /// `s` cut at its first `sep` byte, without it; `None` when there is none. `sep` must be ASCII.
 pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
@@ -47,16 +50,37 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
-/// A non-empty run of ASCII digits as a number; `None` for anything else, signs and spaces
-/// included, and for values past `u64::MAX`.
+/// A non-empty run of ASCII digits as a number, saturating at `u64::MAX` (every caller bounds
+/// what it reads afterwards, and "too large to count" is still large); `None` for anything
+/// else, signs, decimals and spaces included. The engine's one number reader.
 pub fn parse_u64(s: &str) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
     s.bytes().try_fold(0u64, |acc, b| {
         let digit = b.is_ascii_digit().then(|| u64::from(b - b'0'))?;
-        acc.checked_mul(10)?.checked_add(digit)
+        Some(acc.saturating_mul(10).saturating_add(digit))
     })
+}
+
+/// Appends the decimal digits of `n`: what `n.to_string()` does, without pulling `core::fmt`
+/// into the `.wasm`. The engine's one number writer.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    loop {
+        if let Some(slot) = digits.get_mut(len) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in digits.iter().take(len).rev() {
+        out.push(char::from(*d));
+    }
 }
 
 #[cfg(test)]
@@ -127,9 +151,18 @@ mod tests {
                 assert_eq!(split_once(&s, sep), s.split_once(c), "{s:?}");
             }
             let expected = (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| s.parse::<u64>().ok())
-                .flatten();
+                .then(|| s.parse::<u64>().unwrap_or(u64::MAX));
             assert_eq!(parse_u64(&s), expected, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn push_u64_writes_what_to_string_writes() {
+        for n in [0, 7, 10, 99, 1_700_000_000_000, u64::MAX] {
+            let mut out = String::from("x");
+            push_u64(&mut out, n);
+            assert_eq!(out, alloc::format!("x{n}"));
+            assert_eq!(parse_u64(&out[1..]), Some(n));
         }
     }
 
@@ -148,17 +181,9 @@ mod tests {
         assert_eq!(parse_u64("0"), Some(0));
         assert_eq!(parse_u64("1700000000000"), Some(1_700_000_000_000));
         assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            "",
-            "18446744073709551616",
-            "-1",
-            "+1",
-            " 1",
-            "1 ",
-            "1.5",
-            "1e3",
-            "١",
-        ] {
+        assert_eq!(parse_u64("18446744073709551616"), Some(u64::MAX));
+        assert_eq!(parse_u64(&"9".repeat(400)), Some(u64::MAX));
+        for bad in ["", "-1", "+1", " 1", "1 ", "1.5", "1e3", "١"] {
             assert_eq!(parse_u64(bad), None, "{bad:?}");
         }
     }

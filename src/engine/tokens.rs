@@ -12,6 +12,7 @@ use super::json::{self, Value};
 use super::jwt::{self, Expected, JwtError, TokenUse};
 use super::protocol::TokenGrant;
 use super::rng::Rng;
+use super::text::push_u64;
 use super::Millis;
 use alloc::string::String;
 use core::fmt;
@@ -368,26 +369,6 @@ impl Stored {
         };
         tokens.lifetime = lifetime;
         Ok(Stored { tokens, retry })
-    }
-}
-
-/// Appends the decimal digits of `n`: what `n.to_string()` does, without pulling `core::fmt`
-/// into the `.wasm` (shared with the rest of the core for that reason).
-pub(crate) fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    loop {
-        if let Some(slot) = digits.get_mut(len) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for d in digits.iter().take(len).rev() {
-        out.push(*d as char);
     }
 }
 

@@ -19,13 +19,15 @@
 
 use crate::engine::base64url;
 use crate::engine::classify::{FailureKind, ProviderError};
+use crate::engine::http::{HttpRequest, HttpResponse};
 use crate::engine::machine::{
     Action, Config, Event, LoginReason, RefreshId, SessionError, SessionMachine, TokenAnswer,
 };
-use crate::engine::protocol::{HttpRequest, HttpResponse, Provider, SignInAnswer, TokenGrant};
+use crate::engine::protocol::{Provider, SignInAnswer, TokenGrant};
 use crate::engine::redirect::{check_nonce, Callback, Pending};
 use crate::engine::text;
-use crate::engine::tokens::{push_u64, Provenance};
+use crate::engine::text::push_u64;
+use crate::engine::tokens::Provenance;
 use crate::engine::Millis;
 use alloc::string::String;
 use wasm_bindgen::prelude::wasm_bindgen;

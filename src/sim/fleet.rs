@@ -25,10 +25,11 @@
 //! expired, or with none), and time-to-token percentiles for sessions with a waiting caller and,
 //! separately, for idle ones.
 
+use crate::engine::http::HttpResponse;
 use crate::engine::machine::{
     Action, Config, Event, RefreshId, SessionMachine, TokenAnswer, WaiterId,
 };
-use crate::engine::protocol::{HttpResponse, Provider, TokenGrant};
+use crate::engine::protocol::{Provider, TokenGrant};
 use crate::engine::rng::Rng;
 use crate::engine::tokens::Provenance;
 use crate::engine::Millis;
