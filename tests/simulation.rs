@@ -579,7 +579,11 @@ impl World {
 
     fn count_rejection(&mut self, error: &SessionError) {
         self.note(|| format!("rejected: {error:?}"));
-        *self.totals.rejected.entry(error.code()).or_default() += 1;
+        *self
+            .totals
+            .rejected
+            .entry(error.code().as_str())
+            .or_default() += 1;
     }
 
     /// No waiter may still be waiting past its deadline once time has moved beyond it.

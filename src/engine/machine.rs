@@ -20,19 +20,18 @@
 //!   back longer) and keep the refresh token; they never sign the user out;
 //! - a dead refresh token clears the tokens, rejects every waiter and asks for login once.
 
-use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
+use super::backoff::{BackoffPolicy, BudgetPolicy};
 use super::classify::{self, FailureKind, ProviderError};
+pub use super::error::SessionError;
 use super::http::{HttpRequest, HttpResponse};
 use super::protocol::{Provider, TokenGrant};
+use super::retry::RetryBook;
 use super::rng::Rng;
-use super::text::{self, push_u64};
-use super::tokens::{
-    Provenance, RetryState, StorageError, Stored, TokenError, TokenRules, TokenSet,
-};
+use super::tabs::TabMessage;
+use super::tokens::{Provenance, StorageError, Stored, TokenError, TokenRules, TokenSet};
 use super::Millis;
 use alloc::collections::VecDeque;
 use alloc::{string::String, vec::Vec};
-use core::fmt;
 
 /// Everything a session is configured with.
 #[derive(Debug, Clone)]
@@ -78,70 +77,6 @@ pub enum TokenAnswer<'a> {
     Waiting(WaiterId),
     /// No token can come: the caller gets this error now.
     Failed(SessionError),
-}
-
-/// Why a caller gets no token. Each answers the app's question "what now?".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionError {
-    /// The provider is throttling refreshes; try again at `retry_at` (the session will too).
-    Throttled { retry_at: Millis },
-    /// The provider or the network failed, or the deadline passed while a refresh was under
-    /// way; the session keeps trying (`retry_at` when a retry is scheduled).
-    Unavailable { retry_at: Option<Millis> },
-    /// The refresh token is dead: the user must sign in again.
-    SessionExpired,
-    /// Nobody is signed in.
-    NotSignedIn,
-    /// The provider refused the request as malformed, or tokens handed in were unusable: a bug
-    /// or misconfiguration in the app, not the user's fault. `detail` names the cause.
-    BadConfig { detail: String },
-    /// The provider's answer was unusable (not JSON, wrong types, expired tokens, ...).
-    BadResponse { detail: String },
-}
-
-impl SessionError {
-    /// The stable code JavaScript callers switch on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            SessionError::Throttled { .. } => "THROTTLED",
-            SessionError::Unavailable { .. } => "UNAVAILABLE",
-            SessionError::SessionExpired => "SESSION_EXPIRED",
-            SessionError::NotSignedIn => "NOT_SIGNED_IN",
-            SessionError::BadConfig { .. } => "BAD_CONFIG",
-            SessionError::BadResponse { .. } => "BAD_RESPONSE",
-        }
-    }
-
-    /// Whether asking again later may succeed without the user signing in.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            SessionError::Throttled { .. }
-                | SessionError::Unavailable { .. }
-                | SessionError::BadResponse { .. }
-        )
-    }
-}
-
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SessionError::Throttled { .. } => {
-                f.write_str("token refresh throttled by the provider")
-            }
-            SessionError::Unavailable { .. } => f.write_str("token refresh unavailable"),
-            SessionError::SessionExpired => f.write_str("session expired: sign in again"),
-            SessionError::NotSignedIn => f.write_str("not signed in"),
-            SessionError::BadConfig { detail } => {
-                f.write_str("bad configuration or input: ")?;
-                f.write_str(detail)
-            }
-            SessionError::BadResponse { detail } => {
-                f.write_str("bad response from the provider: ")?;
-                f.write_str(detail)
-            }
-        }
-    }
 }
 
 /// A token the API refused younger than this was refused for another reason than its age.
@@ -250,19 +185,12 @@ struct Waiter {
     deadline: Millis,
 }
 
-/// The last transient failure, kept to tell timed-out waiters why.
-#[derive(Debug, Clone)]
-struct LastFailure {
-    kind: FailureKind,
-    code: String,
-}
-
 /// One session's state machine. See the module documentation for how to drive it.
 #[derive(Debug)]
 pub struct SessionMachine {
     config: Config,
     rng: Rng,
-    budget: RetryBudget,
+    retry: RetryBook,
     tokens: Option<TokenSet>,
     /// The proactive refresh moment of the current tokens.
     refresh_at: Millis,
@@ -272,14 +200,6 @@ pub struct SessionMachine {
     written: Option<String>,
     visible: bool,
     flight: Flight,
-    retry: RetryState,
-    /// When the current failure streak began, and how many failures it had after our last one
-    /// (a different count means another tab's failures were adopted since).
-    streak: Option<(Millis, u32)>,
-    /// With nobody waiting, the proactive refresh holds back until this moment after a failure
-    /// ([`BackoffPolicy::idle_delay`]); a caller only waits for `retry.not_before`.
-    idle_until: Millis,
-    last_failure: Option<LastFailure>,
     waiters: Vec<Waiter>,
     next_id: u64,
     expired: bool,
@@ -291,7 +211,7 @@ impl SessionMachine {
     /// A signed-out session. `seed` fixes its jitter (the shell draws it from WebCrypto).
     pub fn new(config: Config, seed: u64, now: Millis) -> SessionMachine {
         SessionMachine {
-            budget: RetryBudget::new(config.budget, now),
+            retry: RetryBook::new(config.budget, now),
             config,
             rng: Rng::new(seed),
             tokens: None,
@@ -300,10 +220,6 @@ impl SessionMachine {
             written: None,
             visible: true,
             flight: Flight::Idle,
-            retry: RetryState::default(),
-            streak: None,
-            idle_until: 0,
-            last_failure: None,
             waiters: Vec::new(),
             next_id: 0,
             expired: false,
@@ -338,7 +254,7 @@ impl SessionMachine {
             signed_in: self.tokens.is_some(),
             expires_at: self.tokens.as_ref().map(|t| t.expires_at),
             refreshing: self.flight != Flight::Idle,
-            retry_at: (self.retry.failures > 0).then_some(self.retry.not_before),
+            retry_at: self.retry.retry_at(),
             expired: self.expired,
         }
     }
@@ -356,11 +272,11 @@ impl SessionMachine {
             Flight::Locking { deadline, .. } | Flight::Sending { deadline, .. } => Some(*deadline),
         };
         let refresh = match (&self.flight, self.can_refresh()) {
-            (Flight::Idle, true) if !self.waiters.is_empty() => Some(self.retry.not_before),
+            (Flight::Idle, true) if !self.waiters.is_empty() => Some(self.retry.not_before()),
             (Flight::Idle, true) if self.visible => Some(
                 self.refresh_at
-                    .max(self.retry.not_before)
-                    .max(self.idle_gate()),
+                    .max(self.retry.not_before())
+                    .max(self.retry.idle_gate()),
             ),
             _ => None,
         };
@@ -432,7 +348,7 @@ impl SessionMachine {
         // Another tab may have refreshed, rotated, backed off or signed out while we waited.
         self.absorb_record(now, record, true);
         let still_needed = self.can_refresh()
-            && now >= self.retry.not_before
+            && now >= self.retry.not_before()
             && (self.usable(now).is_none() || (now >= self.refresh_at && !self.waiters_waiting()));
         let refresh_token = self.tokens.as_ref().and_then(|t| t.refresh_token.clone());
         match refresh_token {
@@ -505,21 +421,11 @@ impl SessionMachine {
     pub fn handle_tab_message(&mut self, now: Millis, message: &str) {
         match TabMessage::decode(message) {
             Some(TabMessage::Record(record)) => self.absorb_record(now, Some(record), false),
-            // `>=`: the same backoff may have reached us through storage first, which carries
-            // the moment but not what kind of failure it was.
-            Some(TabMessage::RetryLater { retry, kind })
-                if retry.not_before >= self.retry.not_before =>
-            {
-                self.retry = retry;
-                self.last_failure = Some(LastFailure {
-                    kind,
-                    code: String::from("RetryElsewhere"),
-                });
-            }
+            Some(TabMessage::RetryLater { retry, kind }) => self.retry.adopt_broadcast(retry, kind),
             Some(TabMessage::SignedOut) => self.clear_signed_out(false),
             Some(TabMessage::Expired) => self.expire(LoginReason::ExpiredElsewhere, false),
-            // An older backoff than ours, or a message we cannot read: nothing to learn.
-            Some(TabMessage::RetryLater { .. }) | None => {}
+            // A message we cannot read: nothing to learn.
+            None => {}
         }
         self.settle(now);
     }
@@ -549,8 +455,7 @@ impl SessionMachine {
         self.cancel_flight();
         self.expired = false;
         self.login_requested = false;
-        self.retry = RetryState::default();
-        self.last_failure = None;
+        self.retry.clear();
         let expires_at = tokens.expires_at;
         self.install(now, tokens);
         self.publish();
@@ -615,15 +520,6 @@ impl SessionMachine {
                 .is_some_and(|t| t.refresh_token.is_some())
     }
 
-    /// Until when a refresh nobody waits for holds back after failures (0: no hold).
-    fn idle_gate(&self) -> Millis {
-        if self.retry.failures > 0 {
-            self.idle_until
-        } else {
-            0
-        }
-    }
-
     fn waiters_waiting(&self) -> bool {
         !self.waiters.is_empty()
     }
@@ -641,29 +537,25 @@ impl SessionMachine {
                 // With no refresh under way, no token can come before the backoff ends (ours or
                 // one another tab shared): waiters that cannot last until then fail now.
                 let earliest = if self.flight == Flight::Idle {
-                    self.retry.not_before
+                    self.retry.not_before()
                 } else {
                     now
                 };
                 self.reject_due(now, earliest);
             }
         }
-        if self.flight != Flight::Idle || !self.can_refresh() || now < self.retry.not_before {
+        if self.flight != Flight::Idle || !self.can_refresh() || now < self.retry.not_before() {
             return;
         }
         let wanted = !self.waiters.is_empty()
-            || (self.visible && now >= self.refresh_at && now >= self.idle_gate());
+            || (self.visible && now >= self.refresh_at && now >= self.retry.idle_gate());
         if !wanted {
             return;
         }
-        if self.retry.failures > 0 {
-            if let Err(at) = self.budget.try_spend(now) {
-                // Jittered: budgets emptied together must not refill into one synchronized wave.
-                let jitter = self.rng.up_to(self.config.budget.refill_every);
-                self.retry.not_before = at.saturating_add(jitter);
-                self.reject_due(now, self.retry.not_before);
-                return;
-            }
+        let jitter = self.config.budget.refill_every;
+        if let Err(held) = self.retry.try_spend(now, jitter, &mut self.rng) {
+            self.reject_due(now, held);
+            return;
         }
         let id = RefreshId(self.take_id());
         self.flight = Flight::Locking {
@@ -685,38 +577,16 @@ impl SessionMachine {
             return;
         }
         self.waiters = keep;
-        let error = self.waiting_error();
+        let error = self.retry.waiting_error();
         self.actions.push_back(Action::RejectWaiters {
             waiters: due.into_iter().map(|w| w.id).collect(),
             error,
         });
     }
 
-    /// What a waiter that cannot get a token in time is told.
-    fn waiting_error(&self) -> SessionError {
-        let retry_at = (self.retry.failures > 0).then_some(self.retry.not_before);
-        match &self.last_failure {
-            Some(LastFailure {
-                kind: FailureKind::Throttled,
-                ..
-            }) => SessionError::Throttled {
-                retry_at: self.retry.not_before,
-            },
-            Some(LastFailure {
-                kind: FailureKind::BadResponse,
-                code,
-            }) => SessionError::BadResponse {
-                detail: code.clone(),
-            },
-            _ => SessionError::Unavailable { retry_at },
-        }
-    }
-
     fn on_refreshed(&mut self, now: Millis, id: RefreshId, tokens: TokenSet) {
         self.flight = Flight::Idle;
-        self.retry = RetryState::default();
-        self.last_failure = None;
-        self.budget.refund(now);
+        self.retry.succeeded(now);
         let expires_at = tokens.expires_at;
         self.install(now, tokens);
         self.publish();
@@ -743,26 +613,15 @@ impl SessionMachine {
                 return;
             }
         }
-        // How long this streak of failures has lasted: ours since its first failure, or a
-        // typical span when another tab's failures were adopted since our last one.
-        let before = self.retry.failures;
-        let since = match self.streak {
-            _ if before == 0 => now,
-            Some((since, seen)) if seen == before && since <= now => since,
-            _ => now.saturating_sub(self.config.backoff.typical_failing_for(before)),
-        };
-        self.retry.failures = before.saturating_add(1);
-        self.streak = Some((since, self.retry.failures));
         let backoff = self.config.backoff;
-        let delay = backoff.delay(
-            self.retry.failures,
-            now.saturating_sub(since),
+        let retry_at = self.retry.failed(
+            now,
+            error.kind,
+            error.code.clone(),
             error.retry_after,
+            &backoff,
             &mut self.rng,
         );
-        self.retry.not_before = now.saturating_add(delay);
-        self.idle_until = now.saturating_add(backoff.idle_delay(delay));
-        let retry_at = self.retry.not_before;
         if error.kind == FailureKind::CallerBug {
             let waiters: Vec<WaiterId> = self.waiters.drain(..).map(|w| w.id).collect();
             if !waiters.is_empty() {
@@ -775,17 +634,13 @@ impl SessionMachine {
                 });
             }
         }
-        self.last_failure = Some(LastFailure {
-            kind: error.kind,
-            code: error.code,
-        });
         if let Some(tokens) = &self.tokens {
-            let record = tokens.to_stored(self.retry).to_json();
+            let record = tokens.to_stored(self.retry.shared()).to_json();
             self.persist(Some(record));
         }
         self.actions.push_back(Action::Broadcast {
             message: TabMessage::RetryLater {
-                retry: self.retry,
+                retry: self.retry.shared(),
                 kind: error.kind,
             }
             .encode(),
@@ -806,7 +661,7 @@ impl SessionMachine {
         self.cancel_flight();
         self.tokens = None;
         self.expired = true;
-        self.retry = RetryState::default();
+        self.retry.clear();
         if tell_tabs {
             self.persist(None);
             self.actions.push_back(Action::Broadcast {
@@ -830,8 +685,7 @@ impl SessionMachine {
         self.cancel_flight();
         self.tokens = None;
         self.expired = false;
-        self.retry = RetryState::default();
-        self.last_failure = None;
+        self.retry.clear();
         if tell_tabs {
             self.persist(None);
             self.actions.push_back(Action::Broadcast {
@@ -874,7 +728,7 @@ impl SessionMachine {
     /// Persists the current tokens and tells the other tabs.
     fn publish(&mut self) {
         if let Some(tokens) = &self.tokens {
-            let record = tokens.to_stored(self.retry).to_json();
+            let record = tokens.to_stored(self.retry.shared()).to_json();
             let message = TabMessage::Record(&record).encode();
             // Storage first: a tab that hears the broadcast and takes the lock reads the record.
             self.persist(Some(record));
@@ -905,17 +759,14 @@ impl SessionMachine {
         };
         match Stored::from_json(text, &self.config.rules) {
             Ok(stored) => {
-                if stored.retry.not_before > self.retry.not_before {
-                    self.retry = stored.retry;
-                }
+                self.retry.adopt_stored(stored.retry);
                 if self.tokens.as_ref() != Some(&stored.tokens) {
                     let was_signed_in = self.tokens.is_some();
                     self.expired = false;
                     self.login_requested = false;
                     self.install(now, stored.tokens);
                     if stored.retry.failures == 0 {
-                        self.retry = RetryState::default();
-                        self.last_failure = None;
+                        self.retry.clear();
                     }
                     let expires_at = self.tokens.as_ref().map_or(now, |t| t.expires_at);
                     let event = if was_signed_in {
@@ -933,7 +784,7 @@ impl SessionMachine {
                 let record = if repair {
                     self.tokens
                         .as_ref()
-                        .map(|t| t.to_stored(self.retry).to_json())
+                        .map(|t| t.to_stored(self.retry.shared()).to_json())
                 } else {
                     None
                 };
@@ -949,90 +800,6 @@ fn token_error_text(error: &TokenError) -> String {
     let mut text = String::new();
     error.describe(&mut text);
     text
-}
-
-/// The messages tabs of one session send each other. Encoded as a one-letter tag and a payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum TabMessage<'a> {
-    /// A new storage record (after a refresh or sign-in).
-    Record(&'a str),
-    /// Refreshes are backing off until `retry.not_before`.
-    RetryLater {
-        retry: RetryState,
-        kind: FailureKind,
-    },
-    SignedOut,
-    Expired,
-}
-
-impl<'a> TabMessage<'a> {
-    fn encode(&self) -> String {
-        match self {
-            TabMessage::Record(record) => {
-                let mut out = String::from("R");
-                out.push_str(record);
-                out
-            }
-            TabMessage::RetryLater { retry, kind } => {
-                let mut out = String::from("B");
-                out.push(kind_letter(*kind));
-                push_u64(&mut out, u64::from(retry.failures));
-                out.push(',');
-                push_u64(&mut out, retry.not_before);
-                out
-            }
-            TabMessage::SignedOut => String::from("O"),
-            TabMessage::Expired => String::from("X"),
-        }
-    }
-
-    fn decode(message: &'a str) -> Option<TabMessage<'a>> {
-        // The tags and kind letters are ASCII, so cutting one byte off leaves whole characters.
-        let tag = *message.as_bytes().first()?;
-        let rest = message.get(1..)?;
-        match tag {
-            b'R' => Some(TabMessage::Record(rest)),
-            b'B' => {
-                let kind = letter_kind(*rest.as_bytes().first()?)?;
-                let (failures, not_before) = text::split_once(rest.get(1..)?, b',')?;
-                Some(TabMessage::RetryLater {
-                    retry: RetryState {
-                        failures: u32::try_from(text::parse_u64(failures)?).ok()?,
-                        not_before: text::parse_u64(not_before)?,
-                    },
-                    kind,
-                })
-            }
-            b'O' if rest.is_empty() => Some(TabMessage::SignedOut),
-            b'X' if rest.is_empty() => Some(TabMessage::Expired),
-            _ => None,
-        }
-    }
-}
-
-const KIND_LETTERS: [(FailureKind, u8); 6] = [
-    (FailureKind::Throttled, b't'),
-    (FailureKind::ServerError, b's'),
-    (FailureKind::Network, b'n'),
-    (FailureKind::CredentialDead, b'd'),
-    (FailureKind::CallerBug, b'c'),
-    (FailureKind::BadResponse, b'b'),
-];
-
-fn kind_letter(kind: FailureKind) -> char {
-    char::from(
-        KIND_LETTERS
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map_or(b's', |(_, c)| *c),
-    )
-}
-
-fn letter_kind(letter: u8) -> Option<FailureKind> {
-    KIND_LETTERS
-        .iter()
-        .find(|(_, c)| *c == letter)
-        .map(|(k, _)| *k)
 }
 
 #[cfg(test)]

@@ -11,25 +11,31 @@
 //! - [`tokens`]: the token set, its expiry under clock skew, the jittered proactive refresh moment.
 //! - [`backoff`]: when to retry (jittered backoff proportional to how long failures have lasted),
 //!   the retry budget, `Retry-After`.
+//! - [`error`]: the errors the app sees ([`error::SessionError`], [`error::AppError`]), worded once.
 //! - [`classify`]: provider failures sorted into throttled / server / network / dead credential /
 //!   caller bug / bad response.
 //! - [`http`]: the request the driver sends and the parts of the answer the parsers read.
 //! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.
 //! - [`redirect`]: sign-in through the provider's login page (authorization code with PKCE).
 //! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
+//! - [`retry`]: the retry books: failure streak, shared not-before moment, budget, last failure.
 //! - [`rng`]: the small seeded random source the state machine draws jitter from.
+//! - [`tabs`]: the messages the tabs of one session send each other, and their text form.
 //! - [`text`]: splitting and trimming at ASCII delimiters, byte by byte.
 
 pub mod backoff;
 pub mod base64url;
 pub mod classify;
+pub mod error;
 pub mod http;
 pub mod json;
 pub mod jwt;
 pub mod machine;
 pub mod protocol;
 pub mod redirect;
+pub mod retry;
 pub mod rng;
+pub mod tabs;
 pub mod text;
 pub mod tokens;
 

@@ -1,0 +1,375 @@
+//! The session's retry books: how many refreshes failed in a row and since when, the moment
+//! before which no refresh goes out (shared with the other tabs), the hold on refreshes nobody
+//! asked for, the retry budget, and the last failure (what a caller that cannot wait is told).
+//!
+//! Three separate ideas, as in tower's retry: *whether* to retry is
+//! [`classify`](super::classify), *when* is [`BackoffPolicy`], *how much in total* is
+//! [`RetryBudget`]. This module only keeps the books between them; the state machine asks it.
+
+use alloc::string::String;
+
+use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
+use super::classify::FailureKind;
+use super::error::SessionError;
+use super::rng::Rng;
+use super::tokens::RetryState;
+use super::Millis;
+
+/// The last transient failure, kept to tell callers that cannot wait why.
+#[derive(Debug, Clone)]
+struct LastFailure {
+    kind: FailureKind,
+    code: String,
+}
+
+/// One session's retry books. See the module documentation.
+#[derive(Debug)]
+pub struct RetryBook {
+    budget: RetryBudget,
+    /// What the other tabs share: the failure count and the not-before moment.
+    shared: RetryState,
+    /// When the current failure streak began, and how many failures it had after our last one
+    /// (a different count means another tab's failures were adopted since).
+    streak: Option<(Millis, u32)>,
+    /// With nobody waiting, the proactive refresh holds back until this moment after a failure
+    /// ([`BackoffPolicy::idle_delay`]); a caller only waits for the shared not-before.
+    idle_until: Millis,
+    last_failure: Option<LastFailure>,
+}
+
+impl RetryBook {
+    /// Clean books, with a full budget at `now`.
+    pub fn new(budget: BudgetPolicy, now: Millis) -> RetryBook {
+        RetryBook {
+            budget: RetryBudget::new(budget, now),
+            shared: RetryState::default(),
+            streak: None,
+            idle_until: 0,
+            last_failure: None,
+        }
+    }
+
+    /// What storage and the other tabs are told.
+    pub fn shared(&self) -> RetryState {
+        self.shared
+    }
+
+    /// No refresh may go out before this moment (0: none is held back).
+    pub fn not_before(&self) -> Millis {
+        self.shared.not_before
+    }
+
+    /// While refreshes are failing: when the next one may go.
+    pub fn retry_at(&self) -> Option<Millis> {
+        self.failing().then_some(self.shared.not_before)
+    }
+
+    /// Whether the last refresh (here or in another tab) failed.
+    pub fn failing(&self) -> bool {
+        self.shared.failures > 0
+    }
+
+    /// Until when a refresh nobody waits for holds back (0: no hold).
+    pub fn idle_gate(&self) -> Millis {
+        if self.failing() {
+            self.idle_until
+        } else {
+            0
+        }
+    }
+
+    /// A refresh succeeded: the streak ends and the budget gets its token back.
+    pub fn succeeded(&mut self, now: Millis) {
+        self.clear();
+        self.budget.refund(now);
+    }
+
+    /// A new session began or the old one ended: its failures no longer count.
+    pub fn clear(&mut self) {
+        self.shared = RetryState::default();
+        self.last_failure = None;
+    }
+
+    /// Another tab's state read from storage, adopted when it holds refreshes back longer.
+    pub fn adopt_stored(&mut self, stored: RetryState) {
+        if stored.not_before > self.shared.not_before {
+            self.shared = stored;
+        }
+    }
+
+    /// Another tab's failure, broadcast with its kind. `>=`: the same backoff may have reached
+    /// us through storage first, which carries the moment but not the kind.
+    pub fn adopt_broadcast(&mut self, shared: RetryState, kind: FailureKind) {
+        if shared.not_before >= self.shared.not_before {
+            self.shared = shared;
+            self.last_failure = Some(LastFailure {
+                kind,
+                code: String::from("RetryElsewhere"),
+            });
+        }
+    }
+
+    /// A refresh failed at `now` with a transient `kind` (`code` names it, `retry_after` is the
+    /// provider's hint). Returns when the next attempt may go: a delay proportional to how long
+    /// this streak has lasted, ours since its first failure, or a typical span when another
+    /// tab's failures were adopted since our last one.
+    pub fn failed(
+        &mut self,
+        now: Millis,
+        kind: FailureKind,
+        code: String,
+        retry_after: Option<Millis>,
+        policy: &BackoffPolicy,
+        rng: &mut Rng,
+    ) -> Millis {
+        let before = self.shared.failures;
+        let since = match self.streak {
+            _ if before == 0 => now,
+            Some((since, seen)) if seen == before && since <= now => since,
+            _ => now.saturating_sub(policy.typical_failing_for(before)),
+        };
+        self.shared.failures = before.saturating_add(1);
+        self.streak = Some((since, self.shared.failures));
+        let delay = policy.delay(
+            self.shared.failures,
+            now.saturating_sub(since),
+            retry_after,
+            rng,
+        );
+        self.shared.not_before = now.saturating_add(delay);
+        self.idle_until = now.saturating_add(policy.idle_delay(delay));
+        self.last_failure = Some(LastFailure { kind, code });
+        self.shared.not_before
+    }
+
+    /// Spends one retry from the budget while failing (a first attempt is free). When it is
+    /// empty, refreshes hold back until it refills, plus up to `jitter` (budgets emptied together
+    /// must not refill into one synchronized wave), and that moment is the error.
+    pub fn try_spend(&mut self, now: Millis, jitter: Millis, rng: &mut Rng) -> Result<(), Millis> {
+        if !self.failing() {
+            return Ok(());
+        }
+        self.budget.try_spend(now).map_err(|at| {
+            self.shared.not_before = at.saturating_add(rng.up_to(jitter));
+            self.shared.not_before
+        })
+    }
+
+    /// What a caller that cannot get a token in time is told: the kind of the last failure.
+    pub fn waiting_error(&self) -> SessionError {
+        match &self.last_failure {
+            Some(LastFailure {
+                kind: FailureKind::Throttled,
+                ..
+            }) => SessionError::Throttled {
+                retry_at: self.shared.not_before,
+            },
+            Some(LastFailure {
+                kind: FailureKind::BadResponse,
+                code,
+            }) => SessionError::BadResponse {
+                detail: code.clone(),
+            },
+            _ => SessionError::Unavailable {
+                retry_at: self.retry_at(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn book() -> (RetryBook, BackoffPolicy, Rng) {
+        (
+            RetryBook::new(BudgetPolicy::default(), T0),
+            BackoffPolicy::default(),
+            Rng::new(7),
+        )
+    }
+
+    #[test]
+    fn clean_books_hold_nothing_back() {
+        let (b, _, _) = book();
+        assert!(!b.failing());
+        assert_eq!((b.not_before(), b.retry_at(), b.idle_gate()), (0, None, 0));
+        assert_eq!(
+            b.waiting_error(),
+            SessionError::Unavailable { retry_at: None }
+        );
+    }
+
+    #[test]
+    fn each_failure_counts_and_moves_the_not_before_moment_forward() {
+        let (mut b, policy, mut rng) = book();
+        let at = b.failed(
+            T0,
+            FailureKind::Throttled,
+            "T".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        assert!(at >= T0 && at <= T0 + policy.cap, "{at}");
+        assert_eq!(b.shared().failures, 1);
+        assert_eq!(b.retry_at(), Some(at));
+        assert!(
+            b.idle_gate() >= at,
+            "an unrequested refresh holds back at least as long"
+        );
+        assert_eq!(b.waiting_error(), SessionError::Throttled { retry_at: at });
+        let later = b.failed(
+            at,
+            FailureKind::ServerError,
+            "S".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        assert!(later >= at);
+        assert_eq!(b.shared().failures, 2);
+        assert_eq!(
+            b.waiting_error(),
+            SessionError::Unavailable {
+                retry_at: Some(later)
+            }
+        );
+    }
+
+    #[test]
+    fn a_provider_hint_is_honoured() {
+        let (mut b, policy, mut rng) = book();
+        let at = b.failed(
+            T0,
+            FailureKind::Throttled,
+            "T".into(),
+            Some(20_000),
+            &policy,
+            &mut rng,
+        );
+        assert!(at >= T0 + 20_000, "{at}");
+    }
+
+    #[test]
+    fn a_bad_response_tells_waiters_what_was_wrong() {
+        let (mut b, policy, mut rng) = book();
+        b.failed(
+            T0,
+            FailureKind::BadResponse,
+            "NotJson".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        assert_eq!(
+            b.waiting_error(),
+            SessionError::BadResponse {
+                detail: "NotJson".into()
+            }
+        );
+    }
+
+    #[test]
+    fn success_clears_the_streak_and_refunds_the_budget() {
+        let (mut b, policy, mut rng) = book();
+        b.failed(
+            T0,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        assert_eq!(b.try_spend(T0 + 1, 1_000, &mut rng), Ok(()));
+        b.succeeded(T0 + 2);
+        assert!(!b.failing());
+        assert_eq!(
+            b.waiting_error(),
+            SessionError::Unavailable { retry_at: None }
+        );
+    }
+
+    #[test]
+    fn an_empty_budget_holds_refreshes_back_until_it_refills_plus_jitter() {
+        let (mut b, policy, mut rng) = book();
+        b.failed(
+            T0,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        let capacity = BudgetPolicy::default().capacity;
+        for _ in 0..capacity {
+            assert_eq!(b.try_spend(T0, 0, &mut rng), Ok(()));
+        }
+        let refill = BudgetPolicy::default().refill_every;
+        let held = b.try_spend(T0, refill, &mut rng).unwrap_err();
+        assert!(held >= T0 && held <= T0 + 2 * refill, "{held}");
+        assert_eq!(b.not_before(), held);
+    }
+
+    #[test]
+    fn the_first_attempt_spends_nothing() {
+        let (mut b, _, mut rng) = book();
+        for _ in 0..1_000 {
+            assert_eq!(b.try_spend(T0, 0, &mut rng), Ok(()));
+        }
+    }
+
+    #[test]
+    fn another_tabs_backoff_is_adopted_only_when_it_holds_back_longer() {
+        let (mut b, _, _) = book();
+        let theirs = RetryState {
+            not_before: T0 + 5_000,
+            failures: 3,
+        };
+        b.adopt_stored(theirs);
+        assert_eq!(b.shared(), theirs);
+        b.adopt_stored(RetryState {
+            not_before: T0,
+            failures: 9,
+        });
+        assert_eq!(b.shared(), theirs, "an older backoff teaches nothing");
+        b.adopt_broadcast(theirs, FailureKind::Throttled);
+        assert_eq!(
+            b.waiting_error(),
+            SessionError::Throttled {
+                retry_at: T0 + 5_000
+            },
+            "the same moment again, now with its kind"
+        );
+        b.adopt_broadcast(
+            RetryState {
+                not_before: T0 + 1,
+                failures: 1,
+            },
+            FailureKind::Network,
+        );
+        assert_eq!(b.shared(), theirs);
+    }
+
+    #[test]
+    fn a_streak_continued_from_another_tab_is_timed_from_a_typical_span() {
+        let (mut b, policy, mut rng) = book();
+        b.adopt_stored(RetryState {
+            not_before: T0 + 1_000,
+            failures: 5,
+        });
+        let at = b.failed(
+            T0 + 1_000,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        assert_eq!(b.shared().failures, 6);
+        let ceiling = policy.ceiling(6, policy.typical_failing_for(5));
+        assert!(at <= T0 + 1_000 + ceiling.max(policy.first), "{at}");
+    }
+}
