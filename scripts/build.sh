@@ -10,8 +10,8 @@
 # Each holds cognito_session.js (the entry: src/shell/js/{web,bundler}.js), cognito_session.d.ts
 # (src/shell/js/types.d.ts, plus web-init.d.ts for pkg/web), cognito_session_bg.wasm, the glue
 # renamed to cognito_session_core.js (and, for bundlers, cognito_session_bg.js), and the shell's
-# modules. Steps: cargo build with the `wasm` profile (opt-level z, panic=abort), wasm-bindgen,
-# wasm-opt -Oz on each `_bg.wasm`, then the JS files. Ends with the raw and `gzip -9` sizes of
+# modules. Steps: cargo build with the `wasm` profile (opt-level z, panic=abort) and a 48 KiB
+# stack (STACK_SIZE), wasm-bindgen, wasm-opt -Oz on each `_bg.wasm`, then the JS files. Ends with the raw and `gzip -9` sizes of
 # every file (scripts/package.sh measures what a user downloads).
 # Needs what scripts/bootstrap.sh installs. Usage: scripts/build.sh [--if-stale]
 #   --if-stale   do nothing when pkg/ is newer than every source (src/, the JS shell in
@@ -35,6 +35,22 @@ if [ "${1:-}" = --if-stale ]; then
 fi
 TARGET=wasm32-unknown-unknown
 PROFILE=wasm
+# The .wasm's stack, in bytes: the shadow stack in linear memory, for what does not fit in wasm
+# locals. rustc links wasm32 with --stack-first, so it is [0, STACK_SIZE), data and heap above.
+# Rust's default, 1 MiB, made the linear memory 1,114,112 B at instantiation; this makes it
+# 65,536 B (one page: the stack and ~5 KB of data). Measured on the shipped build: the deepest
+# path is JSON nested to json::MAX_DEPTH (64) around JWTs whose payloads are nested to it too,
+# in a tab message or storage record, or in a sign-in or refresh answer of MAX_BODY (64 KiB).
+# It writes 10,904 B of stack; builds with -zstack-size=10928 trap on it (memory access out of
+# bounds), 10944 runs every such input. 48 KiB is 4.5 times that. The margin also keeps
+# wasm-opt's --low-memory-unused (below) sound: the deepest frame stays 38,208 B above address 0,
+# far from the first 1 KiB. tests/e2e/memory.test.mjs drives the storage and sign-in ones through
+# the built .wasm and fails if they trap or use over half the stack, or memory passes 256 KiB.
+# Set for this build only, not in .cargo/config.toml: [target.wasm32-unknown-unknown] rustflags
+# there would also size the stack of the wasm-bindgen-test browser tests (std, the test harness,
+# opt-level 2 with debug assertions), whose needs nobody measured and which do not ship.
+# WASM_STACK_SIZE overrides it for experiments (--if-stale does not notice that).
+STACK_SIZE="${WASM_STACK_SIZE:-49152}"
 # The wasm features rustc 1.95 enables by default for wasm32-unknown-unknown
 # (`rustc --print cfg --target wasm32-unknown-unknown | grep target_feature`); wasm-opt must
 # accept every one the input uses or it refuses the module.
@@ -57,7 +73,10 @@ WASM_OPT="${WASM_OPT:-$ROOT/.tools/node_modules/.bin/wasm-opt}"
 [ -n "$WASM_OPT" ] || die "wasm-opt not found: run scripts/bootstrap.sh"
 command -v wasm-bindgen >/dev/null || die "wasm-bindgen not found: run scripts/bootstrap.sh"
 
-cargo build --profile "$PROFILE" --target "$TARGET" --lib --features panic-handler
+# `cargo rustc` passes the link argument to this crate's link only (the dependencies keep their
+# fingerprints); a later -zstack-size overrides rustc's default one.
+cargo rustc --profile "$PROFILE" --target "$TARGET" --lib --features panic-handler -- \
+    -C link-arg=-zstack-size="$STACK_SIZE"
 RAW="target/$TARGET/$PROFILE/$CRATE.wasm"
 [ -f "$RAW" ] || die "cargo produced no $RAW"
 
@@ -77,10 +96,11 @@ for js_target in web bundler; do
     bg="$out/${CRATE}_bg.wasm"
     # --converge repeats -Oz until it stops shrinking (-125 B gzip). --low-memory-unused lets
     # wasm-opt fold small constant offsets into loads and stores (-185 B gzip); it assumes no
-    # access reaches the first 1 KiB of memory through address wrap-around, which Rust code never
-    # does (that region is the far end of the 1 MiB stack). The two --strip passes drop the
-    # `producers` and `target_features` custom sections (~260 bytes the browser never reads);
-    # they run after -Oz, in command-line order.
+    # access reaches the first 1 KiB of memory through address wrap-around. That region is the
+    # far end of the stack (STACK_SIZE above), so this holds while the stack stays more than
+    # 1 KiB from overflowing (an overflow then traps rather than wrapping). The two --strip
+    # passes drop the `producers` and `target_features` custom sections (~260 bytes the browser
+    # never reads); they run after -Oz, in command-line order.
     "$WASM_OPT" "${WASM_FEATURES[@]}" -Oz --converge --low-memory-unused \
         --strip-producers --strip-target-features -o "$bg.opt" "$bg"
     mv "$bg.opt" "$bg"
