@@ -7,28 +7,50 @@
 // The fake instance follows axios 1.x where the adapter depends on it: request() copies the
 // config (string keys only) over the instance defaults with fresh AxiosHeaders-like headers,
 // request interceptors run last-registered first, a rejected request interceptor skips the
-// dispatch and reaches the response interceptors' error handlers, the URL is baseURL joined with
-// a relative url (buildFullPath), and a non-2xx answer rejects with {config, response}.
+// dispatch and reaches the response interceptors' error handlers, the dispatch hands the config
+// the interceptors gave to `config.adapter || <axios's default>` (a function, or names resolved
+// to the fake's transports), a transport sends to baseURL joined with a relative url
+// (buildFullPath; `legacy: true` is axios before 1.8, which ignores `allowAbsoluteUrls`)
+// resolved against the document's base URL as the browser resolves it, `getUri` builds the URL
+// the same way, `create()` makes an instance without interceptors, and a non-2xx answer rejects
+// with {config, response}.
 //
 // The fake session decides where the token goes with the shipped rule (src/shell/js/origin.js,
 // what `Session.attachesTokenTo` runs), against the page origin stubbed below, so the origin
 // tests here test that rule as the adapter reaches it.
+//
+// axios.js imports `./bundler/abort.js`, the shell's abort helper as the package ships it next
+// to it: the test lays the two files out that way in a temporary directory and imports from there.
 
 import assert from 'node:assert/strict';
-import { beforeEach, describe, test } from 'node:test';
-import { attachAxios } from '../../pkg-template/axios.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, beforeEach, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mayAttach, parseOrigin } from '../../src/shell/js/origin.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const LAYOUT = fs.mkdtempSync(path.join(os.tmpdir(), 'cognito-session-axios-unit-'));
+fs.mkdirSync(path.join(LAYOUT, 'bundler'));
+fs.copyFileSync(path.join(REPO, 'pkg-template', 'axios.js'), path.join(LAYOUT, 'axios.js'));
+fs.copyFileSync(path.join(REPO, 'src', 'shell', 'js', 'abort.js'), path.join(LAYOUT, 'bundler', 'abort.js'));
+const { attachAxios } = await import(pathToFileURL(path.join(LAYOUT, 'axios.js')).href);
+after(() => fs.rmSync(LAYOUT, { recursive: true, force: true }));
 
 const PAGE = 'https://app.example';
 globalThis.location = new URL(`${PAGE}/app/page?x=1`);
 
 // ------------------------------------------------------------------------------------ fakes --
 
-/** Case-insensitive headers with axios 1.x `AxiosHeaders.set(name, value, rewrite)`. */
+/** Case-insensitive headers with axios 1.x `AxiosHeaders.set(name, value, rewrite)` and `concat()`. */
 class FakeHeaders {
   constructor(init = {}) {
     this.map = new Map();
     for (const [k, v] of Object.entries(init)) this.map.set(k.toLowerCase(), v);
+  }
+  static from(thing) {
+    return thing instanceof FakeHeaders ? thing : new FakeHeaders(plainHeaders(thing));
   }
   set(name, value, rewrite) {
     const key = name.toLowerCase();
@@ -40,6 +62,12 @@ class FakeHeaders {
   get(name) {
     return this.map.get(name.toLowerCase());
   }
+  delete(name) {
+    return this.map.delete(name.toLowerCase());
+  }
+  concat() {
+    return new FakeHeaders(this.toJSON());
+  }
   toJSON() {
     return Object.fromEntries(this.map);
   }
@@ -47,12 +75,23 @@ class FakeHeaders {
 
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 
-/** axios's buildFullPath, resolved against the page. */
-function fullUrl(config) {
+/** axios's buildFullPath; `legacy` (axios < 1.8) joins only relative urls, whatever allowAbsoluteUrls says. */
+function fullPath(config, legacy) {
   const url = config.url ?? '';
   const base = config.baseURL;
-  const joined = base && (!ABSOLUTE.test(url) || config.allowAbsoluteUrls === false) ? (url ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : base) : url;
-  return new URL(joined, globalThis.location.href);
+  const join = base && (!ABSOLUTE.test(url) || (!legacy && config.allowAbsoluteUrls === false));
+  return join ? (url ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : base) : url;
+}
+
+/** axios's buildURL, for plain params. */
+function withParams(url, params) {
+  const query = params ? new URLSearchParams(params).toString() : '';
+  return query ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url;
+}
+
+/** What the browser resolves a request URL against: the document's base URL, else the location. */
+function documentBase() {
+  return globalThis.document?.baseURI ?? globalThis.location.href;
 }
 
 function plainHeaders(h) {
@@ -60,12 +99,29 @@ function plainHeaders(h) {
   return typeof h.toJSON === 'function' ? h.toJSON() : { ...h };
 }
 
+function authorizationOf(headers) {
+  return Object.entries(plainHeaders(headers)).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+}
+
+/** axios's mergeConfig, as far as the fake needs it. */
+function mergeConfig(defaults, config) {
+  const merged = {};
+  for (const key of Object.keys({ ...defaults, ...config })) {
+    if (key === 'headers') continue;
+    merged[key] = config[key] !== undefined ? config[key] : defaults[key];
+  }
+  merged.headers = { ...plainHeaders(defaults.headers), ...plainHeaders(config.headers) };
+  return merged;
+}
+
 /**
- * An axios-1.x-shaped instance. `respond(sent)` decides each dispatched request's status (or
- * throws for a network error); `sent` lists what went out: {url, authorization, config}.
- * `plain: true` gives interceptors plain-object headers instead of AxiosHeaders.
+ * An axios-1.x-shaped instance. `respond(sent)` decides each request's status (or throws for a
+ * network error); `sent` lists what went out: {url, origin, authorization, via, config,
+ * response}, where `via` names the transport (the adapter axios resolved: 'xhr', 'fetch', or
+ * what a test's own adapter function records with `transport`). `plain: true` keeps headers
+ * plain objects (no AxiosHeaders); `legacy: true` is axios before 1.8.
  */
-function fakeAxios({ defaults = {}, respond = () => 200, plain = false } = {}) {
+function fakeAxios({ defaults = {}, respond = () => 200, plain = false, legacy = false, sent = [] } = {}) {
   const manager = (list) => ({
     use(fulfilled, rejected) {
       list.push({ fulfilled, rejected });
@@ -77,31 +133,40 @@ function fakeAxios({ defaults = {}, respond = () => 200, plain = false } = {}) {
   });
   const requestHandlers = [];
   const responseHandlers = [];
-  const sent = [];
-  const dispatch = async (config) => {
-    const url = fullUrl(config);
-    const headers = plainHeaders(config.headers);
-    const authorization = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
-    const record = { url: url.href, origin: url.origin, authorization, config };
+  /** Sends `config` as axios's own adapters do: to the URL it builds, resolved like the browser. */
+  const transport = (via) => async (config) => {
+    const url = new URL(withParams(fullPath(config, legacy), config.params), documentBase());
+    const record = { url: url.href, origin: url.origin, authorization: authorizationOf(config.headers), via, config };
     sent.push(record);
     const status = await respond(record);
-    const response = { status, data: { n: sent.length }, config };
+    const response = (record.response = { status, data: { n: sent.length }, config });
     if (status >= 200 && status < 300) return response;
     throw Object.assign(new Error(`Request failed with status code ${status}`), { name: 'AxiosError', config, response, isAxiosError: true });
+  };
+  const known = { xhr: transport('xhr'), fetch: transport('fetch') };
+  const getAdapter = (value) => {
+    for (const a of [].concat(value)) {
+      if (typeof a === 'function') return a;
+      const found = known[String(a).toLowerCase()];
+      if (!found) throw new Error(`Unknown adapter '${a}'`);
+      return found;
+    }
+    throw new Error('There is no suitable adapter to dispatch the request');
+  };
+  /** dispatchRequest: AxiosHeaders, then the adapter, with the config the interceptors gave. */
+  const dispatch = async (config) => {
+    if (!plain) config.headers = FakeHeaders.from(config.headers);
+    return getAdapter(config.adapter || ['xhr', 'fetch'])(config);
   };
   const instance = {
     defaults,
     sent,
+    transport,
     interceptors: { request: manager(requestHandlers), response: manager(responseHandlers) },
     handlerCount: () => requestHandlers.filter(Boolean).length + responseHandlers.filter(Boolean).length,
     request(config) {
-      const merged = {};
-      for (const key of Object.keys({ ...defaults, ...config })) {
-        if (key === 'headers') continue;
-        merged[key] = config[key] !== undefined ? config[key] : defaults[key];
-      }
-      const headers = { ...plainHeaders(defaults.headers), ...plainHeaders(config.headers) };
-      merged.headers = plain ? headers : new FakeHeaders(headers);
+      const merged = mergeConfig(defaults, config);
+      if (!plain) merged.headers = new FakeHeaders(merged.headers);
       let chain = Promise.resolve(merged);
       for (const h of [...requestHandlers].reverse()) if (h) chain = chain.then(h.fulfilled, h.rejected);
       chain = chain.then(dispatch);
@@ -110,6 +175,14 @@ function fakeAxios({ defaults = {}, respond = () => 200, plain = false } = {}) {
     },
     get(url, config = {}) {
       return instance.request({ ...config, url, method: 'get' });
+    },
+    getUri(config) {
+      const merged = mergeConfig(defaults, config);
+      return withParams(fullPath(merged, legacy), merged.params);
+    },
+    /** A new instance on these defaults (copied) without interceptors, sending through the same transports' record. */
+    create(more = {}) {
+      return fakeAxios({ defaults: { ...mergeConfig(defaults, more) }, respond, plain, legacy, sent });
     },
   };
   return instance;
@@ -497,7 +570,7 @@ describe('the 401 replay', () => {
     assert.equal(r.ok, false);
     assert.equal(r.error.response.status, 401);
     assert.equal(ax.sent.length, 2, 'the original and one replay');
-    assert.equal(r.error.config, ax.sent[1].config, 'the surfaced 401 is the replay’s');
+    assert.equal(r.error.response, ax.sent[1].response, 'the surfaced 401 is the replay’s');
     assert.deepEqual(session.calls.tokenForReplay, ['token-1'], 'the replay’s 401 did not ask again');
   });
 
@@ -508,7 +581,7 @@ describe('the 401 replay', () => {
     const r = await outcome(ax.get('/api/x'));
     assert.equal(r.ok, false);
     assert.equal(r.error.response.status, 401);
-    assert.equal(r.error.config, ax.sent[0].config, 'the very 401 the API gave');
+    assert.equal(r.error.response, ax.sent[0].response, 'the very 401 the API gave');
     assert.equal(ax.sent.length, 1);
     assert.deepEqual(session.calls.tokenForReplay, ['token-1']);
   });
