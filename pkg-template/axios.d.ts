@@ -23,6 +23,15 @@ export interface AxiosLikeInstance {
     };
   };
   request(config: any): Promise<any>;
+  /** The URL a request goes to, as this axios builds it: the adapter checks it after the interceptors. */
+  getUri(config?: any): string;
+  /**
+   * Present on every axios 1.x instance (some versions' declarations, 1.7.9's for one, leave it
+   * out): the adapter
+   * makes one instance with it to resolve adapter names (`adapter: "fetch"`, axios's default
+   * list) after it has attached the token.
+   */
+  create?(config?: any): any;
 }
 
 export interface AttachAxiosOptions {
@@ -54,9 +63,10 @@ export interface CognitoSessionRequestConfig {
 }
 
 /**
- * Adds `Authorization: Bearer <access token>` to `instance`'s requests whose resolved URL
- * (baseURL + url, relative to the page) `session.attachesTokenTo` accepts: the page's origin
- * or one of the Session config's `allowedOrigins`. Other requests go out untouched, as do
+ * Adds `Authorization: Bearer <access token>` to `instance`'s requests whose URL as axios sends
+ * it (`instance.getUri`, relative to the page, checked after every request interceptor, those
+ * the app registered before this call included) `session.attachesTokenTo` accepts: the page's
+ * origin or one of the Session config's `allowedOrigins`. Other requests go out untouched, as do
  * requests with `cognitoSession: false` or axios's `auth` (HTTP Basic). When the session cannot
  * give a token the request is not sent and rejects with the session's typed error
  * (`error.code`). After a 401 to a request it authorized, it replays the request once when

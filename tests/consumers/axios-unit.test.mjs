@@ -455,6 +455,160 @@ describe('the session owns the origin rule', () => {
   });
 });
 
+describe('the URL axios really requests decides, after the app’s own interceptors', () => {
+  // axios runs request interceptors last-registered first: one the app registered before
+  // attachAxios runs after the adapter's, and may still change where the request goes.
+
+  test('an interceptor registered before attachAxios that moves a request outside allowedOrigins (by baseURL, by url, or in a new config): that origin never receives the token', async () => {
+    const session = fakeSession({ allowedOrigins: ['https://api.example'] });
+    const ax = fakeAxios({ defaults: { baseURL: 'https://api.example/v1/' } });
+    ax.interceptors.request.use((config) => {
+      if (config.url === 'by-base') config.baseURL = 'https://evil.example/';
+      if (config.url === 'by-url') config.url = 'https://evil.example/by-url';
+      if (config.url === 'by-copy') return { ...config, baseURL: 'https://evil.example/' };
+      return config;
+    });
+    attachAxios(ax, session);
+    for (const url of ['by-base', 'by-url', 'by-copy', 'stays']) await ax.get(url);
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [
+      ['https://evil.example/by-base', undefined],
+      ['https://evil.example/by-url', undefined],
+      ['https://evil.example/by-copy', undefined],
+      ['https://api.example/v1/stays', 'Bearer token-1'],
+    ]);
+    assert.deepEqual(session.calls.attachesTokenTo, ax.sent.map((s) => s.url), 'the session was asked about the URLs axios requested');
+    assert.equal(session.calls.getAccessToken, 1, 'a token was asked for the allowed request only');
+  });
+
+  test('such an interceptor moving a request toward an allowed origin: it gets the token', async () => {
+    const session = fakeSession({ allowedOrigins: ['https://api.example'] });
+    const ax = fakeAxios({ defaults: { baseURL: 'https://evil.example/' } });
+    ax.interceptors.request.use((config) => Object.assign(config, { baseURL: 'https://api.example/v1/' }));
+    attachAxios(ax, session);
+    await ax.get('users');
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [['https://api.example/v1/users', 'Bearer token-1']]);
+  });
+
+  test('such an interceptor cannot strip or swap the session’s token where the session sends it, can opt the request out with cognitoSession: false, and its own Authorization to another origin goes out as it set it', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios();
+    ax.interceptors.request.use((config) => {
+      if (config.url === '/api/stripped') config.headers.delete('Authorization');
+      if (config.url === '/api/swapped') config.headers.set('Authorization', 'Bearer app-token', true);
+      if (config.url === '/api/opted-out') config.cognitoSession = false;
+      if (config.url.startsWith('https://partner.example/')) config.headers.set('Authorization', 'Bearer partner-key', true);
+      return config;
+    });
+    attachAxios(ax, session);
+    for (const url of ['/api/stripped', '/api/swapped', '/api/opted-out', 'https://partner.example/x']) await ax.get(url);
+    assert.deepEqual(ax.sent.map((s) => s.authorization), ['Bearer token-1', 'Bearer token-1', undefined, 'Bearer partner-key']);
+  });
+
+  test('axios before 1.8 ignores allowAbsoluteUrls: false and sends an absolute url to its own origin: the token follows where axios really sends it', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios({ legacy: true, defaults: { baseURL: PAGE, allowAbsoluteUrls: false } });
+    attachAxios(ax, session);
+    await ax.get('https://third-party.example/x');
+    await ax.get('/api/y');
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [
+      ['https://third-party.example/x', undefined],
+      [`${PAGE}/api/y`, 'Bearer token-1'],
+    ]);
+  });
+
+  test('relative URLs resolve against document.baseURI as the browser resolves them: a <base href> on another origin gets no token', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios();
+    attachAxios(ax, session);
+    try {
+      globalThis.document = { baseURI: 'https://cdn.example/assets/' };
+      await ax.get('api/x');
+      globalThis.document = { baseURI: `${PAGE}/base/` };
+      await ax.get('api/y');
+    } finally {
+      delete globalThis.document;
+    }
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [
+      ['https://cdn.example/assets/api/x', undefined],
+      [`${PAGE}/base/api/y`, 'Bearer token-1'],
+    ]);
+  });
+
+  test('a request that brings its own adapter (a function, a name, a list), or an instance whose default adapter is replaced after attachAxios (a mock): the token where the session sends it, nowhere else', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios({ defaults: { adapter: ['xhr', 'fetch'] } });
+    attachAxios(ax, session);
+    const own = ax.transport('own');
+    await ax.get('/api/default');
+    await ax.get('/api/fn', { adapter: own });
+    await ax.get('/api/named', { adapter: 'fetch' });
+    await ax.get('/api/list', { adapter: ['fetch', 'xhr'] });
+    await ax.get('https://third-party.example/fn', { adapter: own });
+    await ax.get('https://third-party.example/named', { adapter: 'fetch' });
+    ax.defaults.adapter = ax.transport('mock');
+    await ax.get('/api/mocked');
+    await ax.get('https://third-party.example/mocked');
+    assert.deepEqual(ax.sent.map((s) => [s.via, s.authorization]), [
+      ['xhr', 'Bearer token-1'],
+      ['own', 'Bearer token-1'],
+      ['fetch', 'Bearer token-1'],
+      ['fetch', 'Bearer token-1'],
+      ['own', undefined],
+      ['fetch', undefined],
+      ['mock', 'Bearer token-1'],
+      ['mock', undefined],
+    ]);
+  });
+
+  test('adapter names are resolved without running the app’s interceptors or defaults twice: a default header an interceptor removed stays removed', async () => {
+    const session = fakeSession();
+    const ax = fakeAxios({ defaults: { headers: { 'X-Default': '1' } } });
+    let runs = 0;
+    ax.interceptors.request.use((config) => {
+      runs += 1;
+      config.headers.delete('X-Default');
+      return config;
+    });
+    attachAxios(ax, session);
+    await ax.get('/api/x');
+    assert.equal(runs, 1);
+    assert.deepEqual(plainHeaders(ax.sent[0].config.headers), { authorization: 'Bearer token-1' });
+  });
+
+  test('the replay goes through the adapter again: a replay an interceptor moves to another origin carries no token', async () => {
+    const session = fakeSession({ stale: true });
+    const ax = fakeAxios({ respond: (s) => (s.origin === PAGE ? 401 : 200) });
+    let runs = 0;
+    ax.interceptors.request.use((config) => {
+      runs += 1;
+      if (runs === 2) config.url = 'https://evil.example/replayed';
+      return config;
+    });
+    attachAxios(ax, session);
+    const r = await ax.get('/api/x');
+    assert.equal(r.status, 200);
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [
+      [`${PAGE}/api/x`, 'Bearer token-1'],
+      ['https://evil.example/replayed', undefined],
+    ]);
+  });
+
+  test('no config the app sees carries the session’s token: response.config, error.config and error.response.config have none, and re-sending a failed request elsewhere sends none', async () => {
+    const session = fakeSession({ stale: false });
+    const ax = fakeAxios({ respond: (s) => (s.url.endsWith('/refused') ? 401 : 200) });
+    attachAxios(ax, session);
+    const ok = await ax.get('/api/ok');
+    const r = await outcome(ax.get('/api/refused'));
+    assert.deepEqual(ax.sent.map((s) => s.authorization), ['Bearer token-1', 'Bearer token-1'], 'both went out with the token');
+    assert.equal(authorizationOf(ok.config.headers), undefined);
+    assert.equal(authorizationOf(r.error.config.headers), undefined);
+    assert.equal(authorizationOf(r.error.response.config.headers), undefined);
+    await ax.request({ ...r.error.config, url: 'https://evil.example/retry' });
+    assert.equal(ax.sent[2].url, 'https://evil.example/retry');
+    assert.equal(ax.sent[2].authorization, undefined);
+  });
+});
+
 describe('a cancelled request', { timeout: 5000 }, () => {
   const never = new Promise(() => {});
   const isCancel = (e) => Boolean(e?.__CANCEL__) && e.code === 'ERR_CANCELED' && e.name === 'CanceledError';
@@ -678,6 +832,22 @@ describe('attach and detach', () => {
     assert.deepEqual(session.calls.tokenForReplay, []);
   });
 
+  test('attachAxios leaves the instance’s adapter as it was, and after detach a request re-sent from an earlier config gets no token', async () => {
+    const session = fakeSession();
+    const adapter = ['xhr', 'fetch'];
+    const ax = fakeAxios({ defaults: { adapter }, respond: () => 500 });
+    const detach = attachAxios(ax, session);
+    assert.equal(ax.defaults.adapter, adapter);
+    const r = await outcome(ax.get('/api/x'));
+    assert.equal(ax.sent[0].authorization, 'Bearer token-1');
+    detach();
+    assert.equal(ax.defaults.adapter, adapter);
+    await outcome(ax.request(r.error.config));
+    assert.equal(ax.sent.length, 2);
+    assert.equal(ax.sent[1].authorization, undefined);
+    assert.equal(session.calls.getAccessToken, 1);
+  });
+
   test('arguments of the wrong shape throw BAD_CONFIG at attach time', () => {
     const session = fakeSession();
     const ax = fakeAxios();
@@ -685,6 +855,7 @@ describe('attach and detach', () => {
       () => attachAxios(undefined, session),
       () => attachAxios({}, session),
       () => attachAxios({ interceptors: { request: { use() {} }, response: { use() {} } } }, session),
+      () => attachAxios(Object.assign(fakeAxios(), { getUri: undefined }), session),
       () => attachAxios(ax, undefined),
       () => attachAxios(ax, { getAccessToken() {} }),
       () => attachAxios(ax, { getAccessToken() {}, tokenForReplay() {} }),
@@ -706,6 +877,16 @@ describe('attach and detach', () => {
     }
     assert.equal(ax.handlerCount(), 0, 'nothing was attached by a refused call');
     assert.equal(typeof attachAxios(ax, session, { deadlineMs: 1000 }), 'function', 'deadlineMs alone is fine');
+  });
+
+  test('an axios-like instance without create() sends through adapter functions; a request whose adapter is named rejects BAD_CONFIG, unsent', async () => {
+    const session = fakeSession();
+    const ax = Object.assign(fakeAxios(), { create: undefined });
+    attachAxios(ax, session);
+    await ax.get('/api/x', { adapter: ax.transport('own') });
+    const r = await outcome(ax.get('/api/y', { adapter: 'xhr' }));
+    assert.equal(r.error?.code, 'BAD_CONFIG');
+    assert.deepEqual(ax.sent.map((s) => [s.url, s.authorization]), [[`${PAGE}/api/x`, 'Bearer token-1']]);
   });
 
   test('two instances attached to one session are independent', async () => {
