@@ -1,5 +1,5 @@
-// The axios adapter in a real app: tests/consumers/axios-app (Vite, axios 1.x pinned, and
-// cognito-session installed from the packed tarball) built with `vite build`, served on
+// The axios adapter in a real app: tests/consumers/axios-app (Vite, axios 1.21.1 and, as
+// axios-old, 1.7.9, both pinned, and cognito-session installed from the packed tarball) built with `vite build`, served on
 // 127.0.0.1 and driven in headless Chromium against the e2e rig (moto's Cognito behind the fault
 // proxy, the protected API that records every bad bearer token). Every test asserts what went
 // over the wire: refresh requests at the proxy, good and bad tokens at the API, and what the
@@ -53,7 +53,7 @@ let browser;
 
 /**
  * A gate server (see the top of the file). `seen` lists the requests (preflights excepted) as
- * {path, authorization}; `forPath(prefix)` filters them.
+ * {path, authorization, contentType, body}; `forPath(prefix)` filters them.
  */
 async function startGate(apiUrl) {
   const seen = [];
@@ -77,7 +77,9 @@ async function startGate(apiUrl) {
     }
     const url = new URL(req.url, `http://${HOST}`);
     const authorization = req.headers.authorization ?? null;
-    seen.push({ t: Date.now(), path: url.pathname, authorization });
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    seen.push({ t: Date.now(), path: url.pathname, authorization, contentType: req.headers['content-type'] ?? null, body });
     if (url.pathname.startsWith('/refuse-always/')) return send(401, { error: 'refused' });
     if (url.pathname.startsWith('/refuse-once/') && !refused.has(url.pathname)) {
       refused.add(url.pathname);
@@ -423,6 +425,117 @@ describe('cognito-session/axios in a Vite app with axios 1.x, against moto behin
       const c = rig.counts();
       assert.deepEqual(c.api.byKind, { missing: 1 });
       assert.equal(refreshCount(c), 0);
+      assert.deepEqual(obs.pageErrors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('an interceptor the app registered before attachAxios (axios runs it after the adapter’s) moves requests: an origin outside allowedOrigins never receives the token, an allowed origin it moves one to does', { timeout: 60000 }, async () => {
+    freshRig();
+    const { page, obs, close } = await openApp();
+    try {
+      await page.evaluate((tk) => window.A.setTokens(tk), await freshTokens());
+      const results = await page.evaluate(
+        async ([g, s]) => {
+          const { axios, attachAxios, session, settle } = window.A;
+          const api = axios.create({ baseURL: g });
+          api.interceptors.request.use((config) => {
+            if (config.url === 'echo/moved-away-by-base') config.baseURL = s;
+            if (config.url === 'echo/moved-away-by-url') config.url = `${s}/echo/moved-away-by-url`;
+            if (config.url === `${s}/echo/moved-here-by-url`) config.url = 'echo/moved-here-by-url';
+            if (config.url === 'echo/moved-here-by-base') config.baseURL = g;
+            return config;
+          });
+          attachAxios(api, session);
+          return [
+            await settle(api.get('echo/moved-away-by-base')),
+            await settle(api.get('echo/moved-away-by-url')),
+            await settle(api.get(`${s}/echo/moved-here-by-url`)),
+            await settle(api.get('echo/moved-here-by-base', { baseURL: s })),
+          ];
+        },
+        [gate.origin, stranger.origin],
+      );
+      assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200], JSON.stringify(results));
+      const at = (server) => server.forPath('/echo/moved-').map((x) => [x.path, x.authorization && x.authorization.replace(/^(Bearer [\w-]+\.[\w-]+\.[\w-]+)$/, 'Bearer <jwt>')]);
+      assert.deepEqual(at(stranger), [['/echo/moved-away-by-base', null], ['/echo/moved-away-by-url', null]], 'the stranger got both requests moved to it, without the token');
+      assert.deepEqual(at(gate), [['/echo/moved-here-by-url', 'Bearer <jwt>'], ['/echo/moved-here-by-base', 'Bearer <jwt>']], 'the gate got both requests moved to it, with the token');
+      assert.equal(refreshCount(rig.counts()), 0);
+      assert.deepEqual(obs.pageErrors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('axios 1.7.9 predates allowAbsoluteUrls: with allowAbsoluteUrls: false it still sends an absolute url to that url’s origin, and the token follows where it really sends (axios 1.21.1 joins it to the baseURL, and the token goes there)', { timeout: 60000 }, async () => {
+    freshRig();
+    const { page, obs, close } = await openApp();
+    try {
+      await page.evaluate((tk) => window.A.setTokens(tk), await freshTokens());
+      const results = await page.evaluate(
+        async ([g, s]) => {
+          const { axios, axiosOld, attachAxios, session, settle } = window.A;
+          const old = axiosOld.create({ baseURL: g, allowAbsoluteUrls: false });
+          const current = axios.create({ baseURL: g, allowAbsoluteUrls: false });
+          attachAxios(old, session);
+          attachAxios(current, session);
+          return {
+            versions: [axiosOld.VERSION, axios.VERSION],
+            calls: [
+              await settle(old.get(`${s}/echo/old-absolute`)),
+              await settle(old.get('echo/old-relative')),
+              await settle(current.get(`${s}/echo/current-absolute`)),
+            ],
+          };
+        },
+        [gate.origin, stranger.origin],
+      );
+      assert.deepEqual(results.versions, ['1.7.9', '1.21.1']);
+      assert.deepEqual(results.calls.map((r) => r.status), [200, 200, 200], JSON.stringify(results));
+      const jwt = /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/;
+      // 1.7.9 sent the absolute url to the stranger (not to the baseURL), and without the token.
+      assert.deepEqual(stranger.forPath('/echo/old-absolute').map((x) => x.authorization), [null]);
+      assert.equal(gate.seen.filter((x) => x.path.includes('old-absolute')).length, 0);
+      assert.match(gate.forPath('/echo/old-relative')[0]?.authorization ?? '', jwt, 'its relative request to the gate carried the token');
+      // 1.21.1 joined it to the baseURL: the gate got it, at /<the absolute url>, with the token.
+      const joined = gate.seen.filter((x) => x.path.endsWith('/echo/current-absolute'));
+      assert.deepEqual(joined.map((x) => x.path), [`/${stranger.origin}/echo/current-absolute`]);
+      assert.match(joined[0].authorization ?? '', jwt);
+      assert.equal(stranger.seen.filter((x) => x.path.includes('current-absolute')).length, 0);
+      assert.deepEqual(obs.pageErrors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('requests go out as axios sends them without the adapter: a JSON body serialised once, FormData as multipart, axios’s default adapter or a per-request fetch, the response parsed once', { timeout: 60000 }, async () => {
+    freshRig();
+    const { page, obs, close } = await openApp();
+    try {
+      await page.evaluate((tk) => window.A.setTokens(tk), await freshTokens());
+      const results = await page.evaluate(async (g) => {
+        const { axios, attachAxios, session, settle } = window.A;
+        const api = axios.create({ baseURL: g });
+        attachAxios(api, session);
+        const form = new FormData();
+        form.append('field', 'value');
+        const calls = [
+          await settle(api.post('echo/body-json', { a: 1 })),
+          await settle(api.post('echo/body-form', form)),
+          await settle(api.post('echo/body-fetch', { b: 2 }, { adapter: 'fetch' })),
+        ];
+        return calls.map((r) => ({ status: r.status, echo: r.body?.echo }));
+      }, gate.origin);
+      assert.deepEqual(results, Array(3).fill({ status: 200, echo: true }), 'each response parsed into an object');
+      const jwt = /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/;
+      const [json, form, viaFetch] = ['/echo/body-json', '/echo/body-form', '/echo/body-fetch'].map((p) => gate.seen.filter((x) => x.path === p));
+      assert.deepEqual([json.length, form.length, viaFetch.length], [1, 1, 1]);
+      assert.deepEqual([json[0].contentType, json[0].body], ['application/json', '{"a":1}']);
+      assert.match(form[0].contentType ?? '', /^multipart\/form-data; boundary=/);
+      assert.match(form[0].body, /name="field"\r\n\r\nvalue\r\n/);
+      assert.deepEqual([viaFetch[0].contentType, viaFetch[0].body], ['application/json', '{"b":2}']);
+      for (const x of [json[0], form[0], viaFetch[0]]) assert.match(x.authorization ?? '', jwt, x.path);
       assert.deepEqual(obs.pageErrors, []);
     } finally {
       await close();

@@ -1,10 +1,12 @@
 // The consumer app: real axios 1.x and cognito-session installed from the packed tarball,
-// imported the way an app imports them. tests/consumers/axios.test.mjs drives it through
+// imported the way an app imports them, plus axios 1.7.9 (the npm alias axios-old), which
+// predates `allowAbsoluteUrls`. tests/consumers/axios.test.mjs drives it through
 // `window.A`, whose helpers return plain data (`{ok, status, body}` or `{ok: false, code, status,
 // message}`) so the test asserts on typed errors and HTTP statuses, not on exceptions crossing
 // the page boundary. The rig's URLs and ids come from /rig-config.json.
 
 import axios from 'axios';
+import axiosOld from 'axios-old';
 import { Session } from 'cognito-session';
 import { attachAxios } from 'cognito-session/axios';
 
@@ -37,6 +39,11 @@ function handlerCount(manager) {
 let hidden = false;
 
 const A = {
+  /** For tests that build their own instances in the page: both axios versions, the adapter and settle. */
+  axios,
+  axiosOld,
+  attachAxios,
+  settle,
   cfg: null,
   session: null,
   /** The axios instance the adapter is attached to (baseURL: the rig's API). */

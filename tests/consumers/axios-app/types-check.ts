@@ -1,7 +1,8 @@
 // Type-checked (never run) by tests/consumers/axios.test.mjs with `tsc --noEmit --strict`: the
-// package's axios types accept a real AxiosInstance and Session, and the documented one-line
-// augmentation lets requests carry the opt-out flag.
+// package's axios types accept a real AxiosInstance (axios 1.21.1's and 1.7.9's) and Session,
+// and the documented one-line augmentation lets requests carry the opt-out flag.
 import axios from 'axios';
+import axiosOld from 'axios-old';
 import { Session } from 'cognito-session';
 import { attachAxios, type AttachAxiosOptions, type CognitoSessionRequestConfig } from 'cognito-session/axios';
 
@@ -16,6 +17,8 @@ void attaches;
 const options: AttachAxiosOptions = { deadlineMs: 5000 };
 const detach: () => void = attachAxios(api, session, options);
 attachAxios(axios, session);
+// axios 1.7.9's AxiosInstance type has no create(): the adapter's type does not need it.
+attachAxios(axiosOld.create(), session);
 void api.get('/public', { cognitoSession: false });
 detach();
 
