@@ -1,12 +1,14 @@
 //! cognito-session keeps a single-page app signed in with Amazon Cognito or any OAuth2 / OpenID
 //! Connect provider.
 //!
-//! The crate has two layers (see `ARCHITECTURE.md`):
+//! The crate has three layers (see `ARCHITECTURE.md`):
 //!
-//! - [`core`]: a deterministic, sans-IO state machine plus the parsers, protocols and policies it
+//! - [`engine`]: a deterministic, sans-IO state machine plus the parsers, protocols and policies it
 //!   uses. It never reads a clock, draws a random number or touches the network: time and
 //!   randomness come in as arguments. It compiles and is tested on the host, and the same code
 //!   runs in the browser and in the simulators under `tests/` and `examples/`.
+//! - [`wire`]: the contract between the engine and the JavaScript shell: operations in, replies
+//!   out, natively compiled and tested against the shell's golden vectors.
 //! - the browser shell (wasm32 only): turns browser happenings into core events and performs the
 //!   core's actions.
 #![forbid(unsafe_code)]
@@ -17,6 +19,7 @@
 extern crate alloc;
 
 pub mod engine;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 pub mod shell;

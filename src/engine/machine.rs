@@ -20,45 +20,18 @@
 //!   back longer) and keep the refresh token; they never sign the user out;
 //! - a dead refresh token clears the tokens, rejects every waiter and asks for login once.
 
-use super::backoff::{BackoffPolicy, BudgetPolicy};
 use super::classify::{self, FailureKind, ProviderError};
+pub use super::config::Config;
 pub use super::error::SessionError;
 use super::http::{HttpRequest, HttpResponse};
-use super::protocol::{Provider, TokenGrant};
+use super::protocol::TokenGrant;
 use super::retry::RetryBook;
 use super::rng::Rng;
 use super::tabs::TabMessage;
-use super::tokens::{Provenance, StorageError, Stored, TokenError, TokenRules, TokenSet};
+use super::tokens::{Provenance, StorageError, Stored, TokenError, TokenSet};
 use super::Millis;
 use alloc::collections::VecDeque;
 use alloc::{string::String, vec::Vec};
-
-/// Everything a session is configured with.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub provider: Provider,
-    pub rules: TokenRules,
-    pub backoff: BackoffPolicy,
-    pub budget: BudgetPolicy,
-    /// A refresh request unanswered for this long counts as a network failure.
-    pub request_timeout: Millis,
-    /// Waiting this long for the cross-tab refresh lock counts as a network failure.
-    pub lock_timeout: Millis,
-}
-
-impl Config {
-    /// Defaults for everything but the provider.
-    pub fn new(provider: Provider) -> Config {
-        Config {
-            provider,
-            rules: TokenRules::default(),
-            backoff: BackoffPolicy::default(),
-            budget: BudgetPolicy::default(),
-            request_timeout: 15_000,
-            lock_timeout: 30_000,
-        }
-    }
-}
 
 /// Identifies one caller waiting for a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -204,6 +177,8 @@ pub struct SessionMachine {
     next_id: u64,
     expired: bool,
     login_requested: bool,
+    /// The nonce the ID token of the sign-in under way must carry ([`super::sign_in`]).
+    pub(super) sign_in_nonce: Option<String>,
     actions: VecDeque<Action>,
 }
 
@@ -224,6 +199,7 @@ impl SessionMachine {
             next_id: 0,
             expired: false,
             login_requested: false,
+            sign_in_nonce: None,
             actions: VecDeque::new(),
         }
     }
@@ -805,6 +781,7 @@ fn token_error_text(error: &TokenError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::protocol::Provider;
     use crate::sim::mint::Issuer;
 
     const T0: Millis = 1_700_000_000_000;

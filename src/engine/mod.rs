@@ -11,12 +11,14 @@
 //! - [`tokens`]: the token set, its expiry under clock skew, the jittered proactive refresh moment.
 //! - [`backoff`]: when to retry (jittered backoff proportional to how long failures have lasted),
 //!   the retry budget, `Retry-After`.
+//! - [`config`]: what a session is configured with, and the token rules each provider calls for.
 //! - [`error`]: the errors the app sees ([`error::SessionError`], [`error::AppError`]), worded once.
 //! - [`classify`]: provider failures sorted into throttled / server / network / dead credential /
 //!   caller bug / bad response.
 //! - [`http`]: the request the driver sends and the parts of the answer the parsers read.
 //! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.
 //! - [`redirect`]: sign-in through the provider's login page (authorization code with PKCE).
+//! - [`sign_in`]: signing in with a password or through the login page, request to tokens.
 //! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
 //! - [`retry`]: the retry books: failure streak, shared not-before moment, budget, last failure.
 //! - [`rng`]: the small seeded random source the state machine draws jitter from.
@@ -26,6 +28,7 @@
 pub mod backoff;
 pub mod base64url;
 pub mod classify;
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod json;
@@ -35,6 +38,7 @@ pub mod protocol;
 pub mod redirect;
 pub mod retry;
 pub mod rng;
+pub mod sign_in;
 pub mod tabs;
 pub mod text;
 pub mod tokens;

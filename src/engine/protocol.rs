@@ -103,7 +103,7 @@ impl ConfigError {
     pub fn message(&self) -> &'static str {
         match self {
             ConfigError::BadUserPoolId => {
-                "user pool id is not <region>_<id>, such as us-east-1_AbC123"
+                "userPoolId is not <region>_<id>, such as us-east-1_AbC123"
             }
             ConfigError::Unsupported => {
                 "password sign-in needs the Cognito user-pool API, not an OAuth2 token endpoint"

@@ -11,7 +11,7 @@
 
 mod exports;
 
-pub use exports::{pool_error, Core};
+pub use exports::Core;
 
 /// The `.wasm`'s allocator: talc instead of std's dlmalloc, about 7 KB smaller (the numbers are
 /// in Cargo.toml). The shell is wasm32-only, so native builds keep the system allocator.

@@ -47,25 +47,6 @@ async function inPage(body) {
   }
 }
 
-describe('the JS shell and the .wasm agree on the operation numbers', () => {
-  test('every op:: constant in exports.rs has the same number in session.js, and no other op is there', () => {
-    const rust = fs.readFileSync(path.join(REPO_ROOT, 'src', 'shell', 'exports.rs'), 'utf8');
-    const js = fs.readFileSync(path.join(REPO_ROOT, 'src', 'shell', 'js', 'session.js'), 'utf8');
-    const block = rust.slice(rust.indexOf('pub mod op {'), rust.indexOf('\n}\n', rust.indexOf('pub mod op {')));
-    const inRust = Object.fromEntries([...block.matchAll(/pub const (\w+): u32 = (\d+);/g)].map((m) => [m[1], Number(m[2])]));
-    const names = Object.keys(inRust);
-    if (names.length < 10) throw new Error(`found only ${names.length} ops in exports.rs: ${names}`);
-    if (new Set(Object.values(inRust)).size !== names.length) throw new Error('two ops share a number in exports.rs');
-    for (const name of names) {
-      const m = js.match(new RegExp(`^const ${name} = (\\d+);$`, 'm'));
-      if (!m) throw new Error(`session.js lacks const ${name}`);
-      if (Number(m[1]) !== inRust[name]) throw new Error(`${name}: ${m[1]} in session.js, ${inRust[name]} in exports.rs`);
-    }
-    const used = new Set([...js.matchAll(/#core\.call\((\w+)/g)].map((m) => m[1]));
-    for (const name of used) if (!(name in inRust)) throw new Error(`session.js calls op ${name}, which exports.rs does not define`);
-  });
-});
-
 describe('the browser shell with a stubbed fetch', { concurrency: false }, () => {
   // ----- configuration -----
 
@@ -460,7 +441,7 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
   test('the origin rule compares exact origins', () =>
     inPage(async () => {
       const { eq, ok } = window.T;
-      const { parseOrigin, originOf, mayAttach } = await import('/pkg/web/origin.js');
+      const { parseOrigin, originOf, mayAttach } = await import('/src/shell/js/origin.js');
       eq(parseOrigin('https://API.example.com'), 'https://api.example.com');
       eq(parseOrigin('https://api.example.com/'), 'https://api.example.com');
       eq(parseOrigin('http://127.0.0.1:8080'), 'http://127.0.0.1:8080');

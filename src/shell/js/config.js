@@ -1,9 +1,9 @@
 // Reads and validates the plain object given to `new Session(config)`. Every bad value is
 // refused with a `BAD_CONFIG` error naming the field, and unknown fields are refused too: a typo
 // such as `alowedOrigins` would otherwise silently keep tokens from an API. The user pool id
-// itself is checked by the core (`poolError`), which also derives the endpoint from it.
+// itself is checked by the engine when the session's `Core` is built, which also derives the
+// endpoint from it.
 
-import { poolError } from './cognito_session_core.js';
 import { badConfig } from './errors.js';
 import { parseOrigin } from './origin.js';
 
@@ -88,8 +88,6 @@ export function readConfig(value) {
     url('tokenEndpoint', tokenEndpoint);
     namespace = tokenEndpoint;
   } else if (pool) {
-    const bad = poolError(pool);
-    if (bad !== undefined) throw badConfig(`userPoolId: ${bad}`);
     if (region && !pool.startsWith(`${region}_`)) throw badConfig('region does not match the region in userPoolId');
     if (endpoint) url('endpoint', endpoint);
     namespace = pool;

@@ -13,13 +13,11 @@ export function error(code, message, retryAt) {
 /** A `BAD_CONFIG` error: the app passed something that cannot work. */
 export const badConfig = (message) => error('BAD_CONFIG', message);
 
-/** A call made from inside one of the session's own callbacks while it was busy. */
-export const busy = () => badConfig('the session was called re-entrantly from inside one of its own callbacks');
 
-/** The error the core encoded as fields `code, retryAt, message[, providerCode]` of `f`. */
-export function coreError(f) {
-  const e = error(f[0], f[2], f[1] ? +f[1] : undefined);
-  if (f.length > 3) e.providerCode = f[3];
+/** The error the engine sent as `[code, message, retryAt, providerCode]` (see src/wire.rs). */
+export function coreError([code, message, retryAt, providerCode]) {
+  const e = error(code, message, retryAt ?? undefined);
+  if (providerCode != null) e.providerCode = providerCode;
   return e;
 }
 

@@ -15,21 +15,22 @@ const MAX_BODY = 65536;
 const failed = (body) => ({ status: 0, body });
 
 /**
- * POSTs the request encoded in `f` from index `i` (url, body, then header name/value pairs)
- * without cookies or caching; `controller` aborts it.
+ * POSTs `request` (`{url, body, headers: [[name, value], ...]}`, as the engine built it) without
+ * cookies or caching; `controller` aborts it.
  * @returns {Promise<{status: number, body: string, errorType?: string, retryAfter?: string, amzRetryAfter?: string}>}
  */
-export async function send(f, i, controller) {
+export async function send({ url, body, headers }, controller) {
   let response;
   try {
-    const headers = {};
-    for (let j = i + 2; j + 1 < f.length; j += 2) headers[f[j]] = f[j + 1];
     response = await fetch(
-      new Request(f[i], { method: 'POST', headers, body: f[i + 1], credentials: 'omit', cache: 'no-store', signal: controller.signal }),
+      // A redirect is not followed: it would re-send the refresh token (or the code, or the
+      // password) to wherever the answer points, and take tokens from there.
+      new Request(url, { method: 'POST', headers, body, credentials: 'omit', cache: 'no-store', redirect: 'manual', signal: controller.signal }),
     );
   } catch (e) {
     return failed(cause('fetch failed', e));
   }
+  if (response?.type === 'opaqueredirect') return failed('the token endpoint answered with a redirect, which is not followed');
   if (!(response instanceof Response)) return failed('fetch did not return a Response');
   const header = (name) => response.headers.get(name) ?? undefined;
   const answer = {

@@ -1,0 +1,341 @@
+// The loop that drives one session's `.wasm` engine: it turns browser happenings (the timer,
+// fetch answers, lock grants, tab messages, `storage` and `visibilitychange` events) into wire
+// calls and carries out the actions the engine asks for. It holds no policy: whether and when to
+// refresh, retry, reject or go to login is the engine's call (src/engine/machine.rs).
+//
+// Every entry goes through `drive`: feed the engine one call with `now`, drain its actions
+// performing each in order, re-arm the one timer from its next deadline, refresh the caches
+// the hot paths read, and only then, no longer busy, call into app code (listeners, promise
+// settlers, `onLoginRequired`, `location.assign`). App code therefore never runs while the
+// engine is mid-drive. This file and session.js are the only readers of `Date.now()`.
+
+import { Core } from './cognito_session_core.js';
+import { error } from './errors.js';
+import { send } from './http.js';
+import { Store } from './store.js';
+import * as wire from './wire.js';
+
+/** Longest delay `setTimeout` honours (about 24.8 days); later deadlines wake early. */
+export const MAX_TIMER = 0x7fffffff;
+/**
+ * How long a tab keeps the refresh lock after the engine lets it go. Browsers hand a
+ * localStorage write to other tabs' processes as a message, applied when their event loop
+ * turns, and nothing orders it before the next Web Lock grant: released at once, the lock can
+ * reach a tab that still reads the record from before the refresh, which then refreshes again
+ * with the same refresh token (seen in the three-tab end-to-end test; a provider with reuse
+ * detection would revoke the grant). Other tabs' callers are not held up: they get the new
+ * tokens from the broadcast and the storage event, not from the lock.
+ */
+const LOCK_SETTLE_MS = 50;
+
+/** Calls app code; one that throws must not stop the others. */
+export function call(f, arg) {
+  try {
+    f(arg);
+  } catch {
+    // the app's own error
+  }
+}
+
+/** One session's engine and the browser resources it uses. */
+export class Driver {
+  core;
+  store;
+  config;
+  #channel = null;
+  listeners = new Map();
+  /** waiter id → [resolve, reject] */
+  waiters = new Map();
+  /** refresh id → the function that releases its Web Lock */
+  #locks = new Map();
+  /** refresh id → its AbortController */
+  #aborts = new Map();
+  #timer;
+  #timerAt;
+  #busy = false;
+  freed = false;
+  /** Events raised while the session is being constructed, delivered on the next microtask. */
+  held = [];
+  /** Shell-made events (storage failures) raised mid-drive, dispatched at its end. */
+  #notices = [];
+  /** The fast path's cache: the access token and until when the engine would hand it out. */
+  token = null;
+  until = 0;
+  /** The snapshot reply's text (equal texts, equal snapshots). */
+  snapshot = null;
+  /** Removes the DOM listeners. */
+  #unlisten = [];
+
+  /** Builds the engine for the validated config `c` (throws its BAD_CONFIG error) and starts
+   * listening to the page and the other tabs. */
+  constructor(c) {
+    this.config = c;
+    const now = Date.now();
+    this.store = new Store(c.storage, c.key, (detail) => this.#notices.push({ type: 'storageUnavailable', detail }));
+    const seed = new Uint32Array(2);
+    try {
+      crypto.getRandomValues(seed);
+    } catch {
+      // Jitter only spreads load between tabs; it guards no secret.
+      seed[0] = Math.random() * 2 ** 32;
+      seed[1] = (Math.random() * 2 ** 32) ^ now;
+    }
+    try {
+      this.core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.issuer, c.rotation, seed[0], seed[1], now);
+    } catch (e) {
+      throw typeof e === 'string' ? wire.decode(e).error : e;
+    }
+    const shared = this.store.shared;
+    if (shared && typeof BroadcastChannel === 'function') {
+      try {
+        const channel = new BroadcastChannel(c.key);
+        channel.onmessage = (e) => {
+          if (typeof e.data === 'string') this.drive((n) => wire.tabMessage(this.core, n, e.data));
+        };
+        this.#channel = channel;
+      } catch {
+        // No channel: tabs still follow each other through storage events.
+      }
+    }
+    const doc = globalThis.document;
+    if (doc) this.#listen(doc, 'visibilitychange', () => this.drive((n) => wire.visibility(this.core, n, !doc.hidden)));
+    if (shared) {
+      this.#listen(window, 'storage', (e) => {
+        if (this.store.area && e.storageArea === this.store.area && (e.key === null || e.key === c.key)) {
+          this.drive((n) => wire.storage(this.core, n, e.newValue));
+        }
+      });
+    }
+    // What storage holds at start is the session to resume (or a record to discard).
+    this.drive((n) => {
+      wire.visibility(this.core, n, !doc?.hidden);
+      const record = this.store.read();
+      if (record !== undefined) wire.storage(this.core, n, record);
+    });
+  }
+
+  /**
+   * Runs `step(now)` against the engine, then performs what it asked for (see the file
+   * comment). Returns false, without running `step`, when the session is busy (a re-entrant
+   * call) or freed.
+   */
+  drive(step) {
+    if (this.#busy || this.freed) return false;
+    this.#busy = true;
+    const later = [];
+    try {
+      const now = Date.now();
+      step(now);
+      const before = this.snapshot;
+      let emitted = this.#perform(now, later);
+      for (const notice of this.#notices.splice(0)) {
+        emitted = true;
+        this.#dispatch(notice, later);
+      }
+      this.#rearm(now);
+      this.#refreshCaches(before, emitted, later);
+    } finally {
+      this.#busy = false;
+    }
+    for (const [f, arg] of later) call(f, arg);
+    return true;
+  }
+
+  /** Drains the engine's actions. Returns whether any event was emitted. */
+  #perform(now, later) {
+    let emitted = false;
+    for (let a = wire.pollAction(this.core); a !== undefined; a = wire.pollAction(this.core)) {
+      const id = a.id;
+      switch (a.type) {
+        case 'acquireLock':
+          this.#acquire(now, id);
+          break;
+        case 'sendRefresh': {
+          const controller = new AbortController();
+          this.#aborts.set(id, controller);
+          send(a, controller).then((r) =>
+            this.drive((n) => {
+              this.#aborts.delete(id);
+              wire.refreshAnswer(this.core, n, id, r);
+            }),
+          );
+          break;
+        }
+        case 'abortRefresh':
+          this.#aborts.get(id)?.abort();
+          this.#aborts.delete(id);
+          break;
+        case 'releaseLock': {
+          const release = this.#locks.get(id);
+          this.#locks.delete(id);
+          if (release) setTimeout(release, LOCK_SETTLE_MS);
+          break;
+        }
+        case 'resolveWaiters':
+          for (const w of this.#take(a.waiters)) later.push([w[0], a.token]);
+          break;
+        case 'rejectWaiters':
+          for (const w of this.#take(a.waiters)) later.push([w[1], a.error]);
+          break;
+        case 'persist':
+          this.store.write(a.record);
+          break;
+        case 'broadcast':
+          if (this.store.shared && this.#channel) {
+            try {
+              this.#channel.postMessage(a.message);
+            } catch {
+              // A closed channel drops the message; storage events still carry the record.
+            }
+          }
+          break;
+        case 'goToLogin': {
+          const c = this.config;
+          if (c.onLoginRequired) later.push([c.onLoginRequired, a.reason]);
+          else if (c.loginUrl) later.push([() => globalThis.location?.assign(c.loginUrl)]);
+          break;
+        }
+        case 'emit':
+          emitted = true;
+          this.#dispatch(a.event, later);
+          break;
+      }
+    }
+    return emitted;
+  }
+
+  /** The settlers of the waiters `ids`, removed. */
+  #take(ids) {
+    const out = [];
+    for (const id of ids) {
+      const w = this.waiters.get(id);
+      if (w) {
+        this.waiters.delete(id);
+        out.push(w);
+      }
+    }
+    return out;
+  }
+
+  /** Hands `event` to every listener (or holds it while the session is being constructed). */
+  #dispatch(event, later) {
+    if (this.held) this.held.push(event);
+    else for (const l of this.listeners.values()) later.push([l, event]);
+  }
+
+  /**
+   * Takes the refresh lock: Web Locks for a `localStorage` session shared with other tabs, at
+   * once otherwise (each tab is its own session). The lock is held by keeping the promise the
+   * lock callback returns pending until the engine says release.
+   */
+  #acquire(now, id) {
+    const locks = this.store.shared ? globalThis.navigator?.locks : undefined;
+    if (typeof locks?.request === 'function') {
+      try {
+        locks
+          .request(
+            this.config.key,
+            () =>
+              new Promise((release) => {
+                const ran = this.drive((n) => {
+                  this.#locks.set(id, release);
+                  wire.refreshLock(this.core, n, id, this.store.read());
+                });
+                if (!ran) release();
+              }),
+          )
+          // A refused request is left to the engine's lock timeout.
+          .catch(() => {});
+        return;
+      } catch {
+        // Web Locks refused outright: grant at once; the engine's record checks limit the
+        // damage to a duplicate refresh at worst.
+      }
+    }
+    // Granted at once, inside the drive that asked: the engine takes it as the next input.
+    wire.refreshLock(this.core, now, id, this.store.read());
+  }
+
+  /** Keeps exactly one timer, for the engine's next deadline. */
+  #rearm(now) {
+    const at = wire.pollTimeout(this.core);
+    if (at === this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    if (at !== undefined) {
+      this.#timer = setTimeout(
+        () =>
+          this.drive((n) => {
+            this.#timerAt = undefined;
+            wire.timeout(this.core, n);
+          }),
+        Math.min(Math.max(at - now, 0), MAX_TIMER),
+      );
+    }
+  }
+
+  /**
+   * Re-reads what the hot paths cache (the token, the snapshot) and tells listeners
+   * `{type: "change"}` when the snapshot moved without an event.
+   */
+  #refreshCaches(before, emitted, later) {
+    const cached = wire.token(this.core);
+    this.token = cached ? cached.token : null;
+    this.until = cached ? cached.until : 0;
+    const snapshot = wire.snapshotText(this.core);
+    if (snapshot !== before) {
+      this.snapshot = snapshot;
+      if (!emitted && before !== null) this.#dispatch({ type: 'change' }, later);
+    }
+  }
+
+  /** Asks the engine for a token within `wait` ms: a promise of it, or of its typed error. */
+  request(wait) {
+    let out;
+    const ran = this.drive((now) => {
+      const answer = wire.requestToken(this.core, now, wait);
+      out =
+        answer.type === 'token'
+          ? Promise.resolve(answer.token)
+          : answer.type === 'waiting'
+            ? new Promise((resolve, reject) => this.waiters.set(answer.waiter, [resolve, reject]))
+            : Promise.reject(answer.error);
+    });
+    return ran ? out : Promise.reject(this.refusal());
+  }
+
+  /** Why a call was not run: the session was freed, or called from inside its own callback. */
+  refusal() {
+    return this.freed
+      ? error('BAD_CONFIG', 'this session was freed (session.free()); create a new Session')
+      : error('BAD_CONFIG', 'the session was called re-entrantly from inside one of its own callbacks');
+  }
+
+  /** Stops listening, aborts the refresh, releases the lock, rejects waiters, frees the engine. */
+  free() {
+    if (this.freed) return;
+    this.freed = true;
+    this.token = null;
+    for (const off of this.#unlisten) off();
+    if (this.#channel) {
+      this.#channel.onmessage = null;
+      this.#channel.close();
+    }
+    clearTimeout(this.#timer);
+    for (const c of this.#aborts.values()) c.abort();
+    for (const release of this.#locks.values()) release();
+    if (this.waiters.size) {
+      const e = error('NOT_SIGNED_IN', 'the session was freed while this caller waited');
+      for (const [, reject] of this.waiters.values()) call(reject, e);
+    }
+    this.waiters.clear();
+    this.core.free();
+  }
+
+  /** `target.addEventListener`, undone by `free()`. */
+  #listen(target, type, handler) {
+    target.addEventListener(type, handler);
+    this.#unlisten.push(() => target.removeEventListener(type, handler));
+  }
+}
+

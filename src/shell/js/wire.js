@@ -1,0 +1,86 @@
+// The JavaScript half of the wire to the `.wasm` engine (the Rust half, and the documentation of
+// every operation and reply, is src/wire.rs). Each operation is one function here, so its
+// number and argument positions are written once; every reply goes through `decode`, so each
+// tag's fields are named once. tests/e2e/wire.test.mjs replays the golden vectors that the
+// native test tests/wire.rs writes from the Rust encoders: changing either half alone fails.
+
+import { coreError } from './errors.js';
+
+/** tag → [type, ...field names], as `wire::SHAPES` in src/wire.rs. */
+const SHAPES = {
+  L: ['acquireLock', 'id'],
+  S: ['sendRefresh', 'id', 'url', 'body', 'headers'],
+  A: ['abortRefresh', 'id'],
+  U: ['releaseLock', 'id'],
+  T: ['resolveWaiters', 'token', 'waiters'],
+  X: ['rejectWaiters', 'waiters', 'error'],
+  P: ['persist', 'record'],
+  B: ['broadcast', 'message'],
+  G: ['goToLogin', 'reason'],
+  E: ['emit', 'event'],
+  k: ['token', 'token'],
+  w: ['waiting', 'waiter'],
+  e: ['error', 'error'],
+  n: ['moment', 'at'],
+  y: ['yes', 'yes'],
+  c: ['cached', 'until', 'token'],
+  s: ['snapshot', 'snapshot'],
+  t: ['text', 'text'],
+  q: ['request', 'timeout', 'url', 'body', 'headers'],
+  i: ['signedIn'],
+  h: ['challenge', 'name', 'session'],
+  u: ['authorization', 'url', 'record'],
+};
+
+/**
+ * A reply as an object `{type, ...fields}`; `undefined` stays `undefined` (nothing to say). An
+ * `error` field (`[code, message, retryAt, providerCode]`) becomes the `Error` the app gets.
+ */
+export function decode(text) {
+  if (text === undefined) return undefined;
+  const [tag, ...fields] = JSON.parse(text);
+  const shape = SHAPES[tag];
+  if (!shape) throw coreError(['BAD_RESPONSE', `wire: unknown reply tag ${tag}`]);
+  const out = { type: shape[0] };
+  for (let i = 1; i < shape.length; i += 1) out[shape[i]] = fields[i - 1];
+  if (out.error) out.error = coreError(out.error);
+  return out;
+}
+
+/** A reply for an operation that says nothing unless the call itself was refused. */
+function quiet(text) {
+  const reply = decode(text);
+  if (reply?.type === 'error') throw reply.error;
+  return reply;
+}
+
+/** A string argument, or `undefined` for an absent one (`null` included). */
+const opt = (s) => s ?? undefined;
+
+// The operations (numbers as `wire::Op`). `core` is the wasm-bindgen `Core`.
+export const requestToken = (core, now, waitMs) => decode(core.call(0, now, waitMs));
+export const timeout = (core, now) => quiet(core.call(1, now));
+export const visibility = (core, now, visible) => quiet(core.call(2, now, visible ? 1 : 0));
+export const refreshLock = (core, now, id, record) => quiet(core.call(3, now, id, 0, opt(record)));
+export const refreshAnswer = (core, now, id, a) =>
+  quiet(core.call(4, now, id, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
+export const tabMessage = (core, now, message) => quiet(core.call(5, now, 0, 0, message));
+export const storage = (core, now, record) => quiet(core.call(6, now, 0, 0, opt(record)));
+export const setTokens = (core, now, access, id, refresh, expiresIn) =>
+  decode(core.call(7, now, expiresIn ?? 0, 0, access, opt(id), opt(refresh)));
+export const tokenRefused = (core, now, token) => quiet(core.call(8, now, 0, 0, token)).yes;
+export const signOut = (core, now) => quiet(core.call(9, now));
+export const pollAction = (core) => quiet(core.call(10, 0));
+export const pollTimeout = (core) => quiet(core.call(11, 0))?.at;
+/** The snapshot reply's text: equal texts are equal snapshots; `decode(text).snapshot` reads it. */
+export const snapshotText = (core) => core.call(12, 0);
+export const token = (core) => quiet(core.call(13, 0));
+export const idToken = (core, now) => quiet(core.call(14, now))?.text;
+export const claims = (core) => quiet(core.call(15, 0))?.text;
+export const passwordSignIn = (core, username, password) => decode(core.call(16, 0, 0, 0, username, password));
+export const signInAnswer = (core, now, a) =>
+  decode(core.call(17, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
+export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
+  decode(core.call(18, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
+export const redirectReturn = (core, now, code, state, error, description, record) =>
+  decode(core.call(19, now, 0, 0, opt(code), opt(state), error == null ? undefined : `${error}\0${description ?? ''}`, opt(record)));
