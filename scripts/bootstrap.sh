@@ -6,7 +6,9 @@
 #     pins for the `wasm-bindgen` crate: the CLI and the crate must match
 #   - Debian's chromium and chromium-driver for the headless browser tests (apt, as root or via
 #     sudo)
-#   - wasm-opt from the npm package `binaryen`, into .tools/ (project-local, gitignored)
+#   - wasm-opt from the npm package `binaryen`, and esbuild (scripts/build.sh bundles the web
+#     entry with it; scripts/package.sh the script-tag file), into .tools/ (project-local,
+#     gitignored), from the npm registry at pinned versions
 #
 # Safe to run again: a second run changes nothing and takes a second or two.
 # Usage: scripts/bootstrap.sh
@@ -17,6 +19,7 @@ cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 BINARYEN_VERSION=132
+ESBUILD_VERSION=0.28.2
 missing=()
 
 say() { printf 'bootstrap: %s\n' "$*"; }
@@ -102,6 +105,22 @@ else
     npm install --prefix .tools --no-audit --no-fund --loglevel=error \
         "binaryen@$BINARYEN_VERSION" </dev/null
     "$WASM_OPT" --version
+fi
+
+# --- esbuild (npm, project-local) ----------------------------------------------------------------
+ESBUILD="$ROOT/.tools/node_modules/.bin/esbuild"
+have_esbuild="$("$ESBUILD" --version 2>/dev/null || true)"
+if [ "$have_esbuild" = "$ESBUILD_VERSION" ]; then
+    say "esbuild $ESBUILD_VERSION (.tools): present"
+elif ! command -v npm >/dev/null 2>&1; then
+    say "npm not found: install Node.js and npm, then run this again (needed for esbuild)."
+    missing+=("npm (for esbuild)")
+else
+    say "installing esbuild@$ESBUILD_VERSION into .tools/ (found '${have_esbuild:-none}')"
+    mkdir -p .tools
+    npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error \
+        "esbuild@$ESBUILD_VERSION" </dev/null
+    "$ESBUILD" --version
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -6,7 +6,7 @@
 #   pkg/script/cognito-session.js     the script-tag build: one classic script, the .wasm embedded
 #                                     (base64), defining the global `CognitoSession`
 #
-# Steps: scripts/build.sh --if-stale; esbuild (npm, pinned, into .tools/) when missing; copy
+# Steps: scripts/build.sh --if-stale (esbuild comes from scripts/bootstrap.sh); copy
 # pkg-template/ and the whole pkg/bundler/ and pkg/web/ directories (their file names are
 # wasm-bindgen's business, except the entry, its .d.ts and the .wasm); bundle the script-tag file
 # from scripts/script-tag-entry.js; `npm pack`; check that the tarball holds every file the
@@ -24,7 +24,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-ESBUILD_VERSION=0.28.2
 CRATE=cognito_session
 NPM_DIR=pkg/npm
 SCRIPT_FILE=pkg/script/cognito-session.js
@@ -44,15 +43,9 @@ flock 9
 
 bash scripts/build.sh --if-stale >&2
 
-# --- esbuild (npm, project-local) --------------------------------------------------------------
+# esbuild: scripts/bootstrap.sh installs it (pinned) into .tools/, and build.sh needs it too.
 ESBUILD="$ROOT/.tools/node_modules/.bin/esbuild"
-if [ "$("$ESBUILD" --version 2>/dev/null || true)" != "$ESBUILD_VERSION" ]; then
-    command -v npm >/dev/null || die "npm not found: install Node.js and npm"
-    say "installing esbuild@$ESBUILD_VERSION into .tools/"
-    mkdir -p .tools
-    npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error \
-        "esbuild@$ESBUILD_VERSION" </dev/null >&2
-fi
+[ -x "$ESBUILD" ] || die "esbuild not found in .tools/: run scripts/bootstrap.sh"
 
 VERSION="$(awk -F'"' '/^\[package\]/ { p = 1; next } /^\[/ { p = 0 } p && /^version *=/ { print $2; exit }' Cargo.toml)"
 [ -n "$VERSION" ] || die "could not read the version from Cargo.toml"
