@@ -2,18 +2,24 @@
 # Builds the shipped artifact: the size-optimised .wasm (the sans-IO core behind a narrow
 # export surface, src/shell/exports.rs), its wasm-bindgen glue and the JS shell (src/shell/js).
 #
-#   pkg/web/      ES modules for a page: cognito_session.js exports `default init`, `initSync`
-#                 and `Session`; the glue (wasm-bindgen --target web) fetches the .wasm itself
-#   pkg/bundler/  for webpack / vite / rollup: cognito_session.js exports `Session`; the glue
+#   pkg/web/      for a page without a bundler: ONE ES module, cognito_session.js, exporting
+#                 `default init`, `initSync` and `Session` (src/shell/js/web.js, every shell
+#                 module it imports and the wasm-bindgen --target web glue, bundled by esbuild:
+#                 not minified, apps minify), which fetches cognito_session_bg.wasm from next to
+#                 itself (`new URL('cognito_session_bg.wasm', import.meta.url)`), so a page
+#                 loads two files instead of a waterfall of imports
+#   pkg/bundler/  for webpack / vite / rollup: separate ES modules, the bundler's business:
+#                 cognito_session.js (src/shell/js/bundler.js) exports `Session`; the glue
 #                 (wasm-bindgen --target bundler) imports the .wasm through the bundler
 #
-# Each holds cognito_session.js (the entry: src/shell/js/{web,bundler}.js), cognito_session.d.ts
-# (src/shell/js/types.d.ts, plus web-init.d.ts for pkg/web), cognito_session_bg.wasm, the glue
-# renamed to cognito_session_core.js (and, for bundlers, cognito_session_bg.js), and the shell's
-# modules. Steps: cargo build with the `wasm` profile (opt-level z, panic=abort) and a 48 KiB
-# stack (STACK_SIZE), wasm-bindgen, wasm-opt -Oz on each `_bg.wasm`, then the JS files. Ends with the raw and `gzip -9` sizes of
-# every file (scripts/package.sh measures what a user downloads).
-# Needs what scripts/bootstrap.sh installs. Usage: scripts/build.sh [--if-stale]
+# Each holds cognito_session.js, cognito_session.d.ts (src/shell/js/types.d.ts, plus
+# web-init.d.ts for pkg/web) and cognito_session_bg.wasm; pkg/bundler also the glue renamed to
+# cognito_session_core.js, its cognito_session_bg.js and every other src/shell/js/*.js. Steps:
+# cargo build with the `wasm` profile (opt-level z, panic=abort) and a 48 KiB stack
+# (STACK_SIZE), wasm-bindgen, wasm-opt -Oz on each `_bg.wasm`, then the JS files. Ends with the
+# raw and `gzip -9` sizes of every file (scripts/package.sh measures what a user downloads).
+# Needs what scripts/bootstrap.sh installs (wasm-bindgen, wasm-opt and esbuild).
+# Usage: scripts/build.sh [--if-stale]
 #   --if-stale   do nothing when pkg/ is newer than every source (src/, the JS shell in
 #                src/shell/js included) and build input (the demo and
 #                the e2e tests build this way, so a second run starts at once)
@@ -72,6 +78,8 @@ WASM_OPT="${WASM_OPT:-$ROOT/.tools/node_modules/.bin/wasm-opt}"
 [ -x "$WASM_OPT" ] || WASM_OPT="$(command -v wasm-opt || true)"
 [ -n "$WASM_OPT" ] || die "wasm-opt not found: run scripts/bootstrap.sh"
 command -v wasm-bindgen >/dev/null || die "wasm-bindgen not found: run scripts/bootstrap.sh"
+ESBUILD="$ROOT/.tools/node_modules/.bin/esbuild"
+[ -x "$ESBUILD" ] || die "esbuild not found in .tools/: run scripts/bootstrap.sh"
 
 # `cargo rustc` passes the link argument to this crate's link only (the dependencies keep their
 # fingerprints); a later -zstack-size overrides rustc's default one.
@@ -80,20 +88,25 @@ cargo rustc --profile "$PROFILE" --target "$TARGET" --lib --features panic-handl
 RAW="target/$TARGET/$PROFILE/$CRATE.wasm"
 [ -f "$RAW" ] || die "cargo produced no $RAW"
 
+# wasm-bindgen writes here; the shell's modules join its output, and only what ships goes to pkg/.
+# Both targets start from one copy of the .wasm, so a concurrent cargo build in target/ cannot
+# give pkg/web and pkg/bundler different cores.
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+cp "$RAW" "$STAGE/$CRATE.wasm"
+
 for js_target in web bundler; do
-    out="pkg/$js_target"
-    rm -rf "$out"
-    wasm-bindgen --target "$js_target" --no-typescript --out-dir "$out" "$RAW"
+    gen="$STAGE/$js_target"
+    wasm-bindgen --target "$js_target" --no-typescript --out-dir "$gen" "$STAGE/$CRATE.wasm"
     # The glue becomes cognito_session_core.js (it keeps importing cognito_session_bg.*); the
-    # entry is the JS shell.
-    mv "$out/$CRATE.js" "$out/${CRATE}_core.js"
-    for module in session config errors http origin store abort; do
-        cp "src/shell/js/$module.js" "$out/"
+    # entry, cognito_session.js, is the JS shell's. Every other module of the shell goes beside
+    # them, whatever src/shell/js holds: they reach each other and the glue by relative imports.
+    mv "$gen/$CRATE.js" "$gen/${CRATE}_core.js"
+    for module in src/shell/js/*.js; do
+        case "$(basename "$module")" in web.js | bundler.js) ;; *) cp "$module" "$gen/" ;; esac
     done
-    cp "src/shell/js/$js_target.js" "$out/$CRATE.js"
-    cp src/shell/js/types.d.ts "$out/$CRATE.d.ts"
-    if [ "$js_target" = web ]; then cat src/shell/js/web-init.d.ts >>"$out/$CRATE.d.ts"; fi
-    bg="$out/${CRATE}_bg.wasm"
+    cp "src/shell/js/$js_target.js" "$gen/$CRATE.js"
+    bg="$gen/${CRATE}_bg.wasm"
     # --converge repeats -Oz until it stops shrinking (-125 B gzip). --low-memory-unused lets
     # wasm-opt fold small constant offsets into loads and stores (-185 B gzip); it assumes no
     # access reaches the first 1 KiB of memory through address wrap-around. That region is the
@@ -104,6 +117,23 @@ for js_target in web bundler; do
     "$WASM_OPT" "${WASM_FEATURES[@]}" -Oz --converge --low-memory-unused \
         --strip-producers --strip-target-features -o "$bg.opt" "$bg"
     mv "$bg.opt" "$bg"
+
+    out="pkg/$js_target"
+    rm -rf "$out"
+    mkdir -p "$out"
+    if [ "$js_target" = web ]; then
+        # One module: the entry and all it imports, as ESM, not minified, syntax untouched
+        # (no --target). The glue's `new URL('cognito_session_bg.wasm', import.meta.url)` stays
+        # as written, so the bundle, next to the .wasm, finds it. Run from the staging directory
+        # so the bundle's file comments name the modules (`// session.js`), not temporary paths.
+        (cd "$gen" && "$ESBUILD" "$CRATE.js" --bundle --format=esm --platform=browser \
+            --charset=utf8 --log-level=warning --outfile="$ROOT/$out/$CRATE.js")
+        mv "$bg" "$out/"
+        cat src/shell/js/types.d.ts src/shell/js/web-init.d.ts >"$out/$CRATE.d.ts"
+    else
+        cp -R "$gen/." "$out/"
+        cp src/shell/js/types.d.ts "$out/$CRATE.d.ts"
+    fi
 done
 
 gz_size() { gzip -9 -c "$1" | wc -c; }
