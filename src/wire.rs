@@ -227,12 +227,18 @@ const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
 
 /// A whole number of `0..=MAX_EXACT` from JavaScript, or `None` (NaN, negative, fractional,
 /// infinite).
+#[inline(always)]
 fn whole(x: f64) -> Option<u64> {
     (x >= 0.0 && x <= MAX_EXACT && x == (x as u64) as f64).then_some(x as u64)
 }
 
 impl<'a> Call<'a> {
     /// Reads operation `op`'s arguments as [`Op`] documents them.
+    ///
+    /// `inline(always)` here and on [`perform`]: inlined into [`Dispatcher::call`], the match on
+    /// the operation number and the match on the call become one (LLVM threads the jumps), which
+    /// makes the `.wasm` 223 B gzip smaller than two separate functions.
+    #[inline(always)]
     pub fn decode(op: u32, raw: RawArgs<'a>) -> Result<Call<'a>, WireError> {
         let op = Op::from_number(op).ok_or(WireError::UnknownOp(op))?;
         let bad = |argument| WireError::BadArgument(op, argument);
@@ -319,6 +325,7 @@ impl<'a> Call<'a> {
 }
 
 /// An HTTP answer from `m` (status; 0: none came) and `a` to `d`.
+#[inline(always)]
 fn answer<'a>(op: Op, raw: &RawArgs<'a>) -> Result<Answer<'a>, WireError> {
     let status = whole(raw.m)
         .and_then(|s| u16::try_from(s).ok())
@@ -381,41 +388,41 @@ impl Reply {
         &mut self.0
     }
 
-    pub fn number(mut self, n: u64) -> Reply {
+    pub fn number(&mut self, n: u64) -> &mut Reply {
         push_u64(self.comma(), n);
         self
     }
 
-    pub fn flag(mut self, b: bool) -> Reply {
+    pub fn flag(&mut self, b: bool) -> &mut Reply {
         self.comma().push_str(if b { "true" } else { "false" });
         self
     }
 
-    pub fn text(mut self, s: &str) -> Reply {
+    pub fn text(&mut self, s: &str) -> &mut Reply {
         write_string(self.comma(), s);
         self
     }
 
-    pub fn maybe_text(self, s: Option<&str>) -> Reply {
+    pub fn maybe_text(&mut self, s: Option<&str>) -> &mut Reply {
         match s {
             Some(s) => self.text(s),
             None => self.null(),
         }
     }
 
-    pub fn maybe_number(self, n: Option<u64>) -> Reply {
+    pub fn maybe_number(&mut self, n: Option<u64>) -> &mut Reply {
         match n {
             Some(n) => self.number(n),
             None => self.null(),
         }
     }
 
-    pub fn null(mut self) -> Reply {
+    pub fn null(&mut self) -> &mut Reply {
         self.comma().push_str("null");
         self
     }
 
-    pub fn numbers(mut self, ns: impl Iterator<Item = u64>) -> Reply {
+    pub fn numbers(&mut self, ns: impl Iterator<Item = u64>) -> &mut Reply {
         let out = self.comma();
         out.push('[');
         for (i, n) in ns.enumerate() {
@@ -429,7 +436,7 @@ impl Reply {
     }
 
     /// `[[name, value], ...]`.
-    pub fn headers(mut self, headers: &[(&str, String)]) -> Reply {
+    pub fn headers(&mut self, headers: &[(&str, String)]) -> &mut Reply {
         let out = self.comma();
         out.push('[');
         for (i, (name, value)) in headers.iter().enumerate() {
@@ -447,10 +454,10 @@ impl Reply {
     }
 
     /// `[code, message, retryAt|null, providerCode|null]`.
-    pub fn error(mut self, e: &AppError) -> Reply {
+    pub fn error(&mut self, e: &AppError) -> &mut Reply {
         self.comma().push('[');
         write_string(&mut self.0, e.code.as_str());
-        let mut out = self
+        let out = self
             .text(&e.message)
             .maybe_number(e.retry_at)
             .maybe_text(e.provider_code.as_deref());
@@ -459,7 +466,7 @@ impl Reply {
     }
 
     /// A JSON object `{"name": value, ...}` built by `f`.
-    fn object(mut self, f: impl FnOnce(&mut Object)) -> Reply {
+    fn object(&mut self, f: impl FnOnce(&mut Object)) -> &mut Reply {
         let out = self.comma();
         out.push('{');
         let mut object = Object { out, first: true };
@@ -469,16 +476,17 @@ impl Reply {
     }
 
     /// `url, body, headers` of a request.
-    fn request(self, request: &HttpRequest) -> Reply {
+    fn request(&mut self, request: &HttpRequest) -> &mut Reply {
         self.text(&request.url)
             .text(&request.body)
             .headers(&request.headers)
     }
 
     /// The JSON text.
-    pub fn finish(mut self) -> String {
-        self.0.push(']');
-        self.0
+    pub fn finish(&mut self) -> String {
+        let mut out = core::mem::take(&mut self.0);
+        out.push(']');
+        out
     }
 }
 
@@ -561,27 +569,35 @@ fn event_object(o: &mut Object, event: &Event) {
 /// The reply for one action.
 pub fn action_reply(action: &Action) -> String {
     match action {
-        Action::AcquireRefreshLock { id } => Reply::new(tag::ACQUIRE_LOCK).number(id.0),
-        Action::SendRefresh { id, request } => {
-            Reply::new(tag::SEND_REFRESH).number(id.0).request(request)
-        }
-        Action::AbortRefresh { id } => Reply::new(tag::ABORT_REFRESH).number(id.0),
-        Action::ReleaseRefreshLock { id } => Reply::new(tag::RELEASE_LOCK).number(id.0),
+        Action::AcquireRefreshLock { id } => Reply::new(tag::ACQUIRE_LOCK).number(id.0).finish(),
+        Action::SendRefresh { id, request } => Reply::new(tag::SEND_REFRESH)
+            .number(id.0)
+            .request(request)
+            .finish(),
+        Action::AbortRefresh { id } => Reply::new(tag::ABORT_REFRESH).number(id.0).finish(),
+        Action::ReleaseRefreshLock { id } => Reply::new(tag::RELEASE_LOCK).number(id.0).finish(),
         Action::ResolveWaiters {
             waiters,
             access_token,
         } => Reply::new(tag::RESOLVE_WAITERS)
             .text(access_token)
-            .numbers(waiters.iter().map(|w| w.0)),
+            .numbers(waiters.iter().map(|w| w.0))
+            .finish(),
         Action::RejectWaiters { waiters, error } => Reply::new(tag::REJECT_WAITERS)
             .numbers(waiters.iter().map(|w| w.0))
-            .error(&AppError::from(error)),
-        Action::Persist { record } => Reply::new(tag::PERSIST).maybe_text(record.as_deref()),
-        Action::Broadcast { message } => Reply::new(tag::BROADCAST).text(message),
-        Action::GoToLogin { reason } => Reply::new(tag::GO_TO_LOGIN).text(reason_name(reason)),
-        Action::Emit { event } => Reply::new(tag::EMIT).object(|o| event_object(o, event)),
+            .error(&AppError::from(error))
+            .finish(),
+        Action::Persist { record } => Reply::new(tag::PERSIST)
+            .maybe_text(record.as_deref())
+            .finish(),
+        Action::Broadcast { message } => Reply::new(tag::BROADCAST).text(message).finish(),
+        Action::GoToLogin { reason } => Reply::new(tag::GO_TO_LOGIN)
+            .text(reason_name(reason))
+            .finish(),
+        Action::Emit { event } => Reply::new(tag::EMIT)
+            .object(|o| event_object(o, event))
+            .finish(),
     }
-    .finish()
 }
 
 /// The snapshot as the app receives it (`getSnapshot()`): equal texts, equal snapshots.
@@ -613,159 +629,162 @@ fn millis(ms: f64) -> Millis {
 
 /// One session's engine behind the wire: what the `.wasm` exports as `Core`.
 pub struct Dispatcher {
-    machine: SessionMachine,
+    /// The session, or why the options it was built from cannot work: then every call answers
+    /// that error (the shell's first call throws it from `new Session()`).
+    machine: Result<SessionMachine, AppError>,
 }
 
 impl Dispatcher {
-    /// A signed-out session for `options`, its jitter seeded with `seed`; an error reply when
-    /// the options cannot work (a malformed user pool id without an endpoint).
-    pub fn new(options: &ProviderOptions<'_>, seed: u64, now: f64) -> Result<Dispatcher, String> {
-        let config = Config::from_options(options).map_err(|e| error_reply(&AppError::from(e)))?;
-        Ok(Dispatcher {
-            machine: SessionMachine::new(config, seed, millis(now)),
-        })
+    /// A signed-out session for `options`, its jitter seeded with `seed`.
+    pub fn new(options: &ProviderOptions<'_>, seed: u64, now: f64) -> Dispatcher {
+        Dispatcher {
+            machine: Config::from_options(options)
+                .map(|config| SessionMachine::new(config, seed, millis(now)))
+                .map_err(AppError::from),
+        }
     }
 
-    /// The state machine, for tests.
-    pub fn machine(&self) -> &SessionMachine {
-        &self.machine
+    /// The state machine (`None` when the options could not work), for tests.
+    pub fn machine(&self) -> Option<&SessionMachine> {
+        self.machine.as_ref().ok()
     }
 
     /// Runs operation `op` at `now` with `raw` arguments; the reply (JSON text), or `None` when
     /// the operation has nothing to say.
     pub fn call(&mut self, op: u32, now: f64, raw: RawArgs<'_>) -> Option<String> {
-        match Call::decode(op, raw) {
-            Ok(call) => self.perform(millis(now), call),
-            Err(e) => Some(error_reply(&e.to_app_error())),
-        }
+        let refused = match (&mut self.machine, Call::decode(op, raw)) {
+            (Ok(machine), Ok(call)) => return perform(machine, millis(now), call),
+            (Err(e), _) => e.clone(),
+            (_, Err(e)) => e.to_app_error(),
+        };
+        Some(error_reply(&refused))
     }
+}
 
-    fn perform(&mut self, now: Millis, call: Call<'_>) -> Option<String> {
-        let m = &mut self.machine;
-        match call {
-            Call::RequestToken { wait } => {
-                Some(match m.request_token(now, now.saturating_add(wait)) {
-                    TokenAnswer::Ready(token) => Reply::new(tag::TOKEN).text(token).finish(),
-                    TokenAnswer::Waiting(id) => Reply::new(tag::WAITING).number(id.0).finish(),
-                    TokenAnswer::Failed(e) => error_reply(&AppError::from(&e)),
-                })
+/// Carries out one call on the session.
+#[inline(always)]
+fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String> {
+    match call {
+        Call::RequestToken { wait } => Some(match m.request_token(now, now.saturating_add(wait)) {
+            TokenAnswer::Ready(token) => Reply::new(tag::TOKEN).text(token).finish(),
+            TokenAnswer::Waiting(id) => Reply::new(tag::WAITING).number(id.0).finish(),
+            TokenAnswer::Failed(e) => error_reply(&AppError::from(&e)),
+        }),
+        Call::Timeout => {
+            m.handle_timeout(now);
+            None
+        }
+        Call::Visibility { visible } => {
+            m.handle_visibility(now, visible);
+            None
+        }
+        Call::RefreshLock { id, record } => {
+            m.handle_refresh_lock(now, id, record);
+            None
+        }
+        Call::RefreshAnswer { id, answer } => {
+            match answer {
+                Answer::Response(response) => m.handle_refresh_response(now, id, &response),
+                Answer::None(why) => m.handle_refresh_failure(now, id, why),
             }
-            Call::Timeout => {
-                m.handle_timeout(now);
-                None
-            }
-            Call::Visibility { visible } => {
-                m.handle_visibility(now, visible);
-                None
-            }
-            Call::RefreshLock { id, record } => {
-                m.handle_refresh_lock(now, id, record);
-                None
-            }
-            Call::RefreshAnswer { id, answer } => {
-                match answer {
-                    Answer::Response(response) => m.handle_refresh_response(now, id, &response),
-                    Answer::None(why) => m.handle_refresh_failure(now, id, why),
-                }
-                None
-            }
-            Call::TabMessage { message } => {
-                m.handle_tab_message(now, message);
-                None
-            }
-            Call::Storage { record } => {
-                m.handle_storage(now, record);
-                None
-            }
-            Call::SetTokens {
-                access,
-                id,
-                refresh,
+            None
+        }
+        Call::TabMessage { message } => {
+            m.handle_tab_message(now, message);
+            None
+        }
+        Call::Storage { record } => {
+            m.handle_storage(now, record);
+            None
+        }
+        Call::SetTokens {
+            access,
+            id,
+            refresh,
+            expires_in,
+        } => {
+            let grant = TokenGrant {
+                access_token: String::from(access),
+                id_token: id.map(String::from),
+                refresh_token: refresh.map(String::from),
                 expires_in,
-            } => {
-                let grant = TokenGrant {
-                    access_token: String::from(access),
-                    id_token: id.map(String::from),
-                    refresh_token: refresh.map(String::from),
-                    expires_in,
-                };
-                let e = m.set_tokens(now, grant, Provenance::External).err()?;
-                Some(error_reply(&AppError::from(&e)))
-            }
-            Call::TokenRefused { token } => Some(
-                Reply::new(tag::YES)
-                    .flag(m.handle_token_refused(now, token))
+            };
+            let e = m.set_tokens(now, grant, Provenance::External).err()?;
+            Some(error_reply(&AppError::from(&e)))
+        }
+        Call::TokenRefused { token } => Some(
+            Reply::new(tag::YES)
+                .flag(m.handle_token_refused(now, token))
+                .finish(),
+        ),
+        Call::SignOut => {
+            m.sign_out(now);
+            None
+        }
+        Call::PollAction => m.poll_action().map(|a| action_reply(&a)),
+        Call::PollTimeout => m
+            .poll_timeout()
+            .map(|at| Reply::new(tag::MOMENT).number(at).finish()),
+        Call::Snapshot => Some(snapshot_reply(&m.snapshot())),
+        Call::Token => {
+            let tokens = m.tokens()?;
+            let until = tokens
+                .expires_at
+                .saturating_sub(m.config().rules.min_validity);
+            Some(
+                Reply::new(tag::CACHED)
+                    .number(until)
+                    .text(&tokens.access_token)
                     .finish(),
-            ),
-            Call::SignOut => {
-                m.sign_out(now);
-                None
-            }
-            Call::PollAction => m.poll_action().map(|a| action_reply(&a)),
-            Call::PollTimeout => m
-                .poll_timeout()
-                .map(|at| Reply::new(tag::MOMENT).number(at).finish()),
-            Call::Snapshot => Some(snapshot_reply(&m.snapshot())),
-            Call::Token => {
-                let tokens = m.tokens()?;
-                let until = tokens
-                    .expires_at
-                    .saturating_sub(m.config().rules.min_validity);
-                Some(
-                    Reply::new(tag::CACHED)
-                        .number(until)
-                        .text(&tokens.access_token)
-                        .finish(),
-                )
-            }
-            Call::IdToken => m
-                .id_token(now)
-                .map(|t| Reply::new(tag::TEXT).text(t).finish()),
-            Call::Claims => {
-                let tokens = m.tokens()?;
-                let token = tokens.id_token.as_ref().unwrap_or(&tokens.access_token);
-                let payload = text::split(token, b'.').nth(1)?;
-                let json = String::from_utf8(base64url::decode(payload).ok()?).ok()?;
-                Some(Reply::new(tag::TEXT).text(&json).finish())
-            }
-            Call::PasswordSignIn { username, password } => {
-                Some(match m.password_sign_in(username, password) {
-                    Ok(outgoing) => request_reply(&outgoing),
-                    Err(e) => error_reply(&e),
-                })
-            }
-            Call::SignInAnswer { answer } => {
-                let answer = match &answer {
-                    Answer::Response(response) => Ok(response),
-                    Answer::None(why) => Err(*why),
-                };
-                Some(match m.sign_in_answer(now, answer) {
-                    Ok(SignedIn::Tokens) => Reply::new(tag::SIGNED_IN).finish(),
-                    Ok(SignedIn::Challenge { name, session }) => Reply::new(tag::CHALLENGE)
-                        .text(&name)
-                        .maybe_text(session.as_deref())
-                        .finish(),
-                    Err(e) => error_reply(&e),
-                })
-            }
-            Call::Authorize {
-                endpoint,
-                redirect_uri,
-                scope,
-                secrets,
-            } => Some(match m.authorize(endpoint, redirect_uri, scope, secrets) {
-                Ok(a) => Reply::new(tag::AUTHORIZATION)
-                    .text(&a.url)
-                    .text(&a.record)
+            )
+        }
+        Call::IdToken => m
+            .id_token(now)
+            .map(|t| Reply::new(tag::TEXT).text(t).finish()),
+        Call::Claims => {
+            let tokens = m.tokens()?;
+            let token = tokens.id_token.as_ref().unwrap_or(&tokens.access_token);
+            let payload = text::split(token, b'.').nth(1)?;
+            let json = String::from_utf8(base64url::decode(payload).ok()?).ok()?;
+            Some(Reply::new(tag::TEXT).text(&json).finish())
+        }
+        Call::PasswordSignIn { username, password } => {
+            Some(match m.password_sign_in(username, password) {
+                Ok(outgoing) => request_reply(&outgoing),
+                Err(e) => error_reply(&e),
+            })
+        }
+        Call::SignInAnswer { answer } => {
+            let answer = match &answer {
+                Answer::Response(response) => Ok(response),
+                Answer::None(why) => Err(*why),
+            };
+            Some(match m.sign_in_answer(now, answer) {
+                Ok(SignedIn::Tokens) => Reply::new(tag::SIGNED_IN).finish(),
+                Ok(SignedIn::Challenge { name, session }) => Reply::new(tag::CHALLENGE)
+                    .text(&name)
+                    .maybe_text(session.as_deref())
                     .finish(),
                 Err(e) => error_reply(&e),
-            }),
-            Call::RedirectReturn { callback, record } => {
-                Some(match m.redirect_return(now, &callback, record) {
-                    Ok(outgoing) => request_reply(&outgoing),
-                    Err(e) => error_reply(&e),
-                })
-            }
+            })
+        }
+        Call::Authorize {
+            endpoint,
+            redirect_uri,
+            scope,
+            secrets,
+        } => Some(match m.authorize(endpoint, redirect_uri, scope, secrets) {
+            Ok(a) => Reply::new(tag::AUTHORIZATION)
+                .text(&a.url)
+                .text(&a.record)
+                .finish(),
+            Err(e) => error_reply(&e),
+        }),
+        Call::RedirectReturn { callback, record } => {
+            Some(match m.redirect_return(now, &callback, record) {
+                Ok(outgoing) => request_reply(&outgoing),
+                Err(e) => error_reply(&e),
+            })
         }
     }
 }

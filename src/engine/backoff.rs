@@ -121,11 +121,10 @@ impl BackoffPolicy {
     /// is still jittered over `[low/high · cap, cap]`, and long-failing sessions do not fall into
     /// step).
     fn span(&self, failing_for: Millis) -> Millis {
-        let widest = if self.high_permille == 0 {
-            Millis::MAX
-        } else {
-            (self.cap / u64::from(self.high_permille)).saturating_mul(1_000)
-        };
+        let widest = self
+            .cap
+            .checked_div(u64::from(self.high_permille))
+            .map_or(Millis::MAX, |w| w.saturating_mul(1_000));
         failing_for.max(self.span_floor).min(widest.max(1))
     }
 
@@ -241,7 +240,11 @@ impl RetryBudget {
             self.refilled_at = now;
             return;
         }
-        let earned = now.saturating_sub(self.refilled_at) / self.refill_every;
+        // `refill_every` is at least 1 (`new`); checked, so no division can trap.
+        let earned = now
+            .saturating_sub(self.refilled_at)
+            .checked_div(self.refill_every)
+            .unwrap_or(0);
         let room = u64::from(self.capacity - self.tokens);
         let added = earned.min(room);
         // `added` ≤ `room`, which came from a u32.

@@ -18,8 +18,8 @@ pub struct Core(Dispatcher);
 #[wasm_bindgen]
 impl Core {
     /// A signed-out session (see [`ProviderOptions`]; empty strings are "not given").
-    /// `seed_hi`/`seed_lo` seed the retry jitter. Throws an error reply when the options cannot
-    /// work.
+    /// `seed_hi`/`seed_lo` seed the retry jitter. Options that cannot work make every call
+    /// answer the error that says why.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -32,7 +32,7 @@ impl Core {
         seed_hi: u32,
         seed_lo: u32,
         now: f64,
-    ) -> Result<Core, String> {
+    ) -> Core {
         let options = ProviderOptions {
             client_id,
             user_pool_id,
@@ -42,7 +42,7 @@ impl Core {
             rotation,
         };
         let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
-        Dispatcher::new(&options, seed, now).map(Core)
+        Core(Dispatcher::new(&options, seed, now))
     }
 
     /// Operation `op` at `now` (see [`crate::wire::Op`]): its reply, or `undefined`.

@@ -66,8 +66,9 @@ export class Driver {
   /** Removes the DOM listeners. */
   #unlisten = [];
 
-  /** Builds the engine for the validated config `c` (throws its BAD_CONFIG error) and starts
-   * listening to the page and the other tabs. */
+  /** Builds the engine for the validated config `c`, resumes what storage holds (throws the
+   * engine's BAD_CONFIG error for options it refuses) and starts listening to the page and the
+   * other tabs. */
   constructor(c) {
     this.config = c;
     const now = Date.now();
@@ -80,10 +81,19 @@ export class Driver {
       seed[0] = Math.random() * 2 ** 32;
       seed[1] = (Math.random() * 2 ** 32) ^ now;
     }
+    this.core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.issuer, c.rotation, seed[0], seed[1], now);
+    const doc = globalThis.document;
+    // What storage holds at start is the session to resume (or a record to discard). Options
+    // the engine refuses (a malformed user pool id) make this first call throw its BAD_CONFIG.
     try {
-      this.core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.issuer, c.rotation, seed[0], seed[1], now);
+      this.drive((n) => {
+        wire.visibility(this.core, n, !doc?.hidden);
+        const record = this.store.read();
+        if (record !== undefined) wire.storage(this.core, n, record);
+      });
     } catch (e) {
-      throw typeof e === 'string' ? wire.decode(e).error : e;
+      this.core.free();
+      throw e;
     }
     const shared = this.store.shared;
     if (shared && typeof BroadcastChannel === 'function') {
@@ -97,7 +107,6 @@ export class Driver {
         // No channel: tabs still follow each other through storage events.
       }
     }
-    const doc = globalThis.document;
     if (doc) this.#listen(doc, 'visibilitychange', () => this.drive((n) => wire.visibility(this.core, n, !doc.hidden)));
     if (shared) {
       this.#listen(window, 'storage', (e) => {
@@ -106,12 +115,6 @@ export class Driver {
         }
       });
     }
-    // What storage holds at start is the session to resume (or a record to discard).
-    this.drive((n) => {
-      wire.visibility(this.core, n, !doc?.hidden);
-      const record = this.store.read();
-      if (record !== undefined) wire.storage(this.core, n, record);
-    });
   }
 
   /**
