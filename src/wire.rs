@@ -229,13 +229,13 @@ const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
 /// infinite).
 #[inline(always)]
 fn whole(x: f64) -> Option<u64> {
-    (x >= 0.0 && x <= MAX_EXACT && x == (x as u64) as f64).then_some(x as u64)
+    ((0.0..=MAX_EXACT).contains(&x) && x == (x as u64) as f64).then_some(x as u64)
 }
 
 impl<'a> Call<'a> {
     /// Reads operation `op`'s arguments as [`Op`] documents them.
     ///
-    /// `inline(always)` here and on [`perform`]: inlined into [`Dispatcher::call`], the match on
+    /// `inline(always)` here and on `perform`: inlined into [`Dispatcher::call`], the match on
     /// the operation number and the match on the call become one (LLVM threads the jumps), which
     /// makes the `.wasm` 223 B gzip smaller than two separate functions.
     #[inline(always)]

@@ -7,7 +7,7 @@
 //! crate.
 //!
 //! Map:
-//! - [`session`]: the session state machine (events in, actions out) with single-flight refresh.
+//! - [`machine`]: the session state machine (events in, actions out) with single-flight refresh.
 //! - [`tokens`]: the token set, its expiry under clock skew, the jittered proactive refresh moment.
 //! - [`backoff`]: when to retry (jittered backoff proportional to how long failures have lasted),
 //!   the retry budget, `Retry-After`.

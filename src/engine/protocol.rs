@@ -5,7 +5,7 @@
 //! rotation), and the OAuth2 / OIDC token endpoint (`grant_type=refresh_token`, form-encoded).
 //! Builders produce an [`HttpRequest`] the shell sends as a `POST`; parsers turn the
 //! [`HttpResponse`] the shell got back into a [`TokenGrant`] or a classified
-//! [`ProviderError`](crate::engine::classify::ProviderError).
+//! [`ProviderError`].
 //!
 //! Parsers trust nothing: a body over [`MAX_BODY`] is refused unread, and HTML, truncated JSON,
 //! missing or mistyped fields all become a `BadResponse` error whose code names what was wrong.

@@ -1,13 +1,12 @@
-//! The `.wasm`'s side of the browser shell: the sans-IO [`core`](crate::engine) behind a narrow
-//! export surface for the JavaScript shell in `src/shell/js/`.
+//! The `.wasm`'s side of the browser shell: the engine behind the [`wire`](crate::wire), exported
+//! for the JavaScript shell in `src/shell/js/`.
 //!
 //! The browser work (fetch, storage, Web Locks, BroadcastChannel, timers, DOM events, promises,
-//! the public `Session` class) is hand-written JavaScript; this module only carries numbers,
-//! booleans and strings across, so the `.wasm` imports nothing from the page and the
-//! wasm-bindgen glue stays a few hundred lines. All policy stays in the core. Code map:
+//! the public `Session` class) is hand-written JavaScript; this module only lets wasm-bindgen
+//! carry the wire's numbers and strings across, so the `.wasm` imports nothing from the page and
+//! the glue stays a few hundred lines. It decides nothing. Code map:
 //!
-//! - `exports`: the `Core` class (one core `Session`) and `poolError`, with the compact text
-//!   encodings of actions, answers and errors that the JS shell decodes.
+//! - `exports`: the `Core` class (one [`wire::Dispatcher`](crate::wire::Dispatcher)).
 
 mod exports;
 

@@ -196,7 +196,7 @@ impl Scenario {
 pub enum Policy {
     /// The policy shipped in the browser: the real [`SessionMachine`] with `Config::new` defaults.
     Shipped,
-    /// The real [`Session`] with another configuration (for measuring alternatives).
+    /// The real [`SessionMachine`] with another configuration (for measuring alternatives).
     Session { name: String, config: Box<Config> },
     /// A model of another client (see [`ModelKind`]).
     Model(ModelKind),
