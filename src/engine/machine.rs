@@ -15,9 +15,10 @@
 //!   refreshed adopts that tab's tokens instead of refreshing again;
 //! - a token is handed out only while it stays valid for `min_validity` more;
 //! - every waiter is resolved or rejected with a typed [`SessionError`] by its deadline;
-//! - throttling, server and network failures back off ([`BackoffPolicy`]: delays proportional
-//!   to the time spent failing, a retry budget, `Retry-After`; a refresh nobody waits for holds
-//!   back longer) and keep the refresh token; they never sign the user out;
+//! - throttling, server and network failures back off
+//!   ([`BackoffPolicy`](super::backoff::BackoffPolicy): delays proportional to the time spent
+//!   failing, a retry budget, `Retry-After`; a refresh nobody waits for holds back longer) and
+//!   keep the refresh token; they never sign the user out;
 //! - a dead refresh token clears the tokens, rejects every waiter and asks for login once.
 
 use super::classify::{self, FailureKind, ProviderError};
