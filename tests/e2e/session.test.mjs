@@ -13,6 +13,7 @@
 // tab is made to look hidden where a test needs the refresh to start only when a caller asks.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -540,6 +541,53 @@ describe('cognito-session in Chromium against moto behind the fault proxy', { co
       t.diagnostic(`revoked with loginUrl: ${obs.loginNavigations.length} navigation to ${LOGIN_PAGE}, ${results.length} waiters SESSION_EXPIRED, 1 refresh attempt`);
     } finally {
       await close();
+    }
+  });
+
+  test('a token endpoint that redirects elsewhere: the refresh token is never re-sent there; callers get UNAVAILABLE, the refresh token is kept, recovery', { timeout: 60000 }, async (t) => {
+    freshRig();
+    // Another origin that would take the refresh token: it accepts any CORS preflight and
+    // records every request, so a client that follows the 307 shows up here.
+    const received = [];
+    const elsewhere = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ method: req.method, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(req.method === 'OPTIONS' ? 204 : 400, {
+          'Access-Control-Allow-Origin': '*',
+          'Access-Control-Allow-Headers': '*',
+          'Access-Control-Allow-Methods': 'POST',
+          'Content-Type': 'application/json',
+        });
+        res.end(req.method === 'OPTIONS' ? '' : '{}');
+      });
+    });
+    await new Promise((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const { page, obs, close } = await openPage({ hidden: true });
+    try {
+      const { handedIn } = await expiredSession();
+      await page.evaluate(() => window.H.make());
+      assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+      rig.control.setFault({ mode: 'redirect', location: `http://127.0.0.1:${elsewhere.address().port}/oauth2/token` });
+      const results = await page.evaluate(() => window.H.tokens(3, 1500));
+      assert.ok(rig.counts().proxy.refresh.faulted >= 1, 'the redirect was served');
+      assert.deepEqual(received, [], 'nothing reached the other origin');
+      for (const r of results) {
+        assert.equal(r.ok, false, JSON.stringify(r));
+        assert.equal(r.code, 'UNAVAILABLE', JSON.stringify(r));
+      }
+      assert.equal((await page.evaluate(() => window.H.record()))?.refresh, handedIn.refreshToken, 'the stored refresh token is kept');
+      rig.control.clearFault();
+      const [token] = await page.evaluate(() => window.H.tokens(1, 40000));
+      assert.equal(token.ok, true, `no recovery: ${JSON.stringify(token)}`);
+      assert.deepEqual(received, []);
+      assert.deepEqual(obs.pageErrors, []);
+      t.diagnostic(`redirect: callers got ${JSON.stringify(byCode(results))} (${results[0].message}); the other origin received ${received.length} requests`);
+    } finally {
+      rig.control.clearFault();
+      await close();
+      await new Promise((resolve) => elsewhere.close(resolve));
     }
   });
 

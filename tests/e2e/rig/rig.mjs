@@ -101,6 +101,7 @@ export const FAULT_MODES = Object.freeze([
   'wrong-types', // 200 with AccessToken: 12345 and friends
   'huge', // 200 with a valid answer padded to `bytes` (default 1 MiB)
   'expired-token', // 200 with a well-formed, correctly signed AccessToken whose exp is past
+  'redirect', // 307 to `location` (a client that follows re-sends the refresh token there)
 ]);
 
 // ----------------------------------------------------------------------------- small helpers --
@@ -636,6 +637,7 @@ export async function startRig(options = {}) {
       }
       if (spec.ms != null && spec.ms > 600000) throw new Error('fault ms must be at most 600000');
       if (spec.mode === 'error' && typeof spec.error !== 'string') throw new Error('fault mode "error" needs error: "<ExceptionName>"');
+      if (spec.mode === 'redirect' && typeof spec.location !== 'string') throw new Error('fault mode "redirect" needs location: "<url>"');
       state.fault = {
         mode: spec.mode,
         operations: ops,
@@ -647,6 +649,7 @@ export async function startRig(options = {}) {
         headers: spec.headers && typeof spec.headers === 'object' ? { ...spec.headers } : {},
         cors: spec.cors !== false,
         expiredAgoS: spec.expiredAgoS,
+        location: spec.location,
         remaining: spec.count == null ? null : Math.floor(spec.count),
         until: spec.forMs == null ? null : Date.now() + spec.forMs,
         setAt: Date.now(),
@@ -778,6 +781,8 @@ export async function startRig(options = {}) {
           const overhead = JSON.stringify({ ...base, Padding: '' }).length;
           return ok200(JSON.stringify({ ...base, Padding: 'x'.repeat(Math.max(0, target - overhead)) }));
         }
+        case 'redirect':
+          return { status: 307, headers: { Location: f.location }, body: '' };
         case 'expired-token': {
           const ago = f.expiredAgoS ?? 300;
           return ok200(JSON.stringify(successBody(op, reqJson, { iat: nowS() - 3600 - ago })));
