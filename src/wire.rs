@@ -79,9 +79,10 @@ pub enum Op {
     /// `state \0 verifier \0 challenge \0 nonce` (drawn by the shell with WebCrypto) →
     /// `authorization` or `error`.
     Authorize = 18,
-    /// The browser came back: `a` = code, `b` = state, `c` = `error \0 description` (absent:
-    /// none), `d` = the tab's sign-in record (absent: none) → `request` (the code exchange,
-    /// answered with `SignInAnswer`) or `error`.
+    /// The browser came back: `a` = code, `b` = state, `c` = `error \0 description \0 iss`
+    /// (each empty when absent), `d` = the tab's sign-in record (absent: none) → `request` (the
+    /// code exchange, answered with `SignInAnswer`), `foreign` (not this tab's sign-in: its record
+    /// stays) or `error` (the record is used up).
     RedirectReturn = 19,
 }
 
@@ -303,19 +304,20 @@ impl<'a> Call<'a> {
                 }
             }
             Op::RedirectReturn => {
-                let (error, error_description) = match raw.c {
-                    Some(c) => match text::split_once(c, b'\0') {
-                        Some((name, description)) => (Some(name), Some(description)),
-                        None => (Some(c), None),
-                    },
-                    None => (None, None),
-                };
+                // `c` = `error \0 description \0 iss`, each part empty when absent.
+                let mut parts = text::split(raw.c.unwrap_or_default(), b'\0');
+                let mut next = || parts.next().filter(|p| !p.is_empty());
+                let (error, error_description, iss) = (next(), next(), next());
+                if parts.next().is_some() {
+                    return Err(bad("c"));
+                }
                 Call::RedirectReturn {
                     callback: Callback {
                         code: raw.a,
                         state: raw.b,
                         error,
                         error_description,
+                        iss,
                     },
                     record: raw.d,
                 }
@@ -369,6 +371,7 @@ pub mod tag {
     pub const SIGNED_IN: char = 'i';
     pub const CHALLENGE: char = 'h';
     pub const AUTHORIZATION: char = 'u';
+    pub const FOREIGN: char = 'f';
 }
 
 /// A reply under construction: `[tag, field, ...]` as JSON text.
@@ -783,7 +786,8 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
         Call::RedirectReturn { callback, record } => {
             Some(match m.redirect_return(now, &callback, record) {
                 Ok(outgoing) => request_reply(&outgoing),
-                Err(e) => error_reply(&e),
+                Err(r) if !r.record_used => Reply::new(tag::FOREIGN).error(&r.error).finish(),
+                Err(r) => error_reply(&r.error),
             })
         }
     }
@@ -826,6 +830,7 @@ pub const SHAPES: &[(char, &str, &[&str])] = &[
     (tag::SIGNED_IN, "signedIn", &[]),
     (tag::CHALLENGE, "challenge", &["name", "session"]),
     (tag::AUTHORIZATION, "authorization", &["url", "record"]),
+    (tag::FOREIGN, "foreign", &["error"]),
 ];
 
 /// The tags of [`SHAPES`], for checking that no two share a letter.

@@ -295,6 +295,18 @@ fn replies() -> Vec<ReplyVector> {
             r#"{"type":"challenge","name":"SMS_MFA","session":null}"#,
         ),
         v(
+            "foreign",
+            Reply::new(tag::FOREIGN)
+                .error(&AppError {
+                    code: ErrorCode::BadResponse,
+                    retry_at: None,
+                    message: "StateMismatch: not this sign-in's state".into(),
+                    provider_code: Some("StateMismatch".into()),
+                })
+                .finish(),
+            r#"{"type":"foreign","error":{"code":"BAD_RESPONSE","message":"StateMismatch: not this sign-in's state","providerCode":"StateMismatch"}}"#,
+        ),
+        v(
             "authorization",
             Reply::new(tag::AUTHORIZATION)
                 .text("https://auth/?a=1")
@@ -398,19 +410,31 @@ fn calls() -> Vec<CallVector> {
         ),
         c(
             "redirectReturn",
-            "[1000, \"code\", \"st\", null, null, \"rec\"]",
-            "[19,1000,0,0,\"code\",\"st\",null,\"rec\"]",
+            "[1000, \"code\", \"st\", null, null, null, \"rec\"]",
+            "[19,1000,0,0,\"code\",\"st\",\"\\u0000\\u0000\",\"rec\"]",
             Call::RedirectReturn {
-                callback: Callback { code: Some("code"), state: Some("st"), error: None, error_description: None },
+                callback: Callback {
+                    code: Some("code"),
+                    state: Some("st"),
+                    error: None,
+                    error_description: None,
+                    iss: None,
+                },
                 record: Some("rec"),
             },
         ),
         c(
             "redirectReturn",
-            "[1000, null, \"st\", \"access_denied\", \"no thanks\", null]",
-            "[19,1000,0,0,null,\"st\",\"access_denied\\u0000no thanks\",null]",
+            "[1000, null, \"st\", \"access_denied\", \"no thanks\", \"https://auth\", null]",
+            "[19,1000,0,0,null,\"st\",\"access_denied\\u0000no thanks\\u0000https://auth\",null]",
             Call::RedirectReturn {
-                callback: Callback { code: None, state: Some("st"), error: Some("access_denied"), error_description: Some("no thanks") },
+                callback: Callback {
+                    code: None,
+                    state: Some("st"),
+                    error: Some("access_denied"),
+                    error_description: Some("no thanks"),
+                    iss: Some("https://auth"),
+                },
                 record: None,
             },
         ),

@@ -178,8 +178,9 @@ pub struct SessionMachine {
     next_id: u64,
     expired: bool,
     login_requested: bool,
-    /// The nonce the ID token of the sign-in under way must carry ([`super::sign_in`]).
-    pub(super) sign_in_nonce: Option<String>,
+    /// The redirect sign-in whose code exchange is under way: its answer is checked against it
+    /// ([`super::sign_in`]).
+    pub(super) exchanging: Option<super::redirect::Pending>,
     actions: VecDeque<Action>,
 }
 
@@ -200,7 +201,7 @@ impl SessionMachine {
             next_id: 0,
             expired: false,
             login_requested: false,
-            sign_in_nonce: None,
+            exchanging: None,
             actions: VecDeque::new(),
         }
     }

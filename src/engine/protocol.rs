@@ -96,6 +96,8 @@ pub enum ConfigError {
     /// Sign-in through the provider's login page trades the code at an OAuth2 token endpoint,
     /// which the Cognito user-pool API is not.
     RedirectNeedsTokenEndpoint,
+    /// The authorization endpoint has a `#fragment` (RFC 6749 §3.1 forbids one).
+    EndpointFragment,
 }
 
 impl ConfigError {
@@ -109,6 +111,7 @@ impl ConfigError {
                 "password sign-in needs the Cognito user-pool API, not an OAuth2 token endpoint"
             }
             ConfigError::RedirectNeedsTokenEndpoint => "redirect sign-in needs tokenEndpoint",
+            ConfigError::EndpointFragment => "authorizationEndpoint must not have a #fragment",
         }
     }
 }

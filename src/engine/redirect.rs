@@ -33,6 +33,8 @@ pub struct Pending {
     pub nonce: String,
     /// The `redirect_uri` sent; the code exchange must name the same one.
     pub redirect_uri: String,
+    /// The scopes asked for: with `openid`, the answer must carry an ID token (for its nonce).
+    pub scope: String,
 }
 
 /// Secrets: `Debug` names the fields without their values.
@@ -42,15 +44,22 @@ impl core::fmt::Debug for Pending {
     }
 }
 
-/// The version tag that starts an encoded [`Pending`].
-const PENDING_VERSION: &str = "pkce1";
+/// The version tag that starts an encoded [`Pending`] (`pkce1` had no scope: such a record, left
+/// by a sign-in started before an upgrade, reads as none and the user signs in again).
+const PENDING_VERSION: &str = "pkce2";
 
 impl Pending {
-    /// The record as text: the version tag and the four fields, each on its own line (base64url
-    /// secrets and a URL as the browser serialises it hold no line breaks).
+    /// The record as text: the version tag and the five fields, each on its own line (base64url
+    /// secrets, a URL as the browser serialises it and scope names hold no line breaks).
     pub fn encode(&self) -> String {
         let mut out = String::from(PENDING_VERSION);
-        for field in [&self.state, &self.verifier, &self.nonce, &self.redirect_uri] {
+        for field in [
+            &self.state,
+            &self.verifier,
+            &self.nonce,
+            &self.redirect_uri,
+            &self.scope,
+        ] {
             out.push('\n');
             out.push_str(field);
         }
@@ -70,8 +79,14 @@ impl Pending {
             verifier: next()?,
             nonce: next()?,
             redirect_uri: next()?,
+            scope: next()?,
         };
         fields.next().is_none().then_some(pending)
+    }
+
+    /// Whether the sign-in asked for an ID token (the `openid` scope).
+    pub fn wants_id_token(&self) -> bool {
+        text::split(&self.scope, b' ').any(|s| s == "openid")
     }
 }
 
@@ -84,6 +99,8 @@ pub struct Callback<'a> {
     /// An RFC 6749 §4.1.2.1 error (`access_denied`, ...) instead of a code.
     pub error: Option<&'a str>,
     pub error_description: Option<&'a str>,
+    /// The authorization server's issuer identifier (RFC 9207), when it sends one.
+    pub iss: Option<&'a str>,
 }
 
 impl Provider {
@@ -102,7 +119,8 @@ impl Provider {
     /// the return, and the provider refuses a verifier that does not match its challenge.
     ///
     /// Fails with [`ConfigError::RedirectNeedsTokenEndpoint`] for the Cognito user-pool API (the
-    /// code is traded at an OAuth2 token endpoint).
+    /// code is traded at an OAuth2 token endpoint), and with [`ConfigError::EndpointFragment`]
+    /// for an endpoint with a `#fragment`.
     ///
     /// ```
     /// use cognito_session::engine::protocol::Provider;
@@ -117,6 +135,7 @@ impl Provider {
     ///     verifier: "v".repeat(43),
     ///     nonce: "n".repeat(22),
     ///     redirect_uri: "https://app.example.com/".into(),
+    ///     scope: "openid".into(),
     /// };
     /// let url = provider
     ///     .authorization_url("https://auth.example.com/oauth2/authorize", "openid", &pending, &"c".repeat(43))
@@ -135,6 +154,10 @@ impl Provider {
         let Provider::OAuth2 { client_id, .. } = self else {
             return Err(ConfigError::RedirectNeedsTokenEndpoint);
         };
+        // RFC 6749 §3.1: the endpoint has no fragment; the parameters would land inside one.
+        if authorization_endpoint.bytes().any(|b| b == b'#') {
+            return Err(ConfigError::EndpointFragment);
+        }
         let mut url = String::from(authorization_endpoint);
         url.push(if authorization_endpoint.bytes().any(|b| b == b'?') {
             '&'
@@ -185,17 +208,18 @@ impl Provider {
         Ok(form_request(token_endpoint, body))
     }
 
-    /// What to do with a callback: [`read_callback`], then the code exchange. Answers the nonce
-    /// the ID token must carry ([`check_nonce`]) and the request to send, or why nothing may be
-    /// sent.
+    /// What to do with a callback: [`read_callback`] (against `issuer`, when known), then the
+    /// code exchange. Answers the record (what the answer is checked against: [`check_nonce`])
+    /// and the request to send, or why nothing may be sent.
     pub fn answer_callback(
         &self,
         callback: &Callback<'_>,
         pending: Option<&str>,
-    ) -> Result<(String, HttpRequest), ProviderError> {
-        let (pending, code) = read_callback(callback, pending)?;
+        issuer: Option<&str>,
+    ) -> Result<(Pending, HttpRequest), ProviderError> {
+        let (pending, code) = read_callback(callback, pending, issuer)?;
         match self.code_exchange_request(code, &pending) {
-            Ok(request) => Ok((pending.nonce, request)),
+            Ok(request) => Ok((pending, request)),
             Err(e) => {
                 let mut err = bad_response("NotOAuth2", e.message());
                 err.kind = FailureKind::CallerBug;
@@ -205,20 +229,18 @@ impl Provider {
     }
 }
 
-/// Reads a callback against the record `pending` (as [`Pending::encode`] wrote it; `None` when
-/// the tab holds none). Answers the record and the code to exchange, or why not:
+/// The tab's record, when `callback` is the return of the sign-in it holds: `pending` (as
+/// [`Pending::encode`] wrote it; `None` when the tab holds none) reads, and the `state` is the
+/// one it sent. Otherwise the return is not this tab's to trust, and must leave the record be
+/// (a forged link would otherwise cancel a real sign-in under way):
 ///
-/// - `NoPendingSignIn` (bad response): this tab started no sign-in, or its record is unreadable,
-///   so the callback is not ours to trust (a forged link, a reload after the sign-in finished);
-/// - `StateMismatch` (bad response): the `state` is not the one this tab sent;
-/// - the provider's `error`, classified by [`authorization_error`]: the user declined or must
-///   interact (`access_denied`, `login_required`, ...), the provider is down, or the request was
-///   wrong;
-/// - `MissingCode` (bad response): neither a code nor an error.
-pub fn read_callback<'a>(
-    callback: &Callback<'a>,
+/// - `NoPendingSignIn` (bad response): this tab started no sign-in, or its record is unreadable
+///   (a forged link, a reload after the sign-in finished);
+/// - `StateMismatch` (bad response): the `state` is not the one this tab sent.
+pub fn own_record(
+    callback: &Callback<'_>,
     pending: Option<&str>,
-) -> Result<(Pending, &'a str), ProviderError> {
+) -> Result<Pending, ProviderError> {
     let Some(pending) = pending.and_then(Pending::decode) else {
         return Err(bad_response(
             "NoPendingSignIn",
@@ -227,6 +249,33 @@ pub fn read_callback<'a>(
     };
     if callback.state != Some(pending.state.as_str()) {
         return Err(bad_response("StateMismatch", "not this sign-in's state"));
+    }
+    Ok(pending)
+}
+
+/// Reads a callback against the tab's record ([`own_record`]) and, when known, the provider's
+/// `issuer`. Answers the record and the code to exchange, or why not:
+///
+/// - [`own_record`]'s refusals: not this tab's sign-in;
+/// - `IssuerMismatch` (bad response): the return names another issuer than the configured one
+///   (RFC 9207: a mix-up between authorization servers);
+/// - the provider's `error`, classified by [`authorization_error`]: the user declined or must
+///   interact (`access_denied`, `login_required`, ...), the provider is down, or the request was
+///   wrong;
+/// - `MissingCode` (bad response): neither a code nor an error.
+pub fn read_callback<'a>(
+    callback: &Callback<'a>,
+    pending: Option<&str>,
+    issuer: Option<&str>,
+) -> Result<(Pending, &'a str), ProviderError> {
+    let pending = own_record(callback, pending)?;
+    if let (Some(expected), Some(named)) = (issuer, callback.iss) {
+        if named != expected {
+            return Err(bad_response(
+                "IssuerMismatch",
+                "the return names another issuer",
+            ));
+        }
     }
     if let Some(name) = callback.error {
         return Err(authorization_error(
@@ -240,18 +289,25 @@ pub fn read_callback<'a>(
     }
 }
 
-/// Checks that the grant's ID token, if it has one, carries this sign-in's `nonce`
-/// (`NonceMismatch`, a bad response, otherwise). An ID token that does not decode passes here:
-/// installing the tokens refuses it with its own typed error.
-pub fn check_nonce(grant: &TokenGrant, nonce: &str) -> Result<(), ProviderError> {
+/// Checks the code exchange's answer against the sign-in it was for: an ID token when the
+/// sign-in asked for `openid` (`MissingIdToken` otherwise: without it nothing shows the answer
+/// was issued for this sign-in), and that it carries this sign-in's `nonce` (`NonceMismatch`),
+/// both bad responses. An ID token that does not decode passes here: installing the tokens
+/// refuses it with its own typed error.
+pub fn check_nonce(grant: &TokenGrant, pending: &Pending) -> Result<(), ProviderError> {
     let Some(id_token) = grant.id_token.as_deref() else {
+        if pending.wants_id_token() {
+            return Err(bad_response(
+                "MissingIdToken",
+                "the sign-in asked for openid but no ID token came",
+            ));
+        }
         return Ok(());
     };
     match jwt::decode(id_token) {
-        Ok(token) if token.claims.nonce.as_deref() != Some(nonce) => Err(bad_response(
-            "NonceMismatch",
-            "ID token not issued for this sign-in",
-        )),
+        Ok(token) if token.claims.nonce.as_deref() != Some(pending.nonce.as_str()) => Err(
+            bad_response("NonceMismatch", "ID token not issued for this sign-in"),
+        ),
         _ => Ok(()),
     }
 }
@@ -281,6 +337,7 @@ mod tests {
             verifier: VERIFIER.into(),
             nonce: NONCE.into(),
             redirect_uri: "https://app.example.com/cb?x=1".into(),
+            scope: "openid".into(),
         }
     }
 
@@ -390,10 +447,11 @@ mod tests {
         extra.push_str("\nmore");
         for bad in [
             "",
-            "pkce1",
+            "pkce2",
+            "pkce3\na\nb\nc\nd\ne",
             "pkce2\na\nb\nc\nd",
-            "pkce1\na\nb\nc",
-            "pkce1\na\n\nc\nd",
+            "pkce2\na\n\nc\nd\ne",
+            "pkce2\na\nb\nc\nd\n",
             extra.as_str(),
             "{\"state\":\"x\"}",
         ] {
@@ -405,14 +463,15 @@ mod tests {
     fn a_callback_with_our_state_and_a_code_gives_the_code_to_exchange() {
         let text = pending().encode();
         let (record, code) =
-            read_callback(&callback(Some("the-code"), Some(STATE)), Some(&text)).unwrap();
+            read_callback(&callback(Some("the-code"), Some(STATE)), Some(&text), None).unwrap();
         assert_eq!((record, code), (pending(), "the-code"));
     }
 
     #[test]
     fn a_callback_this_tab_did_not_start_is_refused_before_anything_is_sent() {
         for record in [None, Some(""), Some("pkce9\nx")] {
-            let err = read_callback(&callback(Some("code"), Some(STATE)), record).unwrap_err();
+            let err =
+                read_callback(&callback(Some("code"), Some(STATE)), record, None).unwrap_err();
             assert_eq!(
                 (err.kind, err.code.as_str()),
                 (FailureKind::BadResponse, "NoPendingSignIn")
@@ -433,7 +492,7 @@ mod tests {
             },
         ];
         for c in forged {
-            let err = read_callback(&c, Some(&text)).unwrap_err();
+            let err = read_callback(&c, Some(&text), None).unwrap_err();
             assert_eq!(
                 (err.kind, err.code.as_str()),
                 (FailureKind::BadResponse, "StateMismatch"),
@@ -462,8 +521,9 @@ mod tests {
                 error_description: Some("the user said no"),
                 state: Some(STATE),
                 code: Some("ignored"),
+                iss: None,
             };
-            let err = read_callback(&c, Some(&text)).unwrap_err();
+            let err = read_callback(&c, Some(&text), None).unwrap_err();
             assert_eq!(
                 (err.kind, err.code.as_str(), err.message.as_str()),
                 (kind, name, "the user said no")
@@ -476,7 +536,7 @@ mod tests {
             ..Callback::default()
         };
         assert_eq!(
-            read_callback(&c, Some(&text)).unwrap_err().code.len(),
+            read_callback(&c, Some(&text), None).unwrap_err().code.len(),
             256,
             "clipped"
         );
@@ -485,16 +545,16 @@ mod tests {
     #[test]
     fn answering_a_callback_gives_the_nonce_and_the_exchange_or_sends_nothing() {
         let text = pending().encode();
-        let (nonce, request) = oauth2()
-            .answer_callback(&callback(Some("c0de"), Some(STATE)), Some(&text))
+        let (record, request) = oauth2()
+            .answer_callback(&callback(Some("c0de"), Some(STATE)), Some(&text), None)
             .unwrap();
-        assert_eq!(nonce, NONCE);
+        assert_eq!(record, pending());
         assert_eq!(
             request,
             oauth2().code_exchange_request("c0de", &pending()).unwrap()
         );
         let err = oauth2()
-            .answer_callback(&callback(Some("c0de"), Some("forged")), Some(&text))
+            .answer_callback(&callback(Some("c0de"), Some("forged")), Some(&text), None)
             .unwrap_err();
         assert_eq!(err.code, "StateMismatch");
         let cognito = Provider::Cognito {
@@ -503,7 +563,7 @@ mod tests {
             rotation: false,
         };
         let err = cognito
-            .answer_callback(&callback(Some("c0de"), Some(STATE)), Some(&text))
+            .answer_callback(&callback(Some("c0de"), Some(STATE)), Some(&text), None)
             .unwrap_err();
         assert_eq!(
             (err.kind, err.code.as_str()),
@@ -515,7 +575,7 @@ mod tests {
     fn a_callback_without_code_or_error_is_a_bad_response() {
         let text = pending().encode();
         for code in [None, Some("")] {
-            let err = read_callback(&callback(code, Some(STATE)), Some(&text)).unwrap_err();
+            let err = read_callback(&callback(code, Some(STATE)), Some(&text), None).unwrap_err();
             assert_eq!(
                 (err.kind, err.code.as_str()),
                 (FailureKind::BadResponse, "MissingCode")
@@ -528,26 +588,117 @@ mod tests {
         let ours = id_token(&format!(
             r#"{{"exp":2000000000,"aud":"spa","nonce":"{NONCE}"}}"#
         ));
-        assert_eq!(check_nonce(&grant(Some(ours)), NONCE), Ok(()));
+        assert_eq!(check_nonce(&grant(Some(ours)), &pending()), Ok(()));
         let theirs = id_token(r#"{"exp":2000000000,"aud":"spa","nonce":"someone-elses"}"#);
         let none = id_token(r#"{"exp":2000000000,"aud":"spa"}"#);
         for token in [theirs, none] {
-            let err = check_nonce(&grant(Some(token)), NONCE).unwrap_err();
+            let err = check_nonce(&grant(Some(token)), &pending()).unwrap_err();
             assert_eq!(
                 (err.kind, err.code.as_str()),
                 (FailureKind::BadResponse, "NonceMismatch")
             );
         }
         assert_eq!(
-            check_nonce(&grant(None), NONCE),
-            Ok(()),
-            "no ID token, nothing to check"
-        );
-        assert_eq!(
-            check_nonce(&grant(Some("not-a-jwt".into())), NONCE),
+            check_nonce(&grant(Some("not-a-jwt".into())), &pending()),
             Ok(()),
             "left to the token checks, which type the error"
         );
+    }
+
+    #[test]
+    fn a_sign_in_that_asked_for_openid_must_get_an_id_token() {
+        let err = check_nonce(&grant(None), &pending()).unwrap_err();
+        assert_eq!(
+            (err.kind, err.code.as_str()),
+            (FailureKind::BadResponse, "MissingIdToken")
+        );
+        for scope in ["profile", "email openidx", "offline_access"] {
+            let plain_oauth = Pending {
+                scope: scope.into(),
+                ..pending()
+            };
+            assert_eq!(
+                check_nonce(&grant(None), &plain_oauth),
+                Ok(()),
+                "{scope}: no openid, no ID token expected"
+            );
+        }
+        for scope in ["openid", "openid profile", "email openid offline_access"] {
+            assert!(
+                Pending {
+                    scope: scope.into(),
+                    ..pending()
+                }
+                .wants_id_token(),
+                "{scope}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_return_naming_another_issuer_is_refused_before_anything_is_sent() {
+        let text = pending().encode();
+        let issuer = Some("https://auth.example.com");
+        let with = |iss| Callback {
+            iss,
+            ..callback(Some("c0de"), Some(STATE))
+        };
+        let err =
+            read_callback(&with(Some("https://evil.example")), Some(&text), issuer).unwrap_err();
+        assert_eq!(
+            (err.kind, err.code.as_str()),
+            (FailureKind::BadResponse, "IssuerMismatch")
+        );
+        // The same issuer passes; so does a return without `iss` (RFC 9207 is optional for the
+        // server) and any `iss` when no issuer is configured.
+        assert!(read_callback(&with(issuer), Some(&text), issuer).is_ok());
+        assert!(read_callback(&with(None), Some(&text), issuer).is_ok());
+        assert!(read_callback(&with(Some("https://evil.example")), Some(&text), None).is_ok());
+        // A mix-up is caught on error returns too.
+        let denied = Callback {
+            error: Some("access_denied"),
+            code: None,
+            ..with(Some("https://evil.example"))
+        };
+        assert_eq!(
+            read_callback(&denied, Some(&text), issuer)
+                .unwrap_err()
+                .code,
+            "IssuerMismatch"
+        );
+    }
+
+    #[test]
+    fn only_the_tabs_own_return_owns_its_record() {
+        let text = pending().encode();
+        assert_eq!(
+            own_record(&callback(Some("c"), Some(STATE)), Some(&text)),
+            Ok(pending())
+        );
+        for (state, record) in [
+            (Some("forged"), Some(text.as_str())),
+            (Some(STATE), None),
+            (None, Some(text.as_str())),
+        ] {
+            assert!(own_record(&callback(Some("c"), state), record).is_err());
+        }
+    }
+
+    #[test]
+    fn an_authorization_endpoint_with_a_fragment_is_refused() {
+        let url = oauth2().authorization_url(
+            "https://auth.example.com/authorize#x",
+            "openid",
+            &pending(),
+            CHALLENGE,
+        );
+        assert_eq!(url, Err(ConfigError::EndpointFragment));
+    }
+
+    #[test]
+    fn a_pkce1_record_from_before_the_scope_was_kept_reads_as_none() {
+        let old = format!("pkce1\n{STATE}\n{VERIFIER}\n{NONCE}\nhttps://app.example.com/");
+        assert_eq!(Pending::decode(&old), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! ([`SessionMachine::password_sign_in`] or, on the page the provider sent the browser back to,
 //! [`SessionMachine::redirect_return`]), sends it within [`Outgoing::timeout`], and hands the
 //! answer to [`SessionMachine::sign_in_answer`]. Between a redirect return and its answer the
-//! session remembers the sign-in's `nonce`, which the ID token must carry. Every failure is an
+//! session remembers the sign-in, whose `nonce` the ID token must carry. Every failure is an
 //! [`AppError`] with the code that tells the app what to do.
 
 use alloc::string::String;
@@ -16,7 +16,7 @@ use super::error::AppError;
 use super::http::{HttpRequest, HttpResponse};
 use super::machine::SessionMachine;
 use super::protocol::SignInAnswer;
-use super::redirect::{check_nonce, Callback, Pending};
+use super::redirect::{check_nonce, own_record, Callback, Pending};
 use super::tokens::Provenance;
 use super::Millis;
 
@@ -53,6 +53,15 @@ impl core::fmt::Debug for Secrets<'_> {
     }
 }
 
+/// Why a return from the login page sends nothing, and whether it used up the tab's record: a
+/// return that is not this tab's sign-in (a forged or replayed link) leaves the record be, so it
+/// cannot cancel a real sign-in under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub error: AppError,
+    pub record_used: bool,
+}
+
 /// How a sign-in ended well.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedIn {
@@ -74,7 +83,7 @@ impl SessionMachine {
         username: &str,
         password: &str,
     ) -> Result<Outgoing, AppError> {
-        self.sign_in_nonce = None;
+        self.exchanging = None;
         let config = self.config();
         let request = config
             .provider
@@ -99,6 +108,7 @@ impl SessionMachine {
             verifier: String::from(secrets.verifier),
             nonce: String::from(secrets.nonce),
             redirect_uri: String::from(redirect_uri),
+            scope: String::from(scope),
         };
         let url = self.config().provider.authorization_url(
             endpoint,
@@ -114,40 +124,45 @@ impl SessionMachine {
 
     /// The browser came back with `callback`; `record` is what the tab kept from
     /// [`SessionMachine::authorize`] (`None`: nothing). Answers the code exchange to send, or why
-    /// nothing may be sent (a return this tab did not start, a forged `state`, the provider's
-    /// error such as `access_denied`).
+    /// nothing may be sent: a return this tab did not start or a forged `state` (the record is
+    /// not used up), another issuer than the configured one, the provider's error such as
+    /// `access_denied`.
     pub fn redirect_return(
         &mut self,
         now: Millis,
         callback: &Callback<'_>,
         record: Option<&str>,
-    ) -> Result<Outgoing, AppError> {
+    ) -> Result<Outgoing, Refused> {
         let config = self.config();
-        let (nonce, request) = config
+        let issuer = config.rules.issuer.as_deref();
+        let (pending, request) = config
             .provider
-            .answer_callback(callback, record)
-            .map_err(|e| AppError::sign_in(now, &e))?;
+            .answer_callback(callback, record, issuer)
+            .map_err(|e| Refused {
+                error: AppError::sign_in(now, &e),
+                record_used: own_record(callback, record).is_ok(),
+            })?;
         let timeout = config.request_timeout;
-        self.sign_in_nonce = Some(nonce);
+        self.exchanging = Some(pending);
         Ok(Outgoing { request, timeout })
     }
 
     /// The provider's answer to the sign-in request (`Err`: none came, and why). With tokens, the
-    /// session is signed in; after a redirect return, the ID token must carry that sign-in's
-    /// nonce.
+    /// session is signed in; after a redirect return, the answer is checked against that sign-in
+    /// ([`check_nonce`]: an ID token when it asked for `openid`, with its nonce).
     pub fn sign_in_answer(
         &mut self,
         now: Millis,
         answer: Result<&HttpResponse<'_>, &str>,
     ) -> Result<SignedIn, AppError> {
-        let nonce = self.sign_in_nonce.take();
+        let exchanged = self.exchanging.take();
         let parsed = match answer {
             Ok(response) => self.config().provider.parse_sign_in(now, response),
             Err(why) => Err(classify::network_error(why)),
         };
-        let parsed = parsed.and_then(|answer| match (&answer, &nonce) {
-            (SignInAnswer::Tokens(grant), Some(nonce)) => {
-                check_nonce(grant, nonce).map(|()| answer)
+        let parsed = parsed.and_then(|answer| match (&answer, &exchanged) {
+            (SignInAnswer::Tokens(grant), Some(pending)) => {
+                check_nonce(grant, pending).map(|()| answer)
             }
             _ => Ok(answer),
         });
@@ -219,7 +234,7 @@ mod tests {
         )
     }
 
-    fn returned(m: &mut SessionMachine, state: &str) -> Result<Outgoing, AppError> {
+    fn returned(m: &mut SessionMachine, state: &str) -> Result<Outgoing, Refused> {
         let record = m
             .authorize(AUTHORIZE, BACK, "openid", SECRETS)
             .unwrap()
@@ -339,10 +354,56 @@ mod tests {
     #[test]
     fn a_forged_state_sends_nothing_and_remembers_nothing() {
         let mut m = oauth2();
-        let e = returned(&mut m, "forged").unwrap_err();
+        let refused = returned(&mut m, "forged").unwrap_err();
+        assert!(
+            !refused.record_used,
+            "a forged return leaves the record of the real sign-in"
+        );
+        let e = refused.error;
         assert_eq!(e.code, ErrorCode::BadResponse);
         assert_eq!(e.provider_code.as_deref(), Some("StateMismatch"));
-        assert_eq!(m.sign_in_nonce, None);
+        assert_eq!(m.exchanging, None);
+    }
+
+    #[test]
+    fn a_return_for_another_issuer_uses_up_the_record_and_sends_nothing() {
+        let config = Config::from_options(&crate::engine::config::ProviderOptions {
+            client_id: "spa",
+            token_endpoint: "https://auth.example.com/token",
+            issuer: "https://auth.example.com",
+            ..Default::default()
+        })
+        .unwrap();
+        let mut m = SessionMachine::new(config, 1, T0);
+        let record = m
+            .authorize(AUTHORIZE, BACK, "openid", SECRETS)
+            .unwrap()
+            .record;
+        let callback = Callback {
+            code: Some("c0de"),
+            state: Some(STATE),
+            iss: Some("https://evil.example"),
+            ..Callback::default()
+        };
+        let refused = m.redirect_return(T0, &callback, Some(&record)).unwrap_err();
+        assert!(refused.record_used);
+        assert_eq!(
+            refused.error.provider_code.as_deref(),
+            Some("IssuerMismatch")
+        );
+        assert_eq!(m.exchanging, None);
+    }
+
+    #[test]
+    fn a_code_exchange_without_an_id_token_for_an_openid_sign_in_is_refused() {
+        let mut m = oauth2();
+        returned(&mut m, STATE).unwrap();
+        let body = r#"{"access_token":"opaque","expires_in":3600,"refresh_token":"r1","token_type":"Bearer"}"#;
+        let e = m
+            .sign_in_answer(T0, Ok(&HttpResponse::new(200, body)))
+            .unwrap_err();
+        assert_eq!(e.provider_code.as_deref(), Some("MissingIdToken"));
+        assert!(!m.snapshot().signed_in);
     }
 
     #[test]
@@ -357,8 +418,12 @@ mod tests {
             error: Some("access_denied"),
             ..Callback::default()
         };
-        let e = m.redirect_return(T0, &callback, Some(&record)).unwrap_err();
-        assert_eq!(e.code, ErrorCode::NotSignedIn);
-        assert_eq!(e.provider_code.as_deref(), Some("access_denied"));
+        let refused = m.redirect_return(T0, &callback, Some(&record)).unwrap_err();
+        assert!(refused.record_used, "the sign-in it was for is over");
+        assert_eq!(refused.error.code, ErrorCode::NotSignedIn);
+        assert_eq!(
+            refused.error.provider_code.as_deref(),
+            Some("access_denied")
+        );
     }
 }

@@ -945,6 +945,115 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       }
     }));
 
+  test('after free() every call rejects with a BAD_CONFIG that says the session was freed, the cached token included', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, rejects, throws, eq, ok } = window.T;
+      const client = 'freed-cache';
+      const session = new Session(config(client, { storage: 'memory' }));
+      session.setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+      ok(typeof (await session.getAccessToken()) === 'string', 'a fresh token is cached');
+      session.free();
+      for (const [name, call] of [
+        ['getAccessToken', () => session.getAccessToken()],
+        ['getIdToken', () => session.getIdToken()],
+        ['signOut', () => session.signOut()],
+        ['signInWithPassword', () => session.signInWithPassword('a', 'b')],
+        ['tokenForReplay', () => session.tokenForReplay('t')],
+      ]) {
+        const e = await rejects(call(), name);
+        eq(e.code, 'BAD_CONFIG', name);
+        ok(e.message.includes('freed'), `${name}: ${e.message}`);
+      }
+      const e = throws(() => session.setTokens(tokens(access(client, 3600, 2))), 'setTokens');
+      ok(e.code === 'BAD_CONFIG' && e.message.includes('freed'), e.message);
+      eq(session.claims(), null);
+    }));
+
+  test('a Request made in another frame is sent to its own URL with the token, not as "[object Request]"', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, eq } = window.T;
+      const client = 'frames';
+      const seen = stubFetch([response(200, null, 'ok')]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      const token = access(client, 3600, 1);
+      session.setTokens(tokens(token, null, 'rt'));
+      const frame = document.createElement('iframe');
+      document.body.append(frame);
+      const url = new URL('/api/from-a-frame?x=1', location.href).href;
+      const foreign = new frame.contentWindow.Request(url, { method: 'POST', body: 'payload' });
+      eq(foreign instanceof Request, false, 'the test needs a Request of another realm');
+      eq((await session.fetch(foreign)).status, 200);
+      eq(seen.map((r) => [r.url, r.auth, r.body]), [[url, `Bearer ${token}`, 'payload']]);
+      frame.remove();
+    }));
+
+  test('a Web Locks request that rejects fails over at once instead of waiting out the lock timeout', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, cognitoOk, eq, ok } = window.T;
+      const client = 'locks-refused';
+      const fresh = access(client, 3600, 2);
+      const seen = stubFetch([response(200, null, cognitoOk(fresh))]);
+      let asked = 0;
+      Object.defineProperty(navigator, 'locks', {
+        configurable: true,
+        value: { request: () => (asked++, Promise.reject(new DOMException('lock manager gone', 'AbortError'))) },
+      });
+      const session = new Session(config(client, { storage: 'local' }));
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      const started = performance.now();
+      eq(await session.getAccessToken({ deadlineMs: 5000 }), fresh);
+      const took = performance.now() - started;
+      ok(asked >= 1, 'the lock was asked for');
+      ok(took < 2000, `the token came after ${took.toFixed(0)} ms`);
+      eq(seen.length, 1, 'one refresh');
+    }));
+
+  test('a return from the login page with another state is refused and leaves the real sign-in record; the real return completes it', () =>
+    inPage(async () => {
+      const { Session, stubFetch, response, mint, rejects, eq, ok } = window.T;
+      const tokenEndpoint = 'https://auth.example.com/oauth2/token';
+      const recordKey = `cognito-session:${tokenEndpoint}:spa:signIn`;
+      const record = ['pkce2', 'S1', 'v'.repeat(43), 'N1', location.href.split('?')[0], 'openid'].join('\n');
+      const idToken = mint({ sub: 'u1', aud: 'spa', iss: 'https://auth.example.com', nonce: 'N1', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 });
+      const seen = stubFetch([response(200, null, JSON.stringify({ access_token: 'opaque-1', id_token: idToken, refresh_token: 'r1', token_type: 'Bearer', expires_in: 3600 }))]);
+      const session = new Session({
+        clientId: 'spa',
+        tokenEndpoint,
+        authorizationEndpoint: 'https://auth.example.com/oauth2/authorize',
+        issuer: 'https://auth.example.com',
+        storage: 'memory',
+      });
+      const back = location.pathname;
+      sessionStorage.setItem(recordKey, record);
+      history.replaceState(null, '', `${back}?code=c0de&state=FORGED`);
+      const forged = await rejects(session.handleRedirect(), 'forged');
+      eq([forged.code, forged.providerCode], ['BAD_RESPONSE', 'StateMismatch']);
+      eq(sessionStorage.getItem(recordKey), record, 'the real sign-in record is kept');
+      eq(seen.length, 0, 'nothing was sent');
+      eq(location.search, '', 'the forged parameters left the address bar');
+      // Another issuer than the configured one (RFC 9207): refused, the record used up.
+      history.replaceState(null, '', `${back}?code=c0de&state=S1&iss=${encodeURIComponent('https://evil.example')}`);
+      const mixedUp = await rejects(session.handleRedirect(), 'mix-up');
+      eq([mixedUp.code, mixedUp.providerCode], ['BAD_RESPONSE', 'IssuerMismatch']);
+      eq(sessionStorage.getItem(recordKey), null);
+      eq(seen.length, 0, 'nothing was sent');
+      // The real return completes the sign-in and uses the record up.
+      sessionStorage.setItem(recordKey, record);
+      history.replaceState(null, '', `${back}?code=c0de&state=S1&iss=${encodeURIComponent('https://auth.example.com')}`);
+      eq(await session.handleRedirect(), { status: 'signedIn' });
+      eq(sessionStorage.getItem(recordKey), null, 'the record is used up');
+      eq(seen.length, 1);
+      ok(seen[0].body.includes('grant_type=authorization_code') && seen[0].body.includes('code=c0de'), seen[0].body);
+      eq(await session.getAccessToken(), 'opaque-1');
+    }));
+
+  test('an authorizationEndpoint with a #fragment is refused at construction', () =>
+    inPage(async () => {
+      const { Session, throws, eq } = window.T;
+      const e = throws(() => new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/token', authorizationEndpoint: 'https://auth.example.com/authorize#x', storage: 'memory' }));
+      eq([e.code, e.message], ['BAD_CONFIG', 'authorizationEndpoint must not have a #fragment']);
+    }));
+
   test('free() rejects waiting callers, stops listening and is idempotent', () =>
     inPage(async () => {
       const { Session, config, access, tokens, stubFetch, rejects, eq } = window.T;

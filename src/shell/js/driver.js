@@ -247,8 +247,9 @@ export class Driver {
                 if (!ran) release();
               }),
           )
-          // A refused request is left to the engine's lock timeout.
-          .catch(() => {});
+          // Refused (the lock manager failed, or the page is going away): fail over at once,
+          // as when Web Locks is missing, instead of waiting out the engine's lock timeout.
+          .catch(() => this.drive((n) => wire.refreshLock(this.core, n, id, this.store.read())));
         return;
       } catch {
         // Web Locks refused outright: grant at once; the engine's record checks limit the

@@ -66,11 +66,13 @@ export async function startSignIn(core, c, options) {
 }
 
 /**
- * Reads this page load as a return from the provider: `null` when it is none, otherwise calls
- * `exchange(now => reply)` with the engine's answer to it (the code exchange to send, or why
- * not). The return's parameters leave the address bar and the tab's sign-in record is used up.
+ * Reads this page load as a return from the provider: `null` when it is none, otherwise the
+ * engine's answer to it (`call(exchange)` runs `exchange(core, now)` in a drive): the code
+ * exchange to send, or why not. The return's parameters leave the address bar; the tab's
+ * sign-in record is used up unless the engine found the return not to be this tab's sign-in
+ * (a forged or replayed link must not cancel a real sign-in under way).
  */
-export function readReturn(c, exchange) {
+export function readReturn(c, call) {
   if (!c.authorizationEndpoint) throw noLoginPage('handleRedirect');
   const url = new URL(location.href);
   const q = url.searchParams;
@@ -79,13 +81,10 @@ export function readReturn(c, exchange) {
   const state = q.get('state');
   if (state === null || (code === null && failure === null)) return null;
   const description = q.get('error_description');
+  const iss = q.get('iss');
   let record;
   try {
-    record = withTabStorage((area) => {
-      const kept = area.getItem(c.pendingKey);
-      area.removeItem(c.pendingKey);
-      return kept;
-    });
+    record = withTabStorage((area) => area.getItem(c.pendingKey));
   } catch {
     // No record to read: the engine refuses the return as one this tab did not start.
   }
@@ -95,5 +94,13 @@ export function readReturn(c, exchange) {
   } catch {
     // The address bar keeps a code that is used up: its record is gone, so it cannot replay.
   }
-  return exchange((core, now) => wire.redirectReturn(core, now, code, state, failure, description, record));
+  const reply = call((core, now) => wire.redirectReturn(core, now, code, state, failure, description, iss, record));
+  if (reply.type !== 'foreign') {
+    try {
+      withTabStorage((area) => area.removeItem(c.pendingKey));
+    } catch {
+      // Storage refused: the record stays, and its state no longer matches anything.
+    }
+  }
+  return reply;
 }

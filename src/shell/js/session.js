@@ -132,21 +132,23 @@ export class Session {
    * On the page the provider sent the browser back to: completes the sign-in `signIn()` started
    * in this tab. Resolves `{status: "signedIn"}`, or `null` when this page load is no such
    * return (the URL has no `state` with a `code` or an `error`). A return's parameters are
-   * removed from the address bar and the tab's sign-in record is used up, whatever the outcome.
+   * removed from the address bar, and the tab's sign-in record is used up unless the return is
+   * not this tab's sign-in (no record, or another `state`).
    */
   async handleRedirect() {
     const d = this.#driver;
-    return readReturn(d.config, (exchange) => {
-      let reply;
-      if (!d.drive((now) => (reply = exchange(d.core, now)))) throw d.refusal();
-      return this.#signInWith(reply);
+    const reply = readReturn(d.config, (exchange) => {
+      let out;
+      if (!d.drive((now) => (out = exchange(d.core, now)))) throw d.refusal();
+      return out;
     });
+    return reply === null ? null : this.#signInWith(reply);
   }
 
   /** Sends the sign-in request the engine built (or rejects with its error) and hands the
    * answer back: `{status: "signedIn"}`, a Cognito challenge, or a typed error. */
   #signInWith(reply) {
-    if (reply.type === 'error') return Promise.reject(reply.error);
+    if (reply.error) return Promise.reject(reply.error);
     const d = this.#driver;
     // The same time limit as a refresh: a hung sign-in fails as UNAVAILABLE.
     const controller = new AbortController();

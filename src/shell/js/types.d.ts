@@ -203,7 +203,9 @@ export class Session {
      * Resolves `{status: "signedIn"}`, or `null` when this page load is no return from the
      * provider (no `state` with a `code` or an `error` in the URL). The return's parameters are
      * removed from the address bar. Rejects with `BAD_RESPONSE` for a return this tab did not
-     * start or whose `state` or ID token `nonce` is not this sign-in's (nothing is sent then),
+     * start or whose `state` is not this sign-in's (nothing is sent, and the tab's sign-in record
+     * stays for the real return), whose `iss` names another issuer than `issuer`, or whose ID
+     * token `nonce` is not this sign-in's or is missing after asking for `openid`,
      * `NOT_SIGNED_IN` when the provider refused (`providerCode`: e.g. "access_denied"),
      * `BAD_CONFIG` for a misconfigured request, `UNAVAILABLE`/`THROTTLED` when the code exchange
      * failed on the way.

@@ -30,6 +30,7 @@ const SHAPES = {
   i: ['signedIn'],
   h: ['challenge', 'name', 'session'],
   u: ['authorization', 'url', 'record'],
+  f: ['foreign', 'error'],
 };
 
 /**
@@ -82,5 +83,5 @@ export const signInAnswer = (core, now, a) =>
   decode(core.call(17, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
 export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
   decode(core.call(18, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
-export const redirectReturn = (core, now, code, state, error, description, record) =>
-  decode(core.call(19, now, 0, 0, opt(code), opt(state), error == null ? undefined : `${error}\0${description ?? ''}`, opt(record)));
+export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
+  decode(core.call(19, now, 0, 0, opt(code), opt(state), [error, description, iss].map((p) => p ?? '').join('\0'), opt(record)));
