@@ -35,7 +35,9 @@ pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; exit 130' INT TERM
 status=0
 wait "$pid" || status=$?
-if [ "$status" -ne 0 ]; then
-    say "the demo servers stopped (exit $status). If port $PORT is taken: DEMO_PORT=0 scripts/demo.sh (any free port)"
+# 130 and 143: stopped by Ctrl-C or a TERM, which is how the demo ends; anything else is a failure.
+if [ "$status" -ne 0 ] && [ "$status" -ne 130 ] && [ "$status" -ne 143 ]; then
+    say "the demo servers stopped (exit $status): see the messages above."
+    if [ "$PORT" != 0 ]; then say "if port $PORT is taken: DEMO_PORT=0 scripts/demo.sh (any free port)"; fi
 fi
 exit "$status"

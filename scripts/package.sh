@@ -27,8 +27,9 @@ cd "$ROOT"
 CRATE=cognito_session
 NPM_DIR=pkg/npm
 SCRIPT_FILE=pkg/script/cognito-session.js
-# The size target for the bundler entry, .wasm + minified JS, gzip -9 (reported, not enforced).
-BUDGET_GZ=20480
+# The project's ceiling for the bundler entry, .wasm + minified JS, gzip -9 (reported, not
+# enforced; the 20 KB target of issue 5 is retired). A change that adds bytes says how many.
+CEILING_GZ=38912
 
 say() { printf 'package: %s\n' "$*" >&2; }
 die() {
@@ -165,10 +166,10 @@ wasm_w="$NPM_DIR/web/${CRATE}_bg.wasm"
     row "script tag: $SCRIPT_FILE" "$(raw "$SCRIPT_FILE")" "$(gz "$SCRIPT_FILE")"
     row "npm tarball: $TARBALL" "$(raw "$TARBALL")" ""
     bundler_gz=$(($(gz "$wasm_b") + $(gz "$MEASURE/bundler.js")))
-    if [ "$bundler_gz" -le "$BUDGET_GZ" ]; then
-        echo "bundler entry: $bundler_gz B gzipped, within the $BUDGET_GZ B budget"
+    if [ "$bundler_gz" -le "$CEILING_GZ" ]; then
+        echo "bundler entry: $bundler_gz B gzipped, $((CEILING_GZ - bundler_gz)) B under the project's $CEILING_GZ B ceiling"
     else
-        echo "bundler entry: $bundler_gz B gzipped, over the $BUDGET_GZ B budget by $((bundler_gz - BUDGET_GZ)) B"
+        echo "bundler entry: $bundler_gz B gzipped, OVER the project's $CEILING_GZ B ceiling by $((bundler_gz - CEILING_GZ)) B"
     fi
     echo
 }
