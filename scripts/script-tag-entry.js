@@ -8,7 +8,7 @@
 // (RangeError; measured with Chromium 156, our module is about 0.1 MB); if a browser refuses
 // it anyway, the compile falls back to the async one and `CognitoSession.ready` resolves when
 // it is done. `ready` always exists, so awaiting it first is always safe.
-import init, { initSync, Session } from 'cognito-session-web-glue';
+import init, { initSync, isSessionError, Session } from 'cognito-session-web-glue';
 import wasmBytes from 'cognito-session-web-wasm';
 
 let ready;
@@ -27,4 +27,4 @@ try {
 /** Package version (set at build time). */
 const version = __COGNITO_SESSION_VERSION__;
 
-export { Session, ready, version };
+export { Session, isSessionError, ready, version };

@@ -1054,6 +1054,53 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq([e.code, e.message], ['BAD_CONFIG', 'authorizationEndpoint must not have a #fragment']);
     }));
 
+  test('isSessionError tells the session errors from fetch errors and axios-shaped ones, which carry a code too', () =>
+    inPage(async () => {
+      const { Session, config, rejects, throws, eq } = window.T;
+      const { isSessionError, CognitoSessionError } = await import('/pkg/web/cognito_session.js');
+      const session = new Session(config('guard', { storage: 'memory' }));
+      const notSignedIn = await rejects(session.getAccessToken());
+      const badConfig = throws(() => new Session({}));
+      eq([isSessionError(notSignedIn), notSignedIn.code, notSignedIn instanceof CognitoSessionError, notSignedIn instanceof Error], [true, 'NOT_SIGNED_IN', true, true]);
+      eq([isSessionError(badConfig), badConfig.code], [true, 'BAD_CONFIG']);
+      const axiosLike = Object.assign(new Error('Network Error'), { code: 'ERR_NETWORK', isAxiosError: true });
+      const coded = Object.assign(new Error('x'), { code: 'UNAVAILABLE' });
+      for (const other of [axiosLike, coded, new TypeError('Failed to fetch'), null, undefined, 'UNAVAILABLE', { code: 'BAD_CONFIG' }]) {
+        eq(isSessionError(other), false, String(other?.code ?? other));
+      }
+    }));
+
+  test('a request to an origin that is not allowed leaves without the token, and the app is told once per origin', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, recorder, eq, ok } = window.T;
+      const client = 'withheld';
+      const seen = stubFetch([response(401, null, 'who are you')]);
+      const warned = [];
+      const warn = console.warn;
+      console.warn = (...args) => warned.push(args.join(' '));
+      try {
+        const session = new Session(config(client, { storage: 'memory', allowedOrigins: ['https://api.example.com'] }));
+        session.setTokens(tokens(access(client, 3600, 1), null, 'rt'));
+        const [events, listener] = recorder();
+        const origins = [];
+        session.subscribe((e) => e.type === 'tokenWithheld' && origins.push(e.origin));
+        session.subscribe(listener);
+        for (let i = 0; i < 3; i += 1) eq((await session.fetch('https://other.example/v1/data')).status, 401);
+        await session.fetch('https://third.example:8443/x');
+        ok(await session.fetch('https://api.example.com/ok'), 'an allowed origin is not a warning');
+        eq(seen.map((r) => r.auth), [null, null, null, null, seen[4].auth]);
+        ok(seen[4].auth.startsWith('Bearer '), 'the allowed origin gets the token');
+        eq(origins, ['https://other.example', 'https://third.example:8443']);
+        eq(warned.length, 2, warned.join('; '));
+        ok(warned[0].includes('https://other.example') && warned[0].includes('allowedOrigins'), warned[0]);
+        eq(session.attachesTokenTo('data:text/plain,x'), false);
+        eq(origins.length, 2, 'non-http URLs are no origin to warn about');
+        void events;
+      } finally {
+        console.warn = warn;
+      }
+    }));
+
   test('free() rejects waiting callers, stops listening and is idempotent', () =>
     inPage(async () => {
       const { Session, config, access, tokens, stubFetch, rejects, eq } = window.T;

@@ -293,6 +293,13 @@ export class Driver {
     }
   }
 
+  /** Tells the listeners `event` now (a shell-made notice from outside a drive). */
+  notify(event) {
+    const later = [];
+    this.#dispatch(event, later);
+    for (const [f, arg] of later) call(f, arg);
+  }
+
   /** Asks the engine for a token within `wait` ms: a promise of it, or of its typed error. */
   request(wait) {
     let out;

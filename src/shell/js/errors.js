@@ -2,9 +2,24 @@
 // UNAVAILABLE, SESSION_EXPIRED, NOT_SIGNED_IN, BAD_CONFIG, BAD_RESPONSE), `retryAt` (ms since
 // the epoch) when trying again can help, and `providerCode` on sign-in failures.
 
-/** An `Error` with `code` and, when given, `retryAt`. */
+/** Marks the session's errors, also across two copies of the package in one page. */
+const BRAND = Symbol.for('cognito-session.error');
+
+/** The class of every error the session throws or rejects with. */
+export class CognitoSessionError extends Error {
+  get [BRAND]() {
+    return true;
+  }
+}
+CognitoSessionError.prototype.name = 'CognitoSessionError';
+
+/** Whether `e` is one of the session's errors (axios's and fetch's errors are not, whatever
+ * their `code`). */
+export const isSessionError = (e) => e?.[BRAND] === true;
+
+/** A session error with `code` and, when given, `retryAt`. */
 export function error(code, message, retryAt) {
-  const e = new Error(message);
+  const e = new CognitoSessionError(message);
   e.code = code;
   if (retryAt !== undefined) e.retryAt = retryAt;
   return e;

@@ -8,7 +8,7 @@ import { Driver, MAX_TIMER, call } from './driver.js';
 import { badConfig } from './errors.js';
 import { DEFAULT_DEADLINE, fetchWithToken } from './fetch.js';
 import { send } from './http.js';
-import { mayAttach } from './origin.js';
+import { mayAttach, originOf } from './origin.js';
 import { readReturn, startSignIn } from './redirect.js';
 import * as wire from './wire.js';
 
@@ -34,6 +34,8 @@ export class Session {
   #snapshotObject = null;
   #claimsText;
   #claims = null;
+  /** The origins a request left without the token for, each said once. */
+  #withheld = new Set();
 
   /**
    * Validates `config`, resumes the session kept in storage (if any) and starts listening to
@@ -244,7 +246,16 @@ export class Session {
     } catch {
       return false;
     }
-    return mayAttach(absolute, this.#driver.config.allowedOrigins);
+    const d = this.#driver;
+    if (mayAttach(absolute, d.config.allowedOrigins)) return true;
+    // Said once per origin: an API the app forgot in allowedOrigins otherwise just answers 401.
+    const origin = originOf(absolute);
+    if (origin !== null && !this.#withheld.has(origin)) {
+      this.#withheld.add(origin);
+      console.warn(`cognito-session: no token for ${origin}: it is not this page's origin nor in allowedOrigins`);
+      d.notify({ type: 'tokenWithheld', origin });
+    }
+    return false;
   }
 
   /**

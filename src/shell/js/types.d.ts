@@ -30,6 +30,20 @@ export type SessionError =
     retryAt?: undefined;
 });
 
+/** The class of every error the session throws or rejects with (see `SessionError`). */
+export declare class CognitoSessionError extends Error {
+    code: SessionErrorCode;
+    retryAt?: number;
+    providerCode?: string;
+}
+
+/**
+ * Whether `e` is one of the session's errors: then `e.code` is a `SessionErrorCode`. Axios's
+ * and fetch's own errors are not, although axios's carry a string `code` too. Works across two
+ * copies of the package in one page.
+ */
+export declare function isSessionError(e: unknown): e is SessionError;
+
 export type LoginReason = "refreshTokenDead" | "noRefreshToken" | "expiredElsewhere";
 
 export interface SessionConfig {
@@ -80,6 +94,9 @@ export type SessionEvent =
 | { type: "signedOut" }
 | { type: "storageDiscarded"; detail: string }
 | { type: "storageUnavailable"; detail: string }
+/** Once per origin: a request to `origin` left without the token because it is neither the
+ * page's origin nor in `allowedOrigins` (also said once with `console.warn`). */
+| { type: "tokenWithheld"; origin: string }
 | { type: "change" };
 
 export interface SessionSnapshot {

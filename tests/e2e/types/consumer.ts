@@ -2,6 +2,8 @@
 // file (scripts/e2e.sh) fails when the declarations stop matching how the API is meant to be
 // used; the @ts-expect-error lines fail when the types become too loose to catch misuse.
 import init, {
+  CognitoSessionError,
+  isSessionError,
   Session,
   type SessionConfig,
   type SessionError,
@@ -96,6 +98,24 @@ export async function app(): Promise<void> {
     const status: "signedIn" = returned.status;
     void status;
   }
+  // The runtime guard narrows an unknown catch value to the union that switches on `code`.
+  try {
+    await session.getAccessToken();
+  } catch (e: unknown) {
+    if (isSessionError(e)) {
+      const code: "THROTTLED" | "UNAVAILABLE" | "SESSION_EXPIRED" | "NOT_SIGNED_IN" | "BAD_CONFIG" | "BAD_RESPONSE" = e.code;
+      void code;
+    }
+    const asClass: boolean = e instanceof CognitoSessionError;
+    void asClass;
+  }
+  session.subscribe((event: SessionEvent) => {
+    if (event.type === "tokenWithheld") {
+      const origin: string = event.origin;
+      void origin;
+    }
+  });
+
   // @ts-expect-error: redirectUri is a string
   new Session({ clientId: "spa", tokenEndpoint: "https://a/t", authorizationEndpoint: "https://a/a", redirectUri: 3 });
 }
