@@ -655,12 +655,11 @@ impl Dispatcher {
     /// Runs operation `op` at `now` with `raw` arguments; the reply (JSON text), or `None` when
     /// the operation has nothing to say.
     pub fn call(&mut self, op: u32, now: f64, raw: RawArgs<'_>) -> Option<String> {
-        let refused = match (&mut self.machine, Call::decode(op, raw)) {
+        Some(match (&mut self.machine, Call::decode(op, raw)) {
             (Ok(machine), Ok(call)) => return perform(machine, millis(now), call),
-            (Err(e), _) => e.clone(),
-            (_, Err(e)) => e.to_app_error(),
-        };
-        Some(error_reply(&refused))
+            (Err(e), _) => error_reply(e),
+            (_, Err(e)) => error_reply(&e.to_app_error()),
+        })
     }
 }
 

@@ -208,16 +208,16 @@ impl Provider {
         Ok(form_request(token_endpoint, body))
     }
 
-    /// What to do with a callback: [`read_callback`] (against `issuer`, when known), then the
-    /// code exchange. Answers the record (what the answer is checked against: [`check_nonce`])
-    /// and the request to send, or why nothing may be sent.
+    /// What to do with this tab's own return (`pending`, from [`own_record`]): [`check_return`]
+    /// against `issuer`, when known, then the code exchange. Answers the record (what the answer
+    /// is checked against: [`check_nonce`]) and the request to send, or why nothing may be sent.
     pub fn answer_callback(
         &self,
         callback: &Callback<'_>,
-        pending: Option<&str>,
+        pending: Pending,
         issuer: Option<&str>,
     ) -> Result<(Pending, HttpRequest), ProviderError> {
-        let (pending, code) = read_callback(callback, pending, issuer)?;
+        let (pending, code) = check_return(callback, pending, issuer)?;
         match self.code_exchange_request(code, &pending) {
             Ok(request) => Ok((pending, request)),
             Err(e) => {
@@ -253,22 +253,29 @@ pub fn own_record(
     Ok(pending)
 }
 
-/// Reads a callback against the tab's record ([`own_record`]) and, when known, the provider's
-/// `issuer`. Answers the record and the code to exchange, or why not:
+/// Reads a callback against the tab's record ([`own_record`], then [`check_return`]).
+pub fn read_callback<'a>(
+    callback: &Callback<'a>,
+    pending: Option<&str>,
+    issuer: Option<&str>,
+) -> Result<(Pending, &'a str), ProviderError> {
+    check_return(callback, own_record(callback, pending)?, issuer)
+}
+
+/// Reads this tab's own return (`pending` is its record, from [`own_record`]) against the
+/// provider's `issuer`, when known. Answers the record and the code to exchange, or why not:
 ///
-/// - [`own_record`]'s refusals: not this tab's sign-in;
 /// - `IssuerMismatch` (bad response): the return names another issuer than the configured one
 ///   (RFC 9207: a mix-up between authorization servers);
 /// - the provider's `error`, classified by [`authorization_error`]: the user declined or must
 ///   interact (`access_denied`, `login_required`, ...), the provider is down, or the request was
 ///   wrong;
 /// - `MissingCode` (bad response): neither a code nor an error.
-pub fn read_callback<'a>(
+pub fn check_return<'a>(
     callback: &Callback<'a>,
-    pending: Option<&str>,
+    pending: Pending,
     issuer: Option<&str>,
 ) -> Result<(Pending, &'a str), ProviderError> {
-    let pending = own_record(callback, pending)?;
     if let (Some(expected), Some(named)) = (issuer, callback.iss) {
         if named != expected {
             return Err(bad_response(
@@ -545,26 +552,22 @@ mod tests {
     #[test]
     fn answering_a_callback_gives_the_nonce_and_the_exchange_or_sends_nothing() {
         let text = pending().encode();
-        let (record, request) = oauth2()
-            .answer_callback(&callback(Some("c0de"), Some(STATE)), Some(&text), None)
-            .unwrap();
+        let ours = callback(Some("c0de"), Some(STATE));
+        let record = own_record(&ours, Some(&text)).unwrap();
+        let (record, request) = oauth2().answer_callback(&ours, record, None).unwrap();
         assert_eq!(record, pending());
         assert_eq!(
             request,
             oauth2().code_exchange_request("c0de", &pending()).unwrap()
         );
-        let err = oauth2()
-            .answer_callback(&callback(Some("c0de"), Some("forged")), Some(&text), None)
-            .unwrap_err();
+        let err = own_record(&callback(Some("c0de"), Some("forged")), Some(&text)).unwrap_err();
         assert_eq!(err.code, "StateMismatch");
         let cognito = Provider::Cognito {
             endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
             client_id: "abc".into(),
             rotation: false,
         };
-        let err = cognito
-            .answer_callback(&callback(Some("c0de"), Some(STATE)), Some(&text), None)
-            .unwrap_err();
+        let err = cognito.answer_callback(&ours, pending(), None).unwrap_err();
         assert_eq!(
             (err.kind, err.code.as_str()),
             (FailureKind::CallerBug, "NotOAuth2")

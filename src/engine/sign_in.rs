@@ -133,15 +133,17 @@ impl SessionMachine {
         callback: &Callback<'_>,
         record: Option<&str>,
     ) -> Result<Outgoing, Refused> {
+        let refused = |e, record_used| Refused {
+            error: AppError::sign_in(now, &e),
+            record_used,
+        };
+        let pending = own_record(callback, record).map_err(|e| refused(e, false))?;
         let config = self.config();
         let issuer = config.rules.issuer.as_deref();
         let (pending, request) = config
             .provider
-            .answer_callback(callback, record, issuer)
-            .map_err(|e| Refused {
-                error: AppError::sign_in(now, &e),
-                record_used: own_record(callback, record).is_ok(),
-            })?;
+            .answer_callback(callback, pending, issuer)
+            .map_err(|e| refused(e, true))?;
         let timeout = config.request_timeout;
         self.exchanging = Some(pending);
         Ok(Outgoing { request, timeout })

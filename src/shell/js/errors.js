@@ -6,12 +6,9 @@
 const BRAND = Symbol.for('cognito-session.error');
 
 /** The class of every error the session throws or rejects with. */
-export class CognitoSessionError extends Error {
-  get [BRAND]() {
-    return true;
-  }
-}
+export class CognitoSessionError extends Error {}
 CognitoSessionError.prototype.name = 'CognitoSessionError';
+CognitoSessionError.prototype[BRAND] = true;
 
 /** Whether `e` is one of the session's errors (axios's and fetch's errors are not, whatever
  * their `code`). */

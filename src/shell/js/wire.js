@@ -55,20 +55,18 @@ function quiet(text) {
   return reply;
 }
 
-/** A string argument, or `undefined` for an absent one (`null` included). */
-const opt = (s) => s ?? undefined;
-
-// The operations (numbers as `wire::Op`). `core` is the wasm-bindgen `Core`.
+// The operations (numbers as `wire::Op`). `core` is the wasm-bindgen `Core`, which reads a
+// `null` or `undefined` string as absent.
 export const requestToken = (core, now, waitMs) => decode(core.call(0, now, waitMs));
 export const timeout = (core, now) => quiet(core.call(1, now));
 export const visibility = (core, now, visible) => quiet(core.call(2, now, visible ? 1 : 0));
-export const refreshLock = (core, now, id, record) => quiet(core.call(3, now, id, 0, opt(record)));
+export const refreshLock = (core, now, id, record) => quiet(core.call(3, now, id, 0, record));
 export const refreshAnswer = (core, now, id, a) =>
   quiet(core.call(4, now, id, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
 export const tabMessage = (core, now, message) => quiet(core.call(5, now, 0, 0, message));
-export const storage = (core, now, record) => quiet(core.call(6, now, 0, 0, opt(record)));
+export const storage = (core, now, record) => quiet(core.call(6, now, 0, 0, record));
 export const setTokens = (core, now, access, id, refresh, expiresIn) =>
-  decode(core.call(7, now, expiresIn ?? 0, 0, access, opt(id), opt(refresh)));
+  decode(core.call(7, now, expiresIn ?? 0, 0, access, id, refresh));
 export const tokenRefused = (core, now, token) => quiet(core.call(8, now, 0, 0, token)).yes;
 export const signOut = (core, now) => quiet(core.call(9, now));
 export const pollAction = (core) => quiet(core.call(10, 0));
@@ -84,4 +82,4 @@ export const signInAnswer = (core, now, a) =>
 export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
   decode(core.call(18, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
 export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
-  decode(core.call(19, now, 0, 0, opt(code), opt(state), [error, description, iss].map((p) => p ?? '').join('\0'), opt(record)));
+  decode(core.call(19, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
