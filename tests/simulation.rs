@@ -14,8 +14,12 @@
 //! 5. transient failures never lose the refresh token (no sign-out without a revocation);
 //! 6. once the provider is healthy again, a caller gets a token.
 //!
-//! `SIM_SEEDS=n` sets how many seeds run (default 10,000); `SIM_SEED=s` replays one seed and
-//! prints its event log. A failing seed prints itself.
+//! `SIM_SCHEDULES=n` (or `SIM_SEEDS=n`) sets how many seeds run (default 10,000, what CI runs);
+//! `SIM_SHARD=i/n` runs only the seeds `s` with `s % n == i`, so `scripts/soak.sh` can spread a
+//! long run over processes; `SIM_SEED=s` replays one seed and prints its event log. A failing seed
+//! prints itself, the others still run, and the run fails at the end with every failing seed. The
+//! last line, `SIM_TOTALS schedules=… events=… handed_out=… refreshes=… logins=… violations=…`,
+//! is what `scripts/soak.sh` adds up over shards.
 
 use cognito_session::engine::http::HttpResponse;
 use cognito_session::engine::jwt;
@@ -95,6 +99,8 @@ enum Event {
 
 #[derive(Debug, Default)]
 struct Totals {
+    /// Events taken off the queue and handled.
+    events: u64,
     handed_out: u64,
     rejected: BTreeMap<&'static str, u64>,
     refreshes: u64,
@@ -292,6 +298,7 @@ impl World {
             self.now = self.now.max(at);
             self.check_deadlines();
             let event = self.events[index].clone();
+            self.totals.events += 1;
             self.handle(event);
             self.drain();
             self.check_deadlines();
@@ -659,29 +666,68 @@ fn seeds() -> Vec<u64> {
     if let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) {
         return vec![seed];
     }
-    let count = std::env::var("SIM_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
+    let count: u64 = ["SIM_SCHEDULES", "SIM_SEEDS"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .map(|s| {
+            s.replace('_', "")
+                .parse()
+                .unwrap_or_else(|_| panic!("SIM_SCHEDULES is not a number: {s}"))
+        })
         .unwrap_or(10_000);
-    (0..count).collect()
+    let (shard, shards) = match std::env::var("SIM_SHARD") {
+        Ok(text) => text
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
+            .filter(|(i, n)| i < n)
+            .unwrap_or_else(|| panic!("SIM_SHARD is not i/n with i < n: {text}")),
+        Err(_) => (0, 1),
+    };
+    (0..count).filter(|seed| seed % shards == shard).collect()
 }
 
 #[test]
 fn every_seeded_schedule_keeps_the_behaviour_contract() {
     let verbose = std::env::var("SIM_SEED").is_ok();
     let mut totals = Totals::default();
+    let mut failed = Vec::new();
     let seeds = seeds();
     for &seed in &seeds {
-        let mut world = World::new(seed, verbose);
-        world.run();
-        totals.handed_out += world.totals.handed_out;
-        totals.refreshes += world.totals.refreshes;
-        totals.logins += world.totals.logins;
-        for (code, n) in world.totals.rejected {
+        // A violation panics with the seed; the remaining seeds still run, so one run lists
+        // every failing seed (and a soak counts them).
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut world = World::new(seed, verbose);
+            world.run();
+            world.totals
+        }));
+        let Ok(world) = run else {
+            failed.push(seed);
+            continue;
+        };
+        totals.events += world.events;
+        totals.handed_out += world.handed_out;
+        totals.refreshes += world.refreshes;
+        totals.logins += world.logins;
+        for (code, n) in world.rejected {
             *totals.rejected.entry(code).or_default() += n;
         }
     }
     println!("{} schedules: {totals:?}", seeds.len());
+    println!(
+        "SIM_TOTALS schedules={} events={} handed_out={} refreshes={} logins={} violations={}",
+        seeds.len(),
+        totals.events,
+        totals.handed_out,
+        totals.refreshes,
+        totals.logins,
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} schedules violated the contract; seeds: {failed:?}",
+        failed.len(),
+        seeds.len()
+    );
     // The schedules must actually exercise the contract, or the checks above prove nothing.
     if seeds.len() >= 1_000 {
         assert!(totals.handed_out > seeds.len() as u64 * 10, "{totals:?}");
