@@ -71,6 +71,12 @@
 use super::rng::Rng;
 use super::Millis;
 
+/// Consecutive failures past this many change nothing: [`BackoffPolicy::typical_failing_for`]
+/// reads no more, and every delay after the first failure depends on how long the streak has
+/// lasted, not on its count. The retry books count to here and no further, and hold the counts
+/// they adopt from other tabs and storage to it.
+pub const FAILURES_COUNTED: u32 = 64;
+
 /// When to retry: the first retry within `first`, every later one after a jittered fraction of
 /// the time the session has been failing (see the module documentation for why).
 ///
@@ -173,7 +179,7 @@ impl BackoffPolicy {
     pub fn typical_failing_for(&self, failures: u32) -> Millis {
         let mid = (self.low_permille / 2).saturating_add(self.high_permille / 2);
         let mut span = 0;
-        for k in 1..failures.min(64) {
+        for k in 1..failures.min(FAILURES_COUNTED) {
             let step = if k == 1 {
                 self.first / 2
             } else {

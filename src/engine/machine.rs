@@ -188,7 +188,7 @@ impl SessionMachine {
     /// A signed-out session. `seed` fixes its jitter (the shell draws it from WebCrypto).
     pub fn new(config: Config, seed: u64, now: Millis) -> SessionMachine {
         SessionMachine {
-            retry: RetryBook::new(config.budget, now),
+            retry: RetryBook::new(&config.backoff, config.budget, now),
             config,
             rng: Rng::new(seed),
             tokens: None,
@@ -399,7 +399,9 @@ impl SessionMachine {
     pub fn handle_tab_message(&mut self, now: Millis, message: &str) {
         match TabMessage::decode(message) {
             Some(TabMessage::Record(record)) => self.absorb_record(now, Some(record), false),
-            Some(TabMessage::RetryLater { retry, kind }) => self.retry.adopt_broadcast(retry, kind),
+            Some(TabMessage::RetryLater { retry, kind }) => {
+                self.retry.adopt_broadcast(now, retry, kind)
+            }
             Some(TabMessage::SignedOut) => self.clear_signed_out(false),
             Some(TabMessage::Expired) => self.expire(LoginReason::ExpiredElsewhere, false),
             // A message we cannot read: nothing to learn.
@@ -737,7 +739,7 @@ impl SessionMachine {
         };
         match Stored::from_json(text, &self.config.rules) {
             Ok(stored) => {
-                self.retry.adopt_stored(stored.retry);
+                self.retry.adopt_stored(now, stored.retry);
                 if self.tokens.as_ref() != Some(&stored.tokens) {
                     let was_signed_in = self.tokens.is_some();
                     self.expired = false;
@@ -806,6 +808,15 @@ mod tests {
 
     impl Harness {
         fn signed_in() -> Harness {
+            let mut h = Harness::new_tab(T0);
+            let grant = h.grant(T0, None);
+            h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+            h.drain(T0, true);
+            h
+        }
+
+        /// A tab opened at `now`, signed out until it reads storage or signs in.
+        fn new_tab(now: Millis) -> Harness {
             let issuer = Issuer::default();
             let mut config = Config::new(Provider::Cognito {
                 endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
@@ -813,8 +824,8 @@ mod tests {
                 rotation: false,
             });
             config.rules.client_id = Some(issuer.client_id.clone());
-            let mut h = Harness {
-                session: SessionMachine::new(config, 42, T0),
+            Harness {
+                session: SessionMachine::new(config, 42, now),
                 storage: None,
                 sent: vec![],
                 resolved: vec![],
@@ -823,11 +834,7 @@ mod tests {
                 broadcasts: vec![],
                 locks_held: vec![],
                 issuer,
-            };
-            let grant = h.grant(T0, None);
-            h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
-            h.drain(T0, true);
-            h
+            }
         }
 
         fn grant(&self, at: Millis, refresh: Option<&str>) -> TokenGrant {
@@ -909,6 +916,8 @@ mod tests {
     }
 
     const EXPIRED: Millis = T0 + 3_600_000;
+    const MINUTE: Millis = 60_000;
+    const HOUR: Millis = 60 * MINUTE;
 
     #[test]
     fn a_valid_token_is_handed_out_at_once_without_a_refresh() {
@@ -1230,5 +1239,80 @@ mod tests {
         );
         h.drain(EXPIRED, true);
         assert_eq!(h.logins, vec![LoginReason::NoRefreshToken]);
+    }
+
+    // ----- the clock going back, and times adopted from storage and other tabs (issue 13) -----
+
+    /// Times the `at` calls of a driver's timer loop until a refresh goes out or `until` passes;
+    /// the moment it went out.
+    fn run_until_sent(h: &mut Harness, from: Millis, until: Millis) -> Option<Millis> {
+        let sent = h.sent.len();
+        let mut now = from;
+        while h.sent.len() == sent {
+            now = h.session.poll_timeout()?.max(now);
+            if now > until {
+                return None;
+            }
+            h.timeout(now);
+        }
+        Some(now)
+    }
+
+    #[test]
+    fn a_tab_opened_after_the_clock_went_back_is_not_held_back_by_the_stored_backoff() {
+        // A tab's refresh failed at `failed_at` and its record holds refreshes back 5 minutes.
+        let mut h = Harness::signed_in();
+        let failed_at = EXPIRED + 3 * HOUR;
+        h.wait(failed_at, failed_at + 1_000);
+        h.throttle(failed_at + 100, "300");
+        let record = h.storage.clone().expect("a record");
+        assert!(record.contains("\"failures\":1"), "{record}");
+        // The clock goes back 2 h and a new tab opens: it waits at most the policy's longest
+        // hold, not 2 h 5 min.
+        let now = failed_at + 200 - 2 * HOUR;
+        let mut tab = Harness::new_tab(now);
+        tab.storage = Some(record.clone());
+        tab.session.handle_storage(now, Some(&record));
+        tab.drain(now, true);
+        let waiter = tab.wait(now, now + 10 * MINUTE);
+        let sent_at =
+            run_until_sent(&mut tab, now, now + 10 * MINUTE).expect("no refresh within 10 min");
+        assert!(sent_at <= now + 5 * MINUTE, "{sent_at} vs {now}");
+        tab.answer_ok(sent_at + 100);
+        assert_eq!(tab.resolved, vec![waiter]);
+    }
+
+    #[test]
+    fn a_tab_message_holding_refreshes_back_forever_holds_them_back_no_longer_than_the_policy() {
+        let mut h = Harness::signed_in();
+        h.session
+            .handle_tab_message(EXPIRED, "Bt1,18446744073709551615");
+        h.drain(EXPIRED, true);
+        let waiter = h.wait(EXPIRED, EXPIRED + 10 * MINUTE);
+        let sent_at = run_until_sent(&mut h, EXPIRED, EXPIRED + 10 * MINUTE)
+            .expect("no refresh within 10 min");
+        assert!(sent_at <= EXPIRED + 5 * MINUTE, "{sent_at}");
+        h.answer_ok(sent_at + 100);
+        assert_eq!(h.resolved, vec![waiter]);
+    }
+
+    #[test]
+    fn a_stored_record_holding_refreshes_back_forever_holds_them_back_no_longer_than_the_policy() {
+        let mut h = Harness::signed_in();
+        // Another tab wrote this record; it is read again at every lock grant.
+        let record = h.storage.clone().unwrap().replace(
+            "\"notBefore\":0,\"failures\":0",
+            "\"notBefore\":18446744073709551615,\"failures\":4294967295",
+        );
+        assert!(record.contains("18446744073709551615"));
+        h.storage = Some(record.clone());
+        h.session.handle_storage(EXPIRED, Some(&record));
+        h.drain(EXPIRED, true);
+        let waiter = h.wait(EXPIRED, EXPIRED + 10 * MINUTE);
+        let sent_at = run_until_sent(&mut h, EXPIRED, EXPIRED + 10 * MINUTE)
+            .expect("no refresh within 10 min");
+        assert!(sent_at <= EXPIRED + 5 * MINUTE, "{sent_at}");
+        h.answer_ok(sent_at + 100);
+        assert_eq!(h.resolved, vec![waiter]);
     }
 }

@@ -8,8 +8,8 @@
 
 use alloc::string::String;
 
-use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget};
-use super::classify::FailureKind;
+use super::backoff::{BackoffPolicy, BudgetPolicy, RetryBudget, FAILURES_COUNTED};
+use super::classify::{FailureKind, MAX_RETRY_AFTER};
 use super::error::SessionError;
 use super::rng::Rng;
 use super::tokens::RetryState;
@@ -34,19 +34,49 @@ pub struct RetryBook {
     /// With nobody waiting, the proactive refresh holds back until this moment after a failure
     /// ([`BackoffPolicy::idle_delay`]); a caller only waits for the shared not-before.
     idle_until: Millis,
+    /// What a not-before moment adopted from another tab or from storage is held to, from the
+    /// moment it is read ([`RetryBook::longest_hold`]).
+    longest_hold: Millis,
+    /// The last shared state read from another tab or storage, as written, and the moment its
+    /// not-before was held to then. Storage is read again at every lock grant: the same state
+    /// read again is held to the same moment, not to one a window after the later reading (which
+    /// would hold refreshes back for ever behind a record that stays).
+    read: (RetryState, Millis),
     last_failure: Option<LastFailure>,
 }
 
 impl RetryBook {
     /// Clean books, with a full budget at `now`.
-    pub fn new(budget: BudgetPolicy, now: Millis) -> RetryBook {
+    pub fn new(policy: &BackoffPolicy, budget: BudgetPolicy, now: Millis) -> RetryBook {
         RetryBook {
             budget: RetryBudget::new(budget, now),
             shared: RetryState::default(),
             streak: None,
             idle_until: 0,
+            longest_hold: RetryBook::longest_hold(policy, &budget),
+            read: (RetryState::default(), 0),
             last_failure: None,
         }
+    }
+
+    /// The window a not-before moment adopted from another tab or from storage is held to: at
+    /// most this far ahead of the moment it is read.
+    ///
+    /// It is the longest hold this code sets itself, measured from when it sets it: a backoff
+    /// delay is the larger of the jittered delay, never more than the policy's `cap`, and the
+    /// server's `Retry-After`, which the classifier shortens to [`MAX_RETRY_AFTER`] (so the
+    /// larger of the two, not their sum); an empty budget holds back until its next token, at
+    /// most `refill_every` away, plus up to `refill_every` of jitter. With the defaults that is
+    /// 5 minutes. A tab of this session on the same clock never writes a moment further ahead
+    /// than that, so one that is was written before the clock went back, or by a tab with
+    /// other settings, or is corrupt (a tab message saying 2^64 - 1). Holding it to the window
+    /// still respects any backoff this code could have meant, and never parks refreshes for
+    /// the length of a clock jump or until the next sign-in.
+    pub fn longest_hold(policy: &BackoffPolicy, budget: &BudgetPolicy) -> Millis {
+        policy
+            .cap
+            .max(MAX_RETRY_AFTER)
+            .max(budget.refill_every.saturating_mul(2))
     }
 
     /// What storage and the other tabs are told.
@@ -90,22 +120,50 @@ impl RetryBook {
         self.last_failure = None;
     }
 
-    /// Another tab's state read from storage, adopted when it holds refreshes back longer.
-    pub fn adopt_stored(&mut self, stored: RetryState) {
+    /// Another tab's state read from storage at `now`, adopted when it holds refreshes back
+    /// longer (held to the window first: [`RetryBook::longest_hold`]).
+    pub fn adopt_stored(&mut self, now: Millis, stored: RetryState) {
+        let stored = self.held(now, stored);
         if stored.not_before > self.shared.not_before {
             self.shared = stored;
         }
     }
 
-    /// Another tab's failure, broadcast with its kind. `>=`: the same backoff may have reached
-    /// us through storage first, which carries the moment but not the kind.
-    pub fn adopt_broadcast(&mut self, shared: RetryState, kind: FailureKind) {
+    /// Another tab's failure, broadcast with its kind and heard at `now` (held to the window
+    /// first). `>=`: the same backoff may have reached us through storage first, which carries
+    /// the moment but not the kind.
+    pub fn adopt_broadcast(&mut self, now: Millis, shared: RetryState, kind: FailureKind) {
+        if shared.failures == 0 {
+            return;
+        }
+        let shared = self.held(now, shared);
         if shared.not_before >= self.shared.not_before {
             self.shared = shared;
             self.last_failure = Some(LastFailure {
                 kind,
                 code: String::from("RetryElsewhere"),
             });
+        }
+    }
+
+    /// Another tab's shared state as this session may adopt it at `now`: its not-before moment
+    /// at most [`RetryBook::longest_hold`] ahead (the same state read again keeps the moment it
+    /// was held to the first time), its count at most [`FAILURES_COUNTED`], and no hold at all
+    /// without a failure (this code never writes one).
+    fn held(&mut self, now: Millis, theirs: RetryState) -> RetryState {
+        if theirs.failures == 0 {
+            return RetryState::default();
+        }
+        let (last, held_to) = self.read;
+        let not_before = if theirs == last {
+            held_to
+        } else {
+            theirs.not_before.min(now.saturating_add(self.longest_hold))
+        };
+        self.read = (theirs, not_before);
+        RetryState {
+            not_before,
+            failures: theirs.failures.min(FAILURES_COUNTED),
         }
     }
 
@@ -128,7 +186,7 @@ impl RetryBook {
             Some((since, seen)) if seen == before && since <= now => since,
             _ => now.saturating_sub(policy.typical_failing_for(before)),
         };
-        self.shared.failures = before.saturating_add(1);
+        self.shared.failures = before.saturating_add(1).min(FAILURES_COUNTED);
         self.streak = Some((since, self.shared.failures));
         let delay = policy.delay(
             self.shared.failures,
@@ -184,12 +242,16 @@ mod tests {
     const T0: Millis = 1_700_000_000_000;
 
     fn book() -> (RetryBook, BackoffPolicy, Rng) {
+        let policy = BackoffPolicy::default();
         (
-            RetryBook::new(BudgetPolicy::default(), T0),
-            BackoffPolicy::default(),
+            RetryBook::new(&policy, BudgetPolicy::default(), T0),
+            policy,
             Rng::new(7),
         )
     }
+
+    /// The default window: 5 minutes (the cap, and the longest `Retry-After` honoured).
+    const HOLD: Millis = 300_000;
 
     #[test]
     fn clean_books_hold_nothing_back() {
@@ -328,14 +390,17 @@ mod tests {
             not_before: T0 + 5_000,
             failures: 3,
         };
-        b.adopt_stored(theirs);
+        b.adopt_stored(T0, theirs);
         assert_eq!(b.shared(), theirs);
-        b.adopt_stored(RetryState {
-            not_before: T0,
-            failures: 9,
-        });
+        b.adopt_stored(
+            T0,
+            RetryState {
+                not_before: T0,
+                failures: 9,
+            },
+        );
         assert_eq!(b.shared(), theirs, "an older backoff teaches nothing");
-        b.adopt_broadcast(theirs, FailureKind::Throttled);
+        b.adopt_broadcast(T0, theirs, FailureKind::Throttled);
         assert_eq!(
             b.waiting_error(),
             SessionError::Throttled {
@@ -344,6 +409,7 @@ mod tests {
             "the same moment again, now with its kind"
         );
         b.adopt_broadcast(
+            T0,
             RetryState {
                 not_before: T0 + 1,
                 failures: 1,
@@ -356,10 +422,13 @@ mod tests {
     #[test]
     fn a_streak_continued_from_another_tab_is_timed_from_a_typical_span() {
         let (mut b, policy, mut rng) = book();
-        b.adopt_stored(RetryState {
-            not_before: T0 + 1_000,
-            failures: 5,
-        });
+        b.adopt_stored(
+            T0,
+            RetryState {
+                not_before: T0 + 1_000,
+                failures: 5,
+            },
+        );
         let at = b.failed(
             T0 + 1_000,
             FailureKind::Network,
@@ -371,5 +440,122 @@ mod tests {
         assert_eq!(b.shared().failures, 6);
         let ceiling = policy.ceiling(6, policy.typical_failing_for(5));
         assert!(at <= T0 + 1_000 + ceiling.max(policy.first), "{at}");
+    }
+
+    #[test]
+    fn the_window_is_the_longest_hold_this_code_sets() {
+        let policy = BackoffPolicy::default();
+        assert_eq!(
+            RetryBook::longest_hold(&policy, &BudgetPolicy::default()),
+            HOLD
+        );
+        let slow_budget = BudgetPolicy {
+            capacity: 1,
+            refill_every: 600_000,
+        };
+        assert_eq!(
+            RetryBook::longest_hold(&policy, &slow_budget),
+            1_200_000,
+            "an empty budget holds back a refill period plus its jitter"
+        );
+        // No delay the policy draws, with the longest hint honoured, goes past it.
+        let mut rng = Rng::new(3);
+        for failures in [1, 2, 5, 64] {
+            for failing_for in [0, 60_000, 86_400_000] {
+                let delay = policy.delay(failures, failing_for, Some(MAX_RETRY_AFTER), &mut rng);
+                assert!(delay <= HOLD, "{delay}");
+            }
+        }
+    }
+
+    #[test]
+    fn another_tabs_moment_is_held_to_the_window_from_now_and_its_count_to_the_counted() {
+        let (mut b, _, _) = book();
+        let forever = RetryState {
+            not_before: u64::MAX,
+            failures: u32::MAX,
+        };
+        b.adopt_broadcast(T0, forever, FailureKind::Throttled);
+        assert_eq!(
+            b.shared(),
+            RetryState {
+                not_before: T0 + HOLD,
+                failures: FAILURES_COUNTED
+            }
+        );
+        assert_eq!(
+            b.waiting_error(),
+            SessionError::Throttled {
+                retry_at: T0 + HOLD
+            }
+        );
+        let (mut b, _, _) = book();
+        b.adopt_stored(T0, forever);
+        assert_eq!(b.retry_at(), Some(T0 + HOLD));
+        // Within the window a moment is taken as it is.
+        let (mut b, _, _) = book();
+        let soon = RetryState {
+            not_before: T0 + HOLD - 1,
+            failures: 2,
+        };
+        b.adopt_stored(T0, soon);
+        assert_eq!(b.shared(), soon);
+    }
+
+    #[test]
+    fn a_state_read_again_is_held_to_the_moment_it_was_held_to_the_first_time() {
+        let (mut b, _, _) = book();
+        let forever = RetryState {
+            not_before: u64::MAX,
+            failures: 1,
+        };
+        b.adopt_stored(T0, forever);
+        // Storage is read again at the lock grant once that hold is over: the same record does
+        // not start a new one.
+        b.adopt_stored(T0 + HOLD, forever);
+        b.adopt_broadcast(T0 + HOLD, forever, FailureKind::Network);
+        assert_eq!(b.not_before(), T0 + HOLD);
+        // A new state from the other tab is a new reading.
+        b.adopt_stored(
+            T0 + HOLD,
+            RetryState {
+                not_before: u64::MAX,
+                failures: 2,
+            },
+        );
+        assert_eq!(b.not_before(), T0 + 2 * HOLD);
+    }
+
+    #[test]
+    fn a_hold_without_a_failure_is_not_adopted() {
+        let (mut b, _, _) = book();
+        let odd = RetryState {
+            not_before: T0 + 60_000,
+            failures: 0,
+        };
+        b.adopt_stored(T0, odd);
+        b.adopt_broadcast(T0, odd, FailureKind::Throttled);
+        assert_eq!((b.not_before(), b.retry_at()), (0, None));
+        assert_eq!(
+            b.waiting_error(),
+            SessionError::Unavailable { retry_at: None }
+        );
+    }
+
+    #[test]
+    fn the_count_stops_at_the_failures_counted() {
+        let (mut b, policy, mut rng) = book();
+        let mut now = T0;
+        for _ in 0..FAILURES_COUNTED + 10 {
+            now = b.failed(
+                now,
+                FailureKind::Network,
+                "N".into(),
+                None,
+                &policy,
+                &mut rng,
+            );
+        }
+        assert_eq!(b.shared().failures, FAILURES_COUNTED);
     }
 }
