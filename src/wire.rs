@@ -24,7 +24,7 @@ use crate::engine::json::write_string;
 use crate::engine::machine::{
     Action, Event, LoginReason, RefreshId, SessionMachine, Snapshot, TokenAnswer,
 };
-use crate::engine::protocol::TokenGrant;
+use crate::engine::protocol::{ConfigError, TokenGrant};
 use crate::engine::redirect::Callback;
 use crate::engine::sign_in::{Outgoing, Secrets, SignedIn};
 use crate::engine::text::{self, push_u64};
@@ -204,22 +204,13 @@ pub enum WireError {
 }
 
 impl WireError {
-    /// The error the shell receives.
+    /// The error the shell receives. (Which operation and argument is for the Rust side's
+    /// tests and `Debug`; the shell's stack names the `wire.js` function that called.)
     pub fn to_app_error(self) -> AppError {
-        let mut message = String::from("wire: operation ");
-        match self {
-            WireError::UnknownOp(n) => {
-                push_u64(&mut message, u64::from(n));
-                message.push_str(" is unknown");
-            }
-            WireError::BadArgument(op, argument) => {
-                push_u64(&mut message, op as u64);
-                message.push_str(": argument ");
-                message.push_str(argument);
-                message.push_str(" is missing or malformed");
-            }
-        }
-        AppError::bad_config(&message)
+        AppError::bad_config(match self {
+            WireError::UnknownOp(_) => "wire: unknown operation",
+            WireError::BadArgument(..) => "wire: an argument is missing or malformed",
+        })
     }
 }
 
@@ -634,7 +625,7 @@ fn millis(ms: f64) -> Millis {
 pub struct Dispatcher {
     /// The session, or why the options it was built from cannot work: then every call answers
     /// that error (the shell's first call throws it from `new Session()`).
-    machine: Result<SessionMachine, AppError>,
+    machine: Result<SessionMachine, ConfigError>,
 }
 
 impl Dispatcher {
@@ -642,8 +633,7 @@ impl Dispatcher {
     pub fn new(options: &ProviderOptions<'_>, seed: u64, now: f64) -> Dispatcher {
         Dispatcher {
             machine: Config::from_options(options)
-                .map(|config| SessionMachine::new(config, seed, millis(now)))
-                .map_err(AppError::from),
+                .map(|config| SessionMachine::new(config, seed, millis(now))),
         }
     }
 
@@ -657,7 +647,7 @@ impl Dispatcher {
     pub fn call(&mut self, op: u32, now: f64, raw: RawArgs<'_>) -> Option<String> {
         Some(match (&mut self.machine, Call::decode(op, raw)) {
             (Ok(machine), Ok(call)) => return perform(machine, millis(now), call),
-            (Err(e), _) => error_reply(e),
+            (Err(e), _) => error_reply(&AppError::from(*e)),
             (_, Err(e)) => error_reply(&e.to_app_error()),
         })
     }

@@ -225,7 +225,7 @@ fn replies() -> Vec<ReplyVector> {
         v(
             "error of an unknown operation",
             error_reply(&WireError::UnknownOp(42).to_app_error()),
-            r#"{"type":"error","error":{"code":"BAD_CONFIG","message":"wire: operation 42 is unknown"}}"#,
+            r#"{"type":"error","error":{"code":"BAD_CONFIG","message":"wire: unknown operation"}}"#,
         ),
         v(
             "moment",
@@ -617,7 +617,7 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
     let refused = |reply: Option<String>, why: &str| {
         let text = reply.unwrap_or_else(|| panic!("{why}: no reply"));
         assert!(
-            text.starts_with("[\"e\",[\"BAD_CONFIG\",\"wire: operation "),
+            text.starts_with("[\"e\",[\"BAD_CONFIG\",\"wire: "),
             "{why}: {text}"
         );
     };
@@ -691,6 +691,42 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
         };
         refused(d.call(Op::Authorize as u32, 0.0, raw), "secrets");
     }
+    // Which operation and argument was wrong, as the engine's tests see it.
+    assert_eq!(
+        Call::decode(20, RawArgs::default()),
+        Err(WireError::UnknownOp(20))
+    );
+    assert_eq!(
+        Call::decode(
+            Op::Visibility as u32,
+            RawArgs {
+                n: 2.0,
+                ..RawArgs::default()
+            }
+        ),
+        Err(WireError::BadArgument(Op::Visibility, "n"))
+    );
+    assert_eq!(
+        Call::decode(
+            Op::RefreshAnswer as u32,
+            RawArgs {
+                n: 1.0,
+                m: 1000.0,
+                ..RawArgs::default()
+            }
+        ),
+        Err(WireError::BadArgument(Op::RefreshAnswer, "m"))
+    );
+    assert_eq!(
+        Call::decode(
+            Op::PasswordSignIn as u32,
+            RawArgs {
+                a: Some("u"),
+                ..RawArgs::default()
+            }
+        ),
+        Err(WireError::BadArgument(Op::PasswordSignIn, "b"))
+    );
     // The session itself is untouched by refused calls.
     assert!(!d.machine().expect("a session").snapshot().signed_in);
     assert_eq!(d.call(Op::PollAction as u32, 0.0, RawArgs::default()), None);

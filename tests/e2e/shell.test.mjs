@@ -1047,11 +1047,14 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq(await session.getAccessToken(), 'opaque-1');
     }));
 
-  test('an authorizationEndpoint with a #fragment is refused at construction', () =>
+  test('an authorizationEndpoint with a #fragment makes signIn() a BAD_CONFIG, and the page stays', () =>
     inPage(async () => {
-      const { Session, throws, eq } = window.T;
-      const e = throws(() => new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/token', authorizationEndpoint: 'https://auth.example.com/authorize#x', storage: 'memory' }));
+      const { Session, rejects, eq, ok } = window.T;
+      const session = new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/token', authorizationEndpoint: 'https://auth.example.com/authorize#x', storage: 'memory' });
+      const e = await rejects(session.signIn());
       eq([e.code, e.message], ['BAD_CONFIG', 'authorizationEndpoint must not have a #fragment']);
+      eq(sessionStorage.length, 0, 'no sign-in record was left behind');
+      ok(location.pathname.endsWith('/shell.html'), 'no navigation happened');
     }));
 
   test('isSessionError tells the session errors from fetch errors and axios-shaped ones, which carry a code too', () =>

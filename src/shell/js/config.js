@@ -102,8 +102,6 @@ export function readConfig(value) {
   if (authorizationEndpoint) {
     if (!tokenEndpoint) throw badConfig('authorizationEndpoint needs tokenEndpoint');
     url('authorizationEndpoint', authorizationEndpoint);
-    // Refused at once rather than at signIn(), where the engine refuses it too (RFC 6749 §3.1).
-    if (authorizationEndpoint.includes('#')) throw badConfig('authorizationEndpoint must not have a #fragment');
   } else if (redirectUri || get('scope') != null) {
     throw badConfig('redirectUri and scope go with authorizationEndpoint');
   }

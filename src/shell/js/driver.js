@@ -317,9 +317,7 @@ export class Driver {
 
   /** Why a call was not run: the session was freed, or called from inside its own callback. */
   refusal() {
-    return this.freed
-      ? error('BAD_CONFIG', 'this session was freed (session.free()); create a new Session')
-      : error('BAD_CONFIG', 'the session was called re-entrantly from inside one of its own callbacks');
+    return error('BAD_CONFIG', this.freed ? 'this session was freed' : 'called from inside one of the session\'s own callbacks');
   }
 
   /** Stops listening, aborts the refresh, releases the lock, rejects waiters, frees the engine. */

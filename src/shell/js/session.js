@@ -252,7 +252,7 @@ export class Session {
     const origin = originOf(absolute);
     if (origin !== null && !this.#withheld.has(origin)) {
       this.#withheld.add(origin);
-      console.warn(`cognito-session: no token for ${origin}: it is not this page's origin nor in allowedOrigins`);
+      console.warn(`cognito-session: no token for ${origin}, which is not in allowedOrigins`);
       d.notify({ type: 'tokenWithheld', origin });
     }
     return false;
