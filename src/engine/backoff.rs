@@ -242,6 +242,9 @@ impl RetryBudget {
     }
 
     fn refill(&mut self, now: Millis) {
+        // A moment before the last refill: the clock went back. The next token accrues from now
+        // instead of after the clock has made up the jump.
+        self.refilled_at = self.refilled_at.min(now);
         if self.tokens >= self.capacity {
             self.refilled_at = now;
             return;
@@ -286,6 +289,12 @@ impl RetryBudget {
     pub fn available(&mut self, now: Millis) -> u32 {
         self.refill(now);
         self.tokens
+    }
+
+    /// The local clock was set back by `back`: the refill moment moves back with it, so the
+    /// next token is as far away as it was.
+    pub fn clock_set_back(&mut self, back: Millis) {
+        self.refilled_at = self.refilled_at.saturating_sub(back);
     }
 }
 
@@ -439,5 +448,29 @@ mod tests {
             }
         }
         assert_eq!(spent, 10 + 9);
+    }
+
+    #[test]
+    fn a_clock_set_back_does_not_hold_the_budget_back_for_the_jump() {
+        let policy = BudgetPolicy {
+            capacity: 1,
+            refill_every: 60_000,
+        };
+        let t = 100_000_000;
+        let mut budget = RetryBudget::new(policy, t);
+        assert_eq!(budget.try_spend(t), Ok(()));
+        assert_eq!(budget.try_spend(t + 20_000), Err(t + 60_000));
+        // Two hours back, unannounced: the next token is a refill period away, not 2 h.
+        let back = t + 20_000 - 7_200_000;
+        assert_eq!(budget.try_spend(back), Err(back + 60_000));
+        assert_eq!(budget.try_spend(back + 60_000), Ok(()));
+        // Announced: the refill keeps the progress it had made.
+        let mut budget = RetryBudget::new(policy, t);
+        assert_eq!(budget.try_spend(t), Ok(()));
+        budget.clock_set_back(7_200_000);
+        assert_eq!(
+            budget.try_spend(t + 20_000 - 7_200_000),
+            Err(t + 60_000 - 7_200_000)
+        );
     }
 }

@@ -170,6 +170,9 @@ pub struct SessionMachine {
     refresh_at: Millis,
     /// When the current tokens were installed (a refusal of a younger token is not about age).
     installed_at: Millis,
+    /// The latest `now` any call brought: a call with an earlier one finds the clock set back
+    /// ([`SessionMachine::observe_clock`]).
+    latest_now: Millis,
     /// The storage record this session last wrote: reading it back finds nothing new.
     written: Option<String>,
     visible: bool,
@@ -194,6 +197,7 @@ impl SessionMachine {
             tokens: None,
             refresh_at: 0,
             installed_at: 0,
+            latest_now: now,
             written: None,
             visible: true,
             flight: Flight::Idle,
@@ -263,6 +267,7 @@ impl SessionMachine {
 
     /// A caller needs an access token by `deadline`.
     pub fn request_token(&mut self, now: Millis, deadline: Millis) -> TokenAnswer<'_> {
+        self.observe_clock(now);
         if self.usable(now).is_some() {
             return match self.usable(now) {
                 Some(tokens) => TokenAnswer::Ready(&tokens.access_token),
@@ -288,6 +293,7 @@ impl SessionMachine {
 
     /// Timers fired (or the driver woke for any reason).
     pub fn handle_timeout(&mut self, now: Millis) {
+        self.observe_clock(now);
         match &self.flight {
             Flight::Locking { id, deadline } if *deadline <= now => {
                 let id = *id;
@@ -313,12 +319,14 @@ impl SessionMachine {
 
     /// The tab became visible or hidden. Hidden tabs refresh only when a caller needs a token.
     pub fn handle_visibility(&mut self, now: Millis, visible: bool) {
+        self.observe_clock(now);
         self.visible = visible;
         self.settle(now);
     }
 
     /// The cross-tab lock for refresh `id` is held; `record` is what storage holds now.
     pub fn handle_refresh_lock(&mut self, now: Millis, id: RefreshId, record: Option<&str>) {
+        self.observe_clock(now);
         if !matches!(self.flight, Flight::Locking { id: current, .. } if current == id) {
             self.actions.push_back(Action::ReleaseRefreshLock { id });
             return;
@@ -354,6 +362,7 @@ impl SessionMachine {
         id: RefreshId,
         response: &HttpResponse<'_>,
     ) {
+        self.observe_clock(now);
         let Flight::Sending {
             id: current,
             refresh_token,
@@ -389,6 +398,7 @@ impl SessionMachine {
 
     /// Refresh `id` failed without an answer (network error, CORS, aborted).
     pub fn handle_refresh_failure(&mut self, now: Millis, id: RefreshId, message: &str) {
+        self.observe_clock(now);
         if matches!(&self.flight, Flight::Sending { id: current, .. } if *current == id) {
             self.on_failure(now, id, classify::network_error(message));
             self.settle(now);
@@ -397,6 +407,7 @@ impl SessionMachine {
 
     /// Another tab sent `message` (from its [`Action::Broadcast`]).
     pub fn handle_tab_message(&mut self, now: Millis, message: &str) {
+        self.observe_clock(now);
         match TabMessage::decode(message) {
             Some(TabMessage::Record(record)) => self.absorb_record(now, Some(record), false),
             Some(TabMessage::RetryLater { retry, kind }) => {
@@ -412,6 +423,7 @@ impl SessionMachine {
 
     /// Storage changed under us (another tab wrote or removed the record), or is read at start.
     pub fn handle_storage(&mut self, now: Millis, record: Option<&str>) {
+        self.observe_clock(now);
         self.absorb_record(now, record, false);
         self.settle(now);
     }
@@ -423,6 +435,7 @@ impl SessionMachine {
         grant: TokenGrant,
         provenance: Provenance,
     ) -> Result<(), SessionError> {
+        self.observe_clock(now);
         let tokens = TokenSet::from_grant(now, grant, None, provenance, &self.config.rules)
             .map_err(|e| match provenance {
                 Provenance::Fresh => SessionError::BadResponse {
@@ -455,6 +468,7 @@ impl SessionMachine {
     /// for a refresh. A refusal of a younger token is not about its age (wrong audience, missing
     /// permission): no, so a misconfigured API cannot drive a refresh per request.
     pub fn handle_token_refused(&mut self, now: Millis, access_token: &str) -> bool {
+        self.observe_clock(now);
         let Some(tokens) = &mut self.tokens else {
             return false;
         };
@@ -475,11 +489,55 @@ impl SessionMachine {
 
     /// The app signed out.
     pub fn sign_out(&mut self, now: Millis) {
+        self.observe_clock(now);
         self.clear_signed_out(true);
         self.settle(now);
     }
 
     // ----- internals -----
+
+    /// Notes the local clock's reading, first thing in every call that brings one. A reading
+    /// earlier than the latest one seen means the clock was set back (by hand, by a time sync,
+    /// a restored snapshot): see [`SessionMachine::clock_set_back`].
+    fn observe_clock(&mut self, now: Millis) {
+        let back = self.latest_now.saturating_sub(now);
+        self.latest_now = now;
+        if back > 0 {
+            self.clock_set_back(back);
+        }
+    }
+
+    /// The clock was found set back by `back`: at least that much, since how long passed between
+    /// the last reading and the jump cannot be known. Every moment this session recorded on the
+    /// old clock moves back by `back`, so each wait keeps what was left of it at the last
+    /// reading and each age what it had reached, instead of everything waiting for the clock to
+    /// make up the jump:
+    /// - the retry books ([`RetryBook::clock_set_back`]): the shared not-before moment, the idle
+    ///   hold, the streak's start, the budget's refill moment; callers are not told to come back
+    ///   in hours;
+    /// - when the tokens were installed, so a 401 on a token that was old enough before the jump
+    ///   is still about its age ([`SessionMachine::handle_token_refused`]), and the proactive
+    ///   refresh moment;
+    /// - the deadlines of the waiters and of the refresh under way: a caller is answered when it
+    ///   expects to be, not hours later;
+    /// - the tokens' expiry.
+    fn clock_set_back(&mut self, back: Millis) {
+        self.retry.clock_set_back(back);
+        self.installed_at = self.installed_at.saturating_sub(back);
+        self.refresh_at = self.refresh_at.saturating_sub(back);
+        for waiter in &mut self.waiters {
+            waiter.deadline = waiter.deadline.saturating_sub(back);
+        }
+        match &mut self.flight {
+            Flight::Idle => {}
+            Flight::Locking { deadline, .. } | Flight::Sending { deadline, .. } => {
+                *deadline = deadline.saturating_sub(back);
+            }
+        }
+        if let Some(tokens) = &mut self.tokens {
+            tokens.expires_at = tokens.expires_at.saturating_sub(back);
+        }
+    }
 
     fn take_id(&mut self) -> u64 {
         self.next_id = self.next_id.wrapping_add(1);
@@ -918,6 +976,7 @@ mod tests {
     const EXPIRED: Millis = T0 + 3_600_000;
     const MINUTE: Millis = 60_000;
     const HOUR: Millis = 60 * MINUTE;
+    const SERVER_ERROR: &str = "<html><body><h1>503 Service Unavailable</h1></body></html>";
 
     #[test]
     fn a_valid_token_is_handed_out_at_once_without_a_refresh() {
@@ -1314,5 +1373,56 @@ mod tests {
         assert!(sent_at <= EXPIRED + 5 * MINUTE, "{sent_at}");
         h.answer_ok(sent_at + 100);
         assert_eq!(h.resolved, vec![waiter]);
+    }
+
+    #[test]
+    fn a_clock_set_back_two_hours_after_a_failed_refresh_does_not_hold_callers_back_for_the_jump() {
+        let mut h = Harness::signed_in();
+        h.session.handle_visibility(T0, false);
+        h.drain(T0, true);
+        // Hours after the token expired a caller's refresh fails: the next may go within 10 s.
+        let failed_at = EXPIRED + 3 * HOUR;
+        h.wait(failed_at, failed_at + 1_000);
+        h.answer(failed_at + 100, 503, None, SERVER_ERROR);
+        let retry_at = h.session.snapshot().retry_at.expect("backing off");
+        assert!(retry_at <= failed_at + 100 + 10_000, "{retry_at}");
+        // The clock goes back 2 h. A caller then gets a refresh within what was left of the
+        // backoff, not an error saying to come back in two hours.
+        let now = failed_at + 200 - 2 * HOUR;
+        let waiter = h.wait(now, now + 30_000);
+        assert!(
+            h.rejected.iter().all(|(w, _)| *w != waiter),
+            "rejected after the jump: {:?}",
+            h.rejected
+        );
+        let sent_at = run_until_sent(&mut h, now, now + 30_000).expect("no refresh within 30 s");
+        assert!(sent_at <= now + 10_000, "{sent_at} vs {now}");
+        h.answer_ok(sent_at + 100);
+        assert_eq!(h.resolved, vec![waiter]);
+        assert_eq!(h.session.snapshot().retry_at, None);
+    }
+
+    #[test]
+    fn after_a_six_hour_jump_back_a_401_on_a_token_old_enough_by_the_new_clock_forces_a_refresh() {
+        let mut h = Harness::signed_in();
+        let token = h.session.access_token(T0).unwrap().to_owned();
+        // Last seen when the token was 10 s old; then the clock goes back 6 h.
+        h.timeout(T0 + 10_000);
+        let back = T0 + 10_000 - 6 * HOUR;
+        // A refusal 1 s later by the new clock: the token is 11 s old as far as anyone can
+        // tell, so the refusal is not about its age.
+        assert!(!h.session.handle_token_refused(back + 1_000, &token));
+        h.drain(back + 1_000, true);
+        // 30 s old by the new clock: a refusal now forces a refresh, and replaying helps.
+        let old_enough = back + 1_000 + REFUSED_TOKEN_MIN_AGE - 10_000;
+        assert!(h.session.handle_token_refused(old_enough, &token));
+        h.drain(old_enough, true);
+        assert_eq!(h.sent.len(), 1, "no refresh after the refusal");
+        assert_eq!(h.session.access_token(old_enough), None);
+        h.answer_ok(old_enough + 100);
+        assert!(h
+            .session
+            .access_token(old_enough + 200)
+            .is_some_and(|t| t != token));
     }
 }

@@ -200,6 +200,20 @@ impl RetryBook {
         self.shared.not_before
     }
 
+    /// The local clock was set back by `back`: every moment in the books moves back with it, so
+    /// a hold (the shared not-before, the idle hold, the budget's next token) keeps what was
+    /// left of it and the streak keeps the age it had, instead of waiting for the clock to make
+    /// up the jump.
+    pub fn clock_set_back(&mut self, back: Millis) {
+        self.shared.not_before = self.shared.not_before.saturating_sub(back);
+        self.idle_until = self.idle_until.saturating_sub(back);
+        if let Some((since, _)) = &mut self.streak {
+            *since = since.saturating_sub(back);
+        }
+        self.read.1 = self.read.1.saturating_sub(back);
+        self.budget.clock_set_back(back);
+    }
+
     /// Spends one retry from the budget while failing (a first attempt is free). When it is
     /// empty, refreshes hold back until it refills, plus up to `jitter` (budgets emptied together
     /// must not refill into one synchronized wave), and that moment is the error.
@@ -557,5 +571,48 @@ mod tests {
             );
         }
         assert_eq!(b.shared().failures, FAILURES_COUNTED);
+    }
+
+    #[test]
+    fn a_clock_set_back_moves_every_moment_in_the_books_back_with_it() {
+        let (mut b, policy, mut rng) = book();
+        let first = b.failed(
+            T0,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        let second = b.failed(
+            first,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        let idle = b.idle_gate();
+        const BACK: Millis = 7_200_000;
+        b.clock_set_back(BACK);
+        assert_eq!(b.retry_at(), Some(second - BACK));
+        assert_eq!(b.idle_gate(), idle - BACK);
+        // The streak keeps its age: the third delay is a fraction of the time since T0, as it
+        // would have been without the jump.
+        let now = second - BACK;
+        let third = b.failed(
+            now,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        let span = (second - T0).max(policy.span_floor);
+        assert!(
+            third - now >= span / 2 && third - now <= span * 7 / 10,
+            "{} for {span}",
+            third - now
+        );
     }
 }
