@@ -503,7 +503,7 @@ impl SessionMachine {
         let back = self.latest_now.saturating_sub(now);
         self.latest_now = now;
         if back > 0 {
-            self.clock_set_back(back);
+            self.clock_set_back(now, back);
         }
     }
 
@@ -520,8 +520,20 @@ impl SessionMachine {
     ///   refresh moment;
     /// - the deadlines of the waiters and of the refresh under way: a caller is answered when it
     ///   expects to be, not hours later;
-    /// - the tokens' expiry.
-    fn clock_set_back(&mut self, back: Millis) {
+    /// - the tokens' expiry, and then some: moved back by `back`, the expiry is still later than
+    ///   the real one by however long passed unseen between the last reading and the jump (a
+    ///   hidden tab may not have been called for an hour). A token that can be refreshed is
+    ///   therefore no longer handed out: the next caller, or a visible tab at once, refreshes,
+    ///   and the new token is timed from its arrival on the clock as it reads now. That costs
+    ///   one refresh per jump back and never hands out a token past its expiry. Without a
+    ///   refresh token that would end the session, so its expiry only moves back (and a 401 from
+    ///   the API is the backstop).
+    ///
+    /// Nothing is written to storage here: the call under way may go on to read storage (a lock
+    /// grant), where our own record must still read as ours. Other tabs on this clock find the
+    /// jump on their next call; a record this tab reads later with the same token cannot revive
+    /// it ([`SessionMachine::absorb_record`]); the refresh writes the new tokens.
+    fn clock_set_back(&mut self, now: Millis, back: Millis) {
         self.retry.clock_set_back(back);
         self.installed_at = self.installed_at.saturating_sub(back);
         self.refresh_at = self.refresh_at.saturating_sub(back);
@@ -536,6 +548,19 @@ impl SessionMachine {
         }
         if let Some(tokens) = &mut self.tokens {
             tokens.expires_at = tokens.expires_at.saturating_sub(back);
+        }
+        self.distrust_expiry(now);
+    }
+
+    /// The tokens' expiry no longer says when they really expire (the clock was set back): if
+    /// they can be refreshed they are no longer handed out, and a visible tab refreshes at once.
+    fn distrust_expiry(&mut self, now: Millis) {
+        let refreshable = self.can_refresh();
+        if let Some(tokens) = self.tokens.as_mut().filter(|_| refreshable) {
+            if tokens.expires_at > now {
+                tokens.expires_at = now;
+                self.refresh_at = now;
+            }
         }
     }
 
@@ -798,11 +823,26 @@ impl SessionMachine {
         match Stored::from_json(text, &self.config.rules) {
             Ok(stored) => {
                 self.retry.adopt_stored(now, stored.retry);
-                if self.tokens.as_ref() != Some(&stored.tokens) {
+                let mut tokens = stored.tokens;
+                // The token we hold, read back: its expiry only ever comes down here (a 401, the
+                // clock set back), and a record written before must not raise it again.
+                if let Some(ours) = self
+                    .tokens
+                    .as_ref()
+                    .filter(|t| t.access_token == tokens.access_token)
+                {
+                    tokens.expires_at = tokens.expires_at.min(ours.expires_at);
+                }
+                if self.tokens.as_ref() != Some(&tokens) {
                     let was_signed_in = self.tokens.is_some();
+                    let credible = tokens.expiry_credible_at(now, &self.config.rules);
                     self.expired = false;
                     self.login_requested = false;
-                    self.install(now, stored.tokens);
+                    self.install(now, tokens);
+                    // Written before the clock went back by more than the token's age.
+                    if !credible {
+                        self.distrust_expiry(now);
+                    }
                     if stored.retry.failures == 0 {
                         self.retry.clear();
                     }
@@ -1424,5 +1464,67 @@ mod tests {
             .session
             .access_token(old_enough + 200)
             .is_some_and(|t| t != token));
+    }
+
+    #[test]
+    fn after_a_six_hour_jump_back_an_expired_token_is_never_handed_out() {
+        let mut h = Harness::signed_in();
+        // A caller gets the token 50 minutes into its hour.
+        assert!(matches!(
+            h.session.request_token(T0 + 50 * MINUTE, T0 + 51 * MINUTE),
+            TokenAnswer::Ready(_)
+        ));
+        h.drain(T0 + 50 * MINUTE, true);
+        // 11 minutes later the token has expired, and the clock has been set back 6 hours.
+        let now = T0 + 61 * MINUTE - 6 * HOUR;
+        let answer = h.session.request_token(now, now + 10_000);
+        assert!(
+            matches!(answer, TokenAnswer::Waiting(_)),
+            "expected a refresh, got {answer:?}"
+        );
+        h.drain(now, true);
+        assert_eq!(h.session.access_token(now), None);
+        assert_eq!(h.sent.len(), 1);
+        h.answer_ok(now + 100);
+        assert_eq!(h.resolved.len(), 1);
+        assert!(h.session.access_token(now + 200).is_some());
+    }
+
+    #[test]
+    fn a_tab_opened_after_a_jump_back_longer_than_the_token_lifetime_does_not_hand_out_its_record()
+    {
+        // Written at T0 for a token valid one hour; the clock then goes back 6 hours.
+        let h = Harness::signed_in();
+        let record = h.storage.clone().unwrap();
+        let now = T0 + 50 * MINUTE - 6 * HOUR;
+        let mut tab = Harness::new_tab(now);
+        tab.storage = Some(record.clone());
+        tab.session.handle_storage(now, Some(&record));
+        tab.drain(now, true);
+        assert!(tab.session.tokens().is_some(), "the session is resumed");
+        assert_eq!(tab.session.access_token(now), None);
+        tab.wait(now, now + 10_000);
+        assert_eq!(tab.sent.len(), 1);
+    }
+
+    #[test]
+    fn after_a_jump_back_another_tabs_older_record_of_the_same_token_does_not_revive_it() {
+        // Tab B resumed the session from tab A's record and handed the token out late in its
+        // hour; 11 minutes later the token has expired and the clock reads 30 minutes earlier
+        // (less than the token's age, so A's record still looks credible on its own).
+        let a = Harness::signed_in();
+        let record = a.storage.clone().unwrap();
+        let mut b = Harness::new_tab(T0 + 50 * MINUTE);
+        b.storage = Some(record.clone());
+        b.session.handle_storage(T0 + 50 * MINUTE, Some(&record));
+        b.drain(T0 + 50 * MINUTE, true);
+        assert!(b.session.access_token(T0 + 50 * MINUTE).is_some());
+        let now = T0 + 61 * MINUTE - 30 * MINUTE;
+        let waiter = b.wait(now, now + 10_000);
+        // The lock grant read A's record again: the token is refreshed, not handed out.
+        assert_eq!(b.sent.len(), 1);
+        assert!(b.resolved.is_empty());
+        b.answer_ok(now + 100);
+        assert_eq!(b.resolved, vec![waiter]);
     }
 }

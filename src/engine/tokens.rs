@@ -192,6 +192,19 @@ impl TokenSet {
         now.saturating_add(rules.min_validity) < self.expires_at
     }
 
+    /// Whether the expiry could have been worked out on the local clock as it reads at `now`.
+    /// No token has more left than its whole lifetime: timed from its arrival, it had exactly
+    /// that when it arrived; read from its `exp`, at most that plus the tolerated clock skew.
+    /// An expiry further off was worked out on a clock that has since been set back (a record
+    /// written before the jump), by more than the token's age, so it says nothing about when the
+    /// token really expires.
+    pub fn expiry_credible_at(&self, now: Millis, rules: &TokenRules) -> bool {
+        self.expires_at
+            <= now
+                .saturating_add(self.lifetime)
+                .saturating_add(rules.max_clock_skew)
+    }
+
     /// The proactive refresh moment: uniform in a window that ends `min_validity` before expiry
     /// and is `min(lifetime / 3, refresh_window)` long. Sessions that signed in together draw
     /// different moments, so they do not all refresh together an hour later.
@@ -717,6 +730,30 @@ mod tests {
         assert!(tokens.usable_at(tokens.expires_at - r.min_validity - 1, &r));
         assert!(!tokens.usable_at(tokens.expires_at - r.min_validity, &r));
         assert!(!tokens.usable_at(u64::MAX, &r));
+    }
+
+    #[test]
+    fn an_expiry_further_off_than_the_lifetime_is_not_credible() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let tokens = fresh(&issuer, &r, 3_600);
+        assert!(tokens.expiry_credible_at(T0, &r));
+        assert!(tokens.expiry_credible_at(T0 - r.max_clock_skew, &r));
+        // The clock went back more than the token's age plus the tolerated skew.
+        assert!(!tokens.expiry_credible_at(T0 - r.max_clock_skew - 1, &r));
+        assert!(!tokens.expiry_credible_at(0, &r));
+        assert!(tokens.expiry_credible_at(u64::MAX, &r));
+        // Read by its exp, a token issued by a clock a little ahead of ours is credible.
+        let iat = (T0 + 4 * 60_000) / 1_000;
+        let external = TokenSet::from_grant(
+            T0,
+            grant(&issuer, iat, 3_600),
+            None,
+            Provenance::External,
+            &r,
+        )
+        .unwrap();
+        assert!(external.expiry_credible_at(T0, &r));
     }
 
     #[test]
