@@ -29,7 +29,7 @@ use crate::engine::redirect::Callback;
 use crate::engine::sign_in::{Outgoing, Secrets, SignedIn};
 use crate::engine::text::{self, push_u64};
 use crate::engine::tokens::Provenance;
-use crate::engine::{base64url, Millis};
+use crate::engine::Millis;
 
 /// The operations of [`Dispatcher::call`]. Each variant's doc says what it reads besides `now`
 /// (`n`, `m`: numbers; `a` to `d`: strings, absent as `undefined`) and what it answers.
@@ -64,31 +64,27 @@ pub enum Op {
     PollTimeout = 11,
     /// → `snapshot`.
     Snapshot = 12,
-    /// → `cached`: the access token and until when it may be handed out, or nothing.
+    /// → `cached`: the access and ID tokens and until when they may be handed out, or nothing.
     Token = 13,
-    /// → `text`: the ID token if the tokens may be handed out now, or nothing.
-    IdToken = 14,
-    /// → `text`: the ID token's (else the access token's) payload, JSON text, or nothing.
-    Claims = 15,
     /// `a` = user name, `b` = password → `request` or `error`.
-    PasswordSignIn = 16,
+    PasswordSignIn = 14,
     /// The sign-in answer, read as `RefreshAnswer`'s (`m`, `a` to `d`) → `signedIn`,
     /// `challenge` or `error`.
-    SignInAnswer = 17,
+    SignInAnswer = 15,
     /// Where to sign in: `a` = authorization endpoint, `b` = redirect URI, `c` = scope, `d` =
     /// `state \0 verifier \0 challenge \0 nonce` (drawn by the shell with WebCrypto) →
     /// `authorization` or `error`.
-    Authorize = 18,
+    Authorize = 16,
     /// The browser came back: `a` = code, `b` = state, `c` = `error \0 description \0 iss`
     /// (each empty when absent), `d` = the tab's sign-in record (absent: none) → `request` (the
     /// code exchange, answered with `SignInAnswer`), `foreign` (not this tab's sign-in: its record
     /// stays) or `error` (the record is used up).
-    RedirectReturn = 19,
+    RedirectReturn = 17,
 }
 
 impl Op {
     /// Every operation, in number order.
-    pub const ALL: [Op; 20] = [
+    pub const ALL: [Op; 18] = [
         Op::RequestToken,
         Op::Timeout,
         Op::Visibility,
@@ -103,8 +99,6 @@ impl Op {
         Op::PollTimeout,
         Op::Snapshot,
         Op::Token,
-        Op::IdToken,
-        Op::Claims,
         Op::PasswordSignIn,
         Op::SignInAnswer,
         Op::Authorize,
@@ -174,8 +168,6 @@ pub enum Call<'a> {
     PollTimeout,
     Snapshot,
     Token,
-    IdToken,
-    Claims,
     PasswordSignIn {
         username: &'a str,
         password: &'a str,
@@ -266,8 +258,6 @@ impl<'a> Call<'a> {
             Op::PollTimeout => Call::PollTimeout,
             Op::Snapshot => Call::Snapshot,
             Op::Token => Call::Token,
-            Op::IdToken => Call::IdToken,
-            Op::Claims => Call::Claims,
             Op::PasswordSignIn => Call::PasswordSignIn {
                 username: a()?,
                 password: raw.b.ok_or(bad("b"))?,
@@ -357,7 +347,6 @@ pub mod tag {
     pub const YES: char = 'y';
     pub const CACHED: char = 'c';
     pub const SNAPSHOT: char = 's';
-    pub const TEXT: char = 't';
     pub const REQUEST: char = 'q';
     pub const SIGNED_IN: char = 'i';
     pub const CHALLENGE: char = 'h';
@@ -727,18 +716,9 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
                 Reply::new(tag::CACHED)
                     .number(until)
                     .text(&tokens.access_token)
+                    .maybe_text(tokens.id_token.as_deref())
                     .finish(),
             )
-        }
-        Call::IdToken => m
-            .id_token(now)
-            .map(|t| Reply::new(tag::TEXT).text(t).finish()),
-        Call::Claims => {
-            let tokens = m.tokens()?;
-            let token = tokens.id_token.as_ref().unwrap_or(&tokens.access_token);
-            let payload = text::split(token, b'.').nth(1)?;
-            let json = String::from_utf8(base64url::decode(payload).ok()?).ok()?;
-            Some(Reply::new(tag::TEXT).text(&json).finish())
         }
         Call::PasswordSignIn { username, password } => {
             Some(match m.password_sign_in(username, password) {
@@ -808,9 +788,8 @@ pub const SHAPES: &[(char, &str, &[&str])] = &[
     (tag::ERROR, "error", &["error"]),
     (tag::MOMENT, "moment", &["at"]),
     (tag::YES, "yes", &["yes"]),
-    (tag::CACHED, "cached", &["until", "token"]),
+    (tag::CACHED, "cached", &["until", "token", "idToken"]),
     (tag::SNAPSHOT, "snapshot", &["snapshot"]),
-    (tag::TEXT, "text", &["text"]),
     (
         tag::REQUEST,
         "request",

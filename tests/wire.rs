@@ -244,8 +244,21 @@ fn replies() -> Vec<ReplyVector> {
         ),
         v(
             "cached",
-            Reply::new(tag::CACHED).number(77).text("tok").finish(),
-            r#"{"type":"cached","until":77,"token":"tok"}"#,
+            Reply::new(tag::CACHED)
+                .number(77)
+                .text("tok")
+                .maybe_text(Some("id"))
+                .finish(),
+            r#"{"type":"cached","until":77,"token":"tok","idToken":"id"}"#,
+        ),
+        v(
+            "cached without an ID token",
+            Reply::new(tag::CACHED)
+                .number(77)
+                .text("tok")
+                .maybe_text(None)
+                .finish(),
+            r#"{"type":"cached","until":77,"token":"tok","idToken":null}"#,
         ),
         v(
             "snapshot",
@@ -257,11 +270,6 @@ fn replies() -> Vec<ReplyVector> {
                 expired: false,
             }),
             r#"{"type":"snapshot","snapshot":{"signedIn":true,"expiresAt":5,"refreshing":false,"retryAt":null,"expired":false}}"#,
-        ),
-        v(
-            "text",
-            Reply::new(tag::TEXT).text("{\"sub\":\"a\"}").finish(),
-            r#"{"type":"text","text":"{\"sub\":\"a\"}"}"#,
         ),
         v(
             "request",
@@ -388,30 +396,28 @@ fn calls() -> Vec<CallVector> {
         c("pollTimeout", "[]", "[11,0,null,null,null,null,null,null]", Call::PollTimeout),
         c("snapshotText", "[]", "[12,0,null,null,null,null,null,null]", Call::Snapshot),
         c("token", "[]", "[13,0,null,null,null,null,null,null]", Call::Token),
-        c("idToken", "[1000]", "[14,1000,null,null,null,null,null,null]", Call::IdToken),
-        c("claims", "[]", "[15,0,null,null,null,null,null,null]", Call::Claims),
         c(
             "passwordSignIn",
             "[\"alice\", \"pw\"]",
-            "[16,0,0,0,\"alice\",\"pw\",null,null]",
+            "[14,0,0,0,\"alice\",\"pw\",null,null]",
             Call::PasswordSignIn { username: "alice", password: "pw" },
         ),
         c(
             "signInAnswer",
             r#"[1000, {"status":400,"body":"{}","errorType":"TooManyRequestsException","retryAfter":"2"}]"#,
-            r#"[17,1000,0,400,"{}","TooManyRequestsException","2",null]"#,
+            r#"[15,1000,0,400,"{}","TooManyRequestsException","2",null]"#,
             Call::SignInAnswer { answer: Answer::Response(response) },
         ),
         c(
             "authorize",
             r#"["https://auth/authorize", "https://app/", "openid", ["st","ve","ch","no"]]"#,
-            "[18,0,0,0,\"https://auth/authorize\",\"https://app/\",\"openid\",\"st\\u0000ve\\u0000ch\\u0000no\"]",
+            "[16,0,0,0,\"https://auth/authorize\",\"https://app/\",\"openid\",\"st\\u0000ve\\u0000ch\\u0000no\"]",
             Call::Authorize { endpoint: "https://auth/authorize", redirect_uri: "https://app/", scope: "openid", secrets: SECRETS },
         ),
         c(
             "redirectReturn",
             "[1000, \"code\", \"st\", null, null, null, \"rec\"]",
-            "[19,1000,0,0,\"code\",\"st\",\"\\u0000\\u0000\",\"rec\"]",
+            "[17,1000,0,0,\"code\",\"st\",\"\\u0000\\u0000\",\"rec\"]",
             Call::RedirectReturn {
                 callback: Callback {
                     code: Some("code"),
@@ -426,7 +432,7 @@ fn calls() -> Vec<CallVector> {
         c(
             "redirectReturn",
             "[1000, null, \"st\", \"access_denied\", \"no thanks\", \"https://auth\", null]",
-            "[19,1000,0,0,null,\"st\",\"access_denied\\u0000no thanks\\u0000https://auth\",null]",
+            "[17,1000,0,0,null,\"st\",\"access_denied\\u0000no thanks\\u0000https://auth\",null]",
             Call::RedirectReturn {
                 callback: Callback {
                     code: None,

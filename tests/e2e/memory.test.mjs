@@ -23,16 +23,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // --- the little of the .wasm's export surface this test uses (Core.call's operations) ----------
-// Another change may renumber these; if one goes stale the deep input no longer reaches the JSON
-// reader, and the "reaches the nesting bound" check below fails.
+// The numbers come from the wire's golden vectors (tests/wire/vectors.json, written by
+// tests/wire.rs), so a renumbering cannot leave this test driving the wrong operation.
+const WIRE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tests', 'wire', 'vectors.json'), 'utf8'));
+const opOf = (name) => {
+  const vector = WIRE.calls.find((c) => c.call === name);
+  if (!vector) throw new Error(`tests/wire/vectors.json has no ${name} call`);
+  return vector.raw[0];
+};
 const OP = {
   /** `a` = what storage holds (a storage record, JSON text). */
-  STORAGE: 6,
+  STORAGE: opOf('storage'),
   /** A sign-in answer: `m` = HTTP status, `a` = body. */
-  SIGN_IN_ANSWER: 17,
+  SIGN_IN_ANSWER: opOf('signInAnswer'),
 };
 const CLIENT_ID = 'memorytestclient';
-/** A Cognito session (the `Core` constructor's arguments, see exports.rs). */
+/** A Cognito session (the `Core` constructor's arguments, see src/shell/exports.rs). */
 const newCore = (Core, now) => new Core(CLIENT_ID, 'us-east-1_MemTest01', '', '', '', false, 1, 2, now);
 
 /** The linear memory a page may have once the module is loaded (the issue's bound). */

@@ -58,8 +58,10 @@ export class Driver {
   held = [];
   /** Shell-made events (storage failures) raised mid-drive, dispatched at its end. */
   #notices = [];
-  /** The fast path's cache: the access token and until when the engine would hand it out. */
+  /** The fast path's cache: the access and ID tokens and until when the engine would hand
+   * them out. */
   token = null;
+  idToken = null;
   until = 0;
   /** The snapshot reply's text (equal texts, equal snapshots). */
   snapshot = null;
@@ -285,6 +287,7 @@ export class Driver {
   #refreshCaches(before, emitted, later) {
     const cached = wire.token(this.core);
     this.token = cached ? cached.token : null;
+    this.idToken = cached ? cached.idToken : null;
     this.until = cached ? cached.until : 0;
     const snapshot = wire.snapshotText(this.core);
     if (snapshot !== before) {
@@ -324,7 +327,7 @@ export class Driver {
   free() {
     if (this.freed) return;
     this.freed = true;
-    this.token = null;
+    this.token = this.idToken = null;
     for (const off of this.#unlisten) off();
     if (this.#channel) {
       this.#channel.onmessage = null;

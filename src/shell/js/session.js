@@ -32,7 +32,8 @@ export class Session {
   #nextListener = 0;
   #snapshotText = null;
   #snapshotObject = null;
-  #claimsText;
+  /** The token whose claims `#claims` holds. */
+  #claimsOf;
   #claims = null;
   /** The origins a request left without the token for, each said once. */
   #withheld = new Set();
@@ -84,24 +85,24 @@ export class Session {
     }
     const d = this.#driver;
     return d.request(wait).then(() => {
-      const id = d.freed ? undefined : wire.idToken(d.core, Date.now());
-      if (id === undefined) throw badConfig('this session has no ID token');
-      return id;
+      if (d.idToken === null) throw badConfig('this session has no ID token');
+      return d.idToken;
     });
   }
 
   /** The (unverified) claims of the ID token, else the access token, frozen; null if none. */
   claims() {
     const d = this.#driver;
-    const text = d.freed ? undefined : wire.claims(d.core);
-    if (text === undefined) return null;
-    if (text !== this.#claimsText) {
-      this.#claimsText = text;
+    const token = d.idToken ?? d.token;
+    if (token !== this.#claimsOf) {
+      this.#claimsOf = token;
       let value = null;
       try {
-        value = JSON.parse(text);
+        // The payload: base64url JSON (UTF-8) between the first and the second dot.
+        const bytes = Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+        value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
       } catch {
-        // not JSON: no claims
+        // signed out, or not a JWT: no claims
       }
       this.#claims = value !== null && typeof value === 'object' ? Object.freeze(value) : null;
     }

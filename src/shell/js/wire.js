@@ -23,9 +23,8 @@ const SHAPES = {
   e: ['error', 'error'],
   n: ['moment', 'at'],
   y: ['yes', 'yes'],
-  c: ['cached', 'until', 'token'],
+  c: ['cached', 'until', 'token', 'idToken'],
   s: ['snapshot', 'snapshot'],
-  t: ['text', 'text'],
   q: ['request', 'timeout', 'url', 'body', 'headers'],
   i: ['signedIn'],
   h: ['challenge', 'name', 'session'],
@@ -74,12 +73,10 @@ export const pollTimeout = (core) => quiet(core.call(11, 0))?.at;
 /** The snapshot reply's text: equal texts are equal snapshots; `decode(text).snapshot` reads it. */
 export const snapshotText = (core) => core.call(12, 0);
 export const token = (core) => quiet(core.call(13, 0));
-export const idToken = (core, now) => quiet(core.call(14, now))?.text;
-export const claims = (core) => quiet(core.call(15, 0))?.text;
-export const passwordSignIn = (core, username, password) => decode(core.call(16, 0, 0, 0, username, password));
+export const passwordSignIn = (core, username, password) => decode(core.call(14, 0, 0, 0, username, password));
 export const signInAnswer = (core, now, a) =>
-  decode(core.call(17, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
+  decode(core.call(15, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
 export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
-  decode(core.call(18, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
+  decode(core.call(16, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
 export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
-  decode(core.call(19, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
+  decode(core.call(17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
