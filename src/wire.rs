@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 use crate::engine::config::{Config, ProviderOptions};
 use crate::engine::error::AppError;
 use crate::engine::http::{HttpRequest, HttpResponse};
-use crate::engine::json::write_string;
+use crate::engine::json::{self, write_string, Value};
 use crate::engine::machine::{
     Action, Event, LoginReason, RefreshId, SessionMachine, Snapshot, TokenAnswer,
 };
@@ -193,6 +193,8 @@ pub enum WireError {
     UnknownOp(u32),
     /// The operation, and the argument (`n`, `m`, `a` to `d`) that is missing or malformed.
     BadArgument(Op, &'static str),
+    /// The strings did not come as a JSON array of at most four strings or `null`s.
+    Texts,
 }
 
 impl WireError {
@@ -201,7 +203,9 @@ impl WireError {
     pub fn to_app_error(self) -> AppError {
         AppError::bad_config(match self {
             WireError::UnknownOp(_) => "wire: unknown operation",
-            WireError::BadArgument(..) => "wire: an argument is missing or malformed",
+            WireError::BadArgument(..) | WireError::Texts => {
+                "wire: an argument is missing or malformed"
+            }
         })
     }
 }
@@ -629,6 +633,35 @@ impl Dispatcher {
     /// The state machine (`None` when the options could not work), for tests.
     pub fn machine(&self) -> Option<&SessionMachine> {
         self.machine.as_ref().ok()
+    }
+
+    /// Runs operation `op` at `now` with the numbers `n`, `m` and the strings `texts`, as the
+    /// shell passes them: a JSON array of up to four strings or `null`s (`a` to `d`; absent:
+    /// none). One text instead of four string parameters keeps wasm-bindgen's glue small.
+    pub fn call_with_texts(
+        &mut self,
+        op: u32,
+        now: f64,
+        n: f64,
+        m: f64,
+        texts: Option<&str>,
+    ) -> Option<String> {
+        let parsed = texts.map(json::parse);
+        let items: &[Value] = match &parsed {
+            None => &[],
+            Some(Ok(Value::Array(items))) if items.len() <= 4 => items,
+            Some(_) => return Some(error_reply(&WireError::Texts.to_app_error())),
+        };
+        let mut text = [None; 4];
+        for (slot, item) in text.iter_mut().zip(items) {
+            *slot = match item {
+                Value::Null => None,
+                Value::String(s) => Some(s.as_str()),
+                _ => return Some(error_reply(&WireError::Texts.to_app_error())),
+            };
+        }
+        let [a, b, c, d] = text;
+        self.call(op, now, RawArgs { n, m, a, b, c, d })
     }
 
     /// Runs operation `op` at `now` with `raw` arguments; the reply (JSON text), or `None` when

@@ -357,10 +357,10 @@ fn calls() -> Vec<CallVector> {
         amz_retry_after: None,
     };
     vec![
-        c("requestToken", "[1000, 250]", "[0,1000,250,null,null,null,null,null]", Call::RequestToken { wait: 250 }),
-        c("timeout", "[1000]", "[1,1000,null,null,null,null,null,null]", Call::Timeout),
-        c("visibility", "[1000, false]", "[2,1000,0,null,null,null,null,null]", Call::Visibility { visible: false }),
-        c("visibility", "[1000, true]", "[2,1000,1,null,null,null,null,null]", Call::Visibility { visible: true }),
+        c("requestToken", "[1000, 250]", "[0,1000,250,0,null,null,null,null]", Call::RequestToken { wait: 250 }),
+        c("timeout", "[1000]", "[1,1000,0,0,null,null,null,null]", Call::Timeout),
+        c("visibility", "[1000, false]", "[2,1000,0,0,null,null,null,null]", Call::Visibility { visible: false }),
+        c("visibility", "[1000, true]", "[2,1000,1,0,null,null,null,null]", Call::Visibility { visible: true }),
         c("refreshLock", "[1000, 3, \"rec\"]", "[3,1000,3,0,\"rec\",null,null,null]", Call::RefreshLock { id: RefreshId(3), record: Some("rec") }),
         c("refreshLock", "[1000, 3, null]", "[3,1000,3,0,null,null,null,null]", Call::RefreshLock { id: RefreshId(3), record: None }),
         c(
@@ -391,11 +391,11 @@ fn calls() -> Vec<CallVector> {
             Call::SetTokens { access: "acc", id: None, refresh: None, expires_in: None },
         ),
         c("tokenRefused", "[1000, \"tok\"]", "[8,1000,0,0,\"tok\",null,null,null]", Call::TokenRefused { token: "tok" }),
-        c("signOut", "[1000]", "[9,1000,null,null,null,null,null,null]", Call::SignOut),
-        c("pollAction", "[]", "[10,0,null,null,null,null,null,null]", Call::PollAction),
-        c("pollTimeout", "[]", "[11,0,null,null,null,null,null,null]", Call::PollTimeout),
-        c("snapshotText", "[]", "[12,0,null,null,null,null,null,null]", Call::Snapshot),
-        c("token", "[]", "[13,0,null,null,null,null,null,null]", Call::Token),
+        c("signOut", "[1000]", "[9,1000,0,0,null,null,null,null]", Call::SignOut),
+        c("pollAction", "[]", "[10,0,0,0,null,null,null,null]", Call::PollAction),
+        c("pollTimeout", "[]", "[11,0,0,0,null,null,null,null]", Call::PollTimeout),
+        c("snapshotText", "[]", "[12,0,0,0,null,null,null,null]", Call::Snapshot),
+        c("token", "[]", "[13,0,0,0,null,null,null,null]", Call::Token),
         c(
             "passwordSignIn",
             "[\"alice\", \"pw\"]",
@@ -736,6 +736,46 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
     // The session itself is untouched by refused calls.
     assert!(!d.machine().expect("a session").snapshot().signed_in);
     assert_eq!(d.call(Op::PollAction as u32, 0.0, RawArgs::default()), None);
+}
+
+#[test]
+fn the_strings_come_as_one_json_array_of_strings_or_nulls() {
+    let mut d = Dispatcher::new(
+        &ProviderOptions {
+            client_id: "c",
+            user_pool_id: "us-east-1_x",
+            ..ProviderOptions::default()
+        },
+        1,
+        1_000.0,
+    );
+    let snapshot = d.call_with_texts(Op::Snapshot as u32, 0.0, 0.0, 0.0, None);
+    assert!(snapshot.expect("a reply").starts_with("[\"s\","));
+    // A tab message read from the array's first string: a sign-out in another tab.
+    let none = d.call_with_texts(Op::TabMessage as u32, 0.0, 0.0, 0.0, Some(r#"["O"]"#));
+    assert_eq!(none, None, "understood, nothing to say");
+    for bad in [
+        "",
+        "\"O\"",
+        "[1]",
+        "[\"a\",\"b\",\"c\",\"d\",\"e\"]",
+        "[[\"O\"]]",
+        "{\"a\":\"O\"}",
+        "[\"O\"",
+    ] {
+        let reply = d
+            .call_with_texts(Op::TabMessage as u32, 0.0, 0.0, 0.0, Some(bad))
+            .unwrap_or_else(|| panic!("{bad}: no reply"));
+        assert!(
+            reply.starts_with("[\"e\",[\"BAD_CONFIG\",\"wire: "),
+            "{bad}: {reply}"
+        );
+    }
+    // Absent strings are `null` (or missing at the end).
+    let refused = d.call_with_texts(Op::TabMessage as u32, 0.0, 0.0, 0.0, Some("[null]"));
+    assert!(refused
+        .expect("a reply")
+        .starts_with("[\"e\",[\"BAD_CONFIG\""));
 }
 
 #[test]

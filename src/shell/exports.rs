@@ -9,7 +9,7 @@ use alloc::string::String;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::engine::config::ProviderOptions;
-use crate::wire::{Dispatcher, RawArgs};
+use crate::wire::Dispatcher;
 
 /// One session's engine, driven by the JS shell through [`Core::call`].
 #[wasm_bindgen]
@@ -45,27 +45,16 @@ impl Core {
         Core(Dispatcher::new(&options, seed, now))
     }
 
-    /// Operation `op` at `now` (see [`crate::wire::Op`]): its reply, or `undefined`.
-    #[allow(clippy::too_many_arguments)]
+    /// Operation `op` at `now` with the numbers `n`, `m` and the strings `texts` (a JSON array,
+    /// see [`Dispatcher::call_with_texts`]): its reply, or `undefined`.
     pub fn call(
         &mut self,
         op: u32,
         now: f64,
         n: f64,
         m: f64,
-        a: Option<String>,
-        b: Option<String>,
-        c: Option<String>,
-        d: Option<String>,
+        texts: Option<String>,
     ) -> Option<String> {
-        let raw = RawArgs {
-            n,
-            m,
-            a: a.as_deref(),
-            b: b.as_deref(),
-            c: c.as_deref(),
-            d: d.as_deref(),
-        };
-        self.0.call(op, now, raw)
+        self.0.call_with_texts(op, now, n, m, texts.as_deref())
     }
 }

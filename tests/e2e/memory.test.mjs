@@ -199,7 +199,8 @@ function stackUsed({ memory, top }, run) {
 /** Sends one input to a fresh session; a trap throws (and leaves the session unfreed). */
 function drive({ Core }, [op, status, text]) {
   const core = newCore(Core, NOW);
-  core.call(op, NOW, 0, status, text);
+  // The strings go as one JSON array (`Dispatcher::call_with_texts` in src/wire.rs).
+  core.call(op, NOW, 0, status, JSON.stringify([text]));
   core.free();
 }
 

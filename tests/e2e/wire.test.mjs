@@ -74,7 +74,12 @@ describe('operations to the engine', () => {
         // Some operations read their reply; an empty one is beside the point here.
       }
       assert.equal(recorded.length, 1, 'one call into the engine');
-      const args = [...recorded[0]];
+      // `core.call(op, now, n, m, texts)`: the strings travel as one JSON array.
+      const [op, now, n, m, texts, ...extra] = recorded[0];
+      assert.deepEqual(extra, [], 'five arguments at most');
+      const strings = texts === undefined ? [] : JSON.parse(texts);
+      assert.ok(Array.isArray(strings) && strings.length <= 4, `texts: ${texts}`);
+      const args = [op, now, n, m, ...strings];
       while (args.length < 8) args.push(undefined);
       assert.deepEqual(
         args.map((a) => (a === undefined ? null : a)),

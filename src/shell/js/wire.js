@@ -54,29 +54,30 @@ function quiet(text) {
   return reply;
 }
 
-// The operations (numbers as `wire::Op`). `core` is the wasm-bindgen `Core`, which reads a
-// `null` or `undefined` string as absent.
-export const requestToken = (core, now, waitMs) => decode(core.call(0, now, waitMs));
-export const timeout = (core, now) => quiet(core.call(1, now));
-export const visibility = (core, now, visible) => quiet(core.call(2, now, visible ? 1 : 0));
-export const refreshLock = (core, now, id, record) => quiet(core.call(3, now, id, 0, record));
+// The operations (numbers as `wire::Op`). `core` is the wasm-bindgen `Core`: `core.call(op, now,
+// n, m, texts)`, the strings as one JSON array (`texts`, see `Dispatcher::call_with_texts`).
+const call = (core, op, now, n = 0, m = 0, ...texts) => core.call(op, now, n, m, texts.length ? JSON.stringify(texts) : undefined);
+export const requestToken = (core, now, waitMs) => decode(call(core, 0, now, waitMs));
+export const timeout = (core, now) => quiet(call(core, 1, now));
+export const visibility = (core, now, visible) => quiet(call(core, 2, now, visible ? 1 : 0));
+export const refreshLock = (core, now, id, record) => quiet(call(core, 3, now, id, 0, record));
 export const refreshAnswer = (core, now, id, a) =>
-  quiet(core.call(4, now, id, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
-export const tabMessage = (core, now, message) => quiet(core.call(5, now, 0, 0, message));
-export const storage = (core, now, record) => quiet(core.call(6, now, 0, 0, record));
+  quiet(call(core, 4, now, id, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
+export const tabMessage = (core, now, message) => quiet(call(core, 5, now, 0, 0, message));
+export const storage = (core, now, record) => quiet(call(core, 6, now, 0, 0, record));
 export const setTokens = (core, now, access, id, refresh, expiresIn) =>
-  decode(core.call(7, now, expiresIn ?? 0, 0, access, id, refresh));
-export const tokenRefused = (core, now, token) => quiet(core.call(8, now, 0, 0, token)).yes;
-export const signOut = (core, now) => quiet(core.call(9, now));
-export const pollAction = (core) => quiet(core.call(10, 0));
-export const pollTimeout = (core) => quiet(core.call(11, 0))?.at;
+  decode(call(core, 7, now, expiresIn ?? 0, 0, access, id, refresh));
+export const tokenRefused = (core, now, token) => quiet(call(core, 8, now, 0, 0, token)).yes;
+export const signOut = (core, now) => quiet(call(core, 9, now));
+export const pollAction = (core) => quiet(call(core, 10, 0));
+export const pollTimeout = (core) => quiet(call(core, 11, 0))?.at;
 /** The snapshot reply's text: equal texts are equal snapshots; `decode(text).snapshot` reads it. */
-export const snapshotText = (core) => core.call(12, 0);
-export const token = (core) => quiet(core.call(13, 0));
-export const passwordSignIn = (core, username, password) => decode(core.call(14, 0, 0, 0, username, password));
+export const snapshotText = (core) => call(core, 12, 0);
+export const token = (core) => quiet(call(core, 13, 0));
+export const passwordSignIn = (core, username, password) => decode(call(core, 14, 0, 0, 0, username, password));
 export const signInAnswer = (core, now, a) =>
-  decode(core.call(15, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
+  decode(call(core, 15, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
 export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
-  decode(core.call(16, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
+  decode(call(core, 16, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
 export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
-  decode(core.call(17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
+  decode(call(core, 17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
