@@ -1,10 +1,11 @@
 //! Deterministic simulation of one session against a misbehaving provider.
 //!
 //! Each seed builds a random schedule — callers with deadlines, tokens of random lifetimes, a
-//! provider clock that disagrees with the local one, clock jumps (a laptop waking up), hidden
-//! tabs, throttling storms, 5xx, dropped and hung connections, garbage answers, revocations and
-//! sign-ins — and drives the real `SessionMachine` through it on a virtual clock, checking the
-//! behaviour contract after every step:
+//! provider clock that disagrees with the local one, the machine asleep for seconds to days (a
+//! laptop's lid closed), the local clock set back and forward by seconds to days (by hand, by a
+//! time sync), hidden tabs, throttling storms, 5xx, dropped and hung connections, garbage
+//! answers, revocations and sign-ins — and drives the real `SessionMachine` through it on a
+//! virtual clock, checking the behaviour contract after every step:
 //!
 //! 1. no caller is ever handed a token that is missing or expired on the provider's clock;
 //! 2. at most one refresh request is on the wire at a time;
@@ -12,7 +13,22 @@
 //! 4. the browser is sent to login at most once per sign-in, and only when the refresh token is
 //!    really dead;
 //! 5. transient failures never lose the refresh token (no sign-out without a revocation);
-//! 6. once the provider is healthy again, a caller gets a token.
+//! 6. once the provider is healthy again, a caller gets a token;
+//! 7. a caller told when to retry is never told a moment further off than the longest hold the
+//!    retry policy sets (5 minutes), whatever the clock did.
+//!
+//! Time: events are queued on real time, which only moves forward; the session reads the local
+//! clock, real time plus an offset that clock changes move; the provider's clock follows real
+//! time. Deadlines are held on real time. A session can tell that its clock was set back only
+//! when a call reads an earlier time than the call before it; the part of a jump back it could
+//! not see (more real time passed unseen than the clock went back) is the one allowance the
+//! checks make: waiters pending across it may be answered that much late (1, 3), and a token
+//! that arrived before it may be handed out that much past its `exp`. A jump it sees costs
+//! neither: the session re-bases its times and refreshes before handing a token out again.
+//! One fault is held back while the local clock is far behind the provider's: a token that
+//! expired an hour before it was sent is refused only while the clock is less than about 55
+//! minutes behind (a fresh token is timed from its arrival, bounded by `exp` plus the tolerated
+//! skew on the local clock), so past that the provider sends garbage of another kind instead.
 //!
 //! `SIM_SCHEDULES=n` (or `SIM_SEEDS=n`) sets how many seeds run (default 10,000, what CI runs);
 //! `SIM_SHARD=i/n` runs only the seeds `s` with `s % n == i`, so `scripts/soak.sh` can spread a
@@ -27,6 +43,7 @@ use cognito_session::engine::machine::{
     Action, SessionError, SessionMachine, TokenAnswer, WaiterId,
 };
 use cognito_session::engine::protocol::TokenGrant;
+use cognito_session::engine::retry::RetryBook;
 use cognito_session::engine::rng::Rng;
 use cognito_session::engine::tokens::Provenance;
 use cognito_session::engine::Millis;
@@ -35,8 +52,10 @@ use cognito_session::sim::mint::Issuer;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-const MINUTE: Millis = 60_000;
+const SECOND: Millis = 1_000;
+const MINUTE: Millis = 60 * SECOND;
 const HOUR: Millis = 60 * MINUTE;
+const DAY: Millis = 24 * HOUR;
 /// How long each schedule runs on the virtual clock.
 const HORIZON: Millis = 4 * HOUR;
 /// The provider is healthy for this long at the end, so liveness can be checked.
@@ -86,15 +105,41 @@ enum Event {
         error_type: Option<&'static str>,
         retry_after: Option<&'static str>,
         body: String,
+        /// The body holds a token that expired an hour before it was sent.
+        expired: bool,
     },
     NetworkFailure {
         id: u64,
     },
-    Timer,
+    /// The timer armed for this moment on the local clock fires.
+    Timer(Millis),
     Visibility(bool),
     Revoke,
-    ClockJump(Millis),
+    /// The machine sleeps this long: real time passes, nothing runs, then every timer and
+    /// answer that came due fires late, a caller wants a token at once (the page's own timer),
+    /// and what the app would have done meanwhile comes after.
+    Sleep(Millis),
+    /// The local clock is set back this much; real time does not move.
+    ClockBack(Millis),
+    /// The local clock is set forward this much (at most back to real time: a clock far ahead
+    /// of the provider's gets its fresh tokens refused as expired, by design).
+    ClockForward(Millis),
     SignIn,
+}
+
+impl Event {
+    /// What the app or the user does, as opposed to the network, the timers and the provider.
+    fn is_app(&self) -> bool {
+        matches!(
+            self,
+            Event::Caller { .. }
+                | Event::Visibility(_)
+                | Event::Sleep(_)
+                | Event::ClockBack(_)
+                | Event::ClockForward(_)
+                | Event::SignIn
+        )
+    }
 }
 
 #[derive(Debug, Default)]
@@ -110,30 +155,31 @@ struct Totals {
 /// The provider: who is signed in, which refresh tokens are live, and what goes wrong when.
 struct Provider_ {
     issuer: Issuer,
-    /// Provider clock minus local clock.
+    /// Provider clock minus real time.
     skew: i64,
     lifetime_s: u64,
     serial: u64,
     live_refresh: Option<String>,
     /// Fault probability per refresh outside storms, in percent.
     fault_percent: u64,
-    /// Periods (start, end, answer) during which every refresh gets that answer.
+    /// Periods (start, end, answer) of real time during which every refresh gets that answer.
     storms: Vec<(Millis, Millis, Answer)>,
     revoke_at: Option<Millis>,
-    /// From this local moment on the provider is healthy.
+    /// From this real moment on the provider is healthy.
     calm_from: Millis,
 }
 
 impl Provider_ {
-    fn clock(&self, local: Millis) -> Millis {
-        local.saturating_add_signed(self.skew)
+    /// The provider's clock at real moment `real`.
+    fn clock(&self, real: Millis) -> Millis {
+        real.saturating_add_signed(self.skew)
     }
 
-    fn sign_in(&mut self, local: Millis) -> TokenGrant {
+    fn sign_in(&mut self, real: Millis) -> TokenGrant {
         self.serial += 1;
         let refresh = format!("rt-{}", self.serial);
         self.live_refresh = Some(refresh.clone());
-        let iat = self.clock(local) / 1_000;
+        let iat = self.clock(real) / 1_000;
         let exp = iat + self.lifetime_s;
         TokenGrant {
             access_token: self.issuer.access_token("alice", iat, exp, self.serial),
@@ -143,14 +189,14 @@ impl Provider_ {
         }
     }
 
-    fn answer_for(&self, local: Millis, rng: &mut Rng) -> Answer {
-        if local >= self.calm_from {
+    fn answer_for(&self, real: Millis, rng: &mut Rng) -> Answer {
+        if real >= self.calm_from {
             return Answer::Ok;
         }
         if let Some((_, _, answer)) = self
             .storms
             .iter()
-            .find(|(s, e, _)| (*s..*e).contains(&local))
+            .find(|(s, e, _)| (*s..*e).contains(&real))
         {
             return *answer;
         }
@@ -165,18 +211,39 @@ impl Provider_ {
 struct World {
     seed: u64,
     rng: Rng,
+    /// Real time: what the queue runs on. Only moves forward.
+    real: Millis,
+    /// The local clock minus real time (never above 0: the clock is set back, then maybe forward
+    /// again).
+    offset: i64,
+    /// The local clock's reading: what the session is told.
     now: Millis,
     seq: u64,
+    /// Events by real time.
     queue: BinaryHeap<Reverse<(Millis, u64, usize)>>,
     events: Vec<Event>,
+    /// The local moment the session's timer is armed for.
     timer_at: Option<Millis>,
     session: SessionMachine,
     provider: Provider_,
     storage: Option<String>,
+    /// Each waiter's deadline on real time (moved on by the part of a jump back the session
+    /// could not see).
     waiters: BTreeMap<WaiterId, Millis>,
     /// Waiters whose deadline passed while the machine slept: they are answered at wake-up.
     slept_through: std::collections::BTreeSet<WaiterId>,
-    /// Where the schedule stops (moved on by clock jumps).
+    /// The local time the session read at its last call.
+    last_reading: Millis,
+    /// How far the clock went back since the session's last call.
+    back_since_last_call: Millis,
+    /// The total of the jumps back the session could not see at all; a token may be handed out
+    /// past its `exp` by what this grew since it arrived ([`World::arrived`]).
+    unseen_back: Millis,
+    /// `unseen_back` when each token arrived.
+    arrived: std::collections::HashMap<String, Millis>,
+    /// The furthest a retry moment may lie ahead ([`RetryBook::longest_hold`]).
+    longest_hold: Millis,
+    /// Where the schedule stops, on real time (moved on by sleeps).
     end: Millis,
     on_wire: Option<u64>,
     revoked: bool,
@@ -212,11 +279,14 @@ impl World {
             calm_from: Millis::MAX,
         };
         let config = cognito_config(&issuer);
+        let longest_hold = RetryBook::longest_hold(&config.backoff, &config.budget);
         let start = 1_700_000_000_000 + rng.up_to(HOUR);
         let session = SessionMachine::new(config, rng.next_u64(), start);
         let mut world = World {
             seed,
             rng,
+            real: start,
+            offset: 0,
             now: start,
             seq: 0,
             queue: BinaryHeap::new(),
@@ -227,6 +297,11 @@ impl World {
             storage: None,
             waiters: BTreeMap::new(),
             slept_through: Default::default(),
+            last_reading: start,
+            back_since_last_call: 0,
+            unseen_back: 0,
+            arrived: Default::default(),
+            longest_hold,
             end: 0,
             on_wire: None,
             revoked: false,
@@ -251,8 +326,18 @@ impl World {
         }
         for _ in 0..world.rng.up_to(2) {
             let at = start + world.rng.up_to(HORIZON - CALM_TAIL);
-            let jump = world.rng.between(MINUTE, 3 * HOUR);
-            world.schedule_at(at, Event::ClockJump(jump));
+            let length = jump(&mut world.rng);
+            world.schedule_at(at, Event::Sleep(length));
+        }
+        for _ in 0..world.rng.up_to(2) {
+            let at = start + world.rng.up_to(HORIZON - CALM_TAIL);
+            let length = jump(&mut world.rng);
+            world.schedule_at(at, Event::ClockBack(length));
+        }
+        if world.rng.up_to(1) == 0 {
+            let at = start + world.rng.up_to(HORIZON - CALM_TAIL);
+            let length = jump(&mut world.rng);
+            world.schedule_at(at, Event::ClockForward(length));
         }
         if let Some(at) = world.provider.revoke_at {
             world.schedule_at(start + at, Event::Revoke);
@@ -273,9 +358,57 @@ impl World {
             .push(Reverse((at, self.seq, self.events.len() - 1)));
     }
 
+    /// Moves real time on to `real` (never back) and the local clock with it.
+    fn advance_to(&mut self, real: Millis) {
+        self.real = self.real.max(real);
+        self.set_local();
+    }
+
+    fn set_local(&mut self) {
+        self.now = self.real.saturating_add_signed(self.offset);
+    }
+
+    /// The real moment at which the local clock, reading `self.now` now, reads `local`.
+    fn real_for(&self, local: Millis) -> Millis {
+        self.real + local.saturating_sub(self.now)
+    }
+
+    /// The local reading for a call into the session. The session finds the clock set back only
+    /// when a call reads an earlier time than the call before it, and then by that difference;
+    /// the rest of the jump it cannot see. Waiters pending across the jump may be answered that
+    /// much later than their real deadline. A jump it could not see at all leaves the expiry of
+    /// the token it holds that much later than the real one, and the token may be handed out that
+    /// much past its `exp`; a jump it sees, however little of it, makes it refresh first.
+    fn call_now(&mut self) -> Millis {
+        let now = self.now;
+        if self.back_since_last_call > 0 {
+            let seen = self.last_reading.saturating_sub(now);
+            let unseen = self.back_since_last_call.saturating_sub(seen);
+            for deadline in self.waiters.values_mut() {
+                *deadline += unseen;
+            }
+            if seen == 0 {
+                self.unseen_back += unseen;
+            }
+            self.back_since_last_call = 0;
+        }
+        self.last_reading = now;
+        now
+    }
+
+    /// Notes the token the session holds now as arrived now, if it is new.
+    fn note_arrival(&mut self) {
+        if let Some(tokens) = self.session.tokens() {
+            if !self.arrived.contains_key(&tokens.access_token) {
+                self.arrived
+                    .insert(tokens.access_token.clone(), self.unseen_back);
+            }
+        }
+    }
+
     fn note(&mut self, line: impl FnOnce() -> String) {
         if self.verbose {
-            let line = format!("{:>10} {}", self.now, line());
+            let line = format!("{:>10} {:>10} {}", self.real, self.now, line());
             println!("{line}");
             self.log.push(line);
         }
@@ -283,19 +416,19 @@ impl World {
 
     fn fail(&self, what: &str) -> ! {
         panic!(
-            "seed {} violated the contract at t={}: {what}\nreplay with SIM_SEED={}",
-            self.seed, self.now, self.seed
+            "seed {} violated the contract at t={} (local {}): {what}\nreplay with SIM_SEED={}",
+            self.seed, self.real, self.now, self.seed
         );
     }
 
     fn run(&mut self) {
-        self.end = self.now + HORIZON + HOUR;
+        self.end = self.real + HORIZON + HOUR;
         while let Some(Reverse((at, seq, index))) = self.queue.pop() {
             if at > self.end {
                 self.queue.push(Reverse((at, seq, index)));
                 break;
             }
-            self.now = self.now.max(at);
+            self.advance_to(at);
             self.check_deadlines();
             let event = self.events[index].clone();
             self.totals.events += 1;
@@ -307,19 +440,21 @@ impl World {
     }
 
     fn handle(&mut self, event: Event) {
-        let now = self.now;
         match event {
             Event::SignIn => {
-                let grant = self.provider.sign_in(now);
+                let grant = self.provider.sign_in(self.real);
                 self.revoked = false;
                 self.logins_this_sign_in = 0;
                 self.signed_in = true;
                 self.note(|| "sign in".into());
+                let now = self.call_now();
                 if let Err(e) = self.session.set_tokens(now, grant, Provenance::Fresh) {
                     self.fail(&format!("fresh sign-in refused: {e:?}"));
                 }
+                self.note_arrival();
             }
             Event::Caller { deadline_after } => {
+                let now = self.call_now();
                 let deadline = now + deadline_after;
                 let answer = match self.session.request_token(now, deadline) {
                     TokenAnswer::Ready(token) => Ok(token.to_owned()),
@@ -332,7 +467,7 @@ impl World {
                 match answer {
                     Ok(token) => self.check_token(&token),
                     Err(Some(id)) => {
-                        self.waiters.insert(id, deadline);
+                        self.waiters.insert(id, self.real + deadline_after);
                     }
                     Err(None) => {}
                 }
@@ -342,10 +477,20 @@ impl World {
                 status,
                 error_type,
                 retry_after,
-                body,
+                mut body,
+                expired,
             } => {
                 if self.on_wire == Some(id) {
                     self.on_wire = None;
+                }
+                // A fresh token is timed from its arrival, bounded by its exp plus the tolerated
+                // skew on the local clock: one that expired an hour ago is refused only while the
+                // local clock is less than about 55 minutes behind the provider's. Set back
+                // further, the session cannot tell it from a fresh one (it has no other time
+                // source), so the provider sends garbage of another kind instead.
+                let behind = self.provider.skew - self.offset;
+                if expired && behind > 50 * MINUTE as i64 {
+                    body = r#"{"AuthenticationResult":{"AccessToken":"ey"#.into();
                 }
                 let response = HttpResponse {
                     status,
@@ -355,49 +500,86 @@ impl World {
                     body: &body,
                 };
                 self.note(|| format!("response {id}: {status}"));
+                let now = self.call_now();
                 self.session.handle_refresh_response(
                     now,
                     cognito_session::engine::machine::RefreshId(id),
                     &response,
                 );
+                self.note_arrival();
             }
             Event::NetworkFailure { id } => {
                 if self.on_wire == Some(id) {
                     self.on_wire = None;
                 }
+                let now = self.call_now();
                 self.session.handle_refresh_failure(
                     now,
                     cognito_session::engine::machine::RefreshId(id),
                     "connection reset",
                 );
             }
-            Event::Timer => {
-                if self.timer_at.is_some_and(|t| t <= now) {
+            Event::Timer(at) => {
+                // A browser timer fires after the delay it was armed with, whatever the clock
+                // did meanwhile; the session may find it early (the clock went back).
+                if self.timer_at == Some(at) {
                     self.timer_at = None;
+                    let now = self.call_now();
                     self.session.handle_timeout(now);
                 }
             }
-            Event::Visibility(visible) => self.session.handle_visibility(now, visible),
+            Event::Visibility(visible) => {
+                let now = self.call_now();
+                self.session.handle_visibility(now, visible);
+            }
             Event::Revoke => {
                 self.note(|| "revoke".into());
                 self.provider.live_refresh = None;
                 self.revoked = true;
             }
-            Event::ClockJump(by) => {
-                // The machine slept: nothing ran in between, every timer fires late.
-                self.note(|| format!("clock jumps {by} ms"));
-                self.now += by;
+            Event::Sleep(by) => {
+                // The machine slept: nothing ran in between, every timer and answer that came
+                // due fires late, and what the app does next comes after the wake-up.
+                self.note(|| format!("sleeps {by} ms"));
+                let pending: Vec<_> = self.queue.drain().collect();
+                for Reverse((at, seq, index)) in pending {
+                    let at = if self.events[index].is_app() {
+                        at + by
+                    } else {
+                        at
+                    };
+                    self.queue.push(Reverse((at, seq, index)));
+                }
+                self.advance_to(self.real + by);
                 self.end += by;
                 self.provider.calm_from = self.provider.calm_from.saturating_add(by);
-                let now = self.now;
+                let real = self.real;
                 let overdue: Vec<WaiterId> = self
                     .waiters
                     .iter()
-                    .filter(|(_, d)| **d < now)
+                    .filter(|(_, d)| **d < real)
                     .map(|(id, _)| *id)
                     .collect();
                 self.slept_through.extend(overdue);
+                let now = self.call_now();
                 self.session.handle_timeout(now);
+                // The page's own timers fire late too: a caller wants a token at wake-up.
+                let deadline_after = self.rng.between(100, 30_000);
+                self.schedule_at(self.real, Event::Caller { deadline_after });
+            }
+            Event::ClockBack(by) => {
+                // Nothing tells the session: it finds out at its next call, if it can.
+                self.note(|| format!("clock set back {by} ms"));
+                self.offset -= by as i64;
+                self.back_since_last_call += by;
+                self.set_local();
+            }
+            Event::ClockForward(by) => {
+                let by = by.min(self.offset.unsigned_abs());
+                self.note(|| format!("clock set forward {by} ms"));
+                self.offset += by as i64;
+                self.back_since_last_call = self.back_since_last_call.saturating_sub(by);
+                self.set_local();
             }
         }
     }
@@ -405,10 +587,10 @@ impl World {
     /// Performs the session's actions until it has nothing more to say.
     fn drain(&mut self) {
         while let Some(action) = self.session.poll_action() {
-            let now = self.now;
             match action {
                 Action::AcquireRefreshLock { id } => {
                     let record = self.storage.clone();
+                    let now = self.call_now();
                     self.session.handle_refresh_lock(now, id, record.as_deref());
                 }
                 Action::SendRefresh { id, request } => {
@@ -435,7 +617,7 @@ impl World {
                         let Some(deadline) = self.waiters.remove(&id) else {
                             self.fail("a waiter was answered twice or never existed");
                         };
-                        if now > deadline && !self.slept_through.contains(&id) {
+                        if self.real > deadline && !self.slept_through.contains(&id) {
                             self.fail("a waiter was answered after its deadline");
                         }
                         self.check_token(&access_token);
@@ -446,7 +628,7 @@ impl World {
                         let Some(deadline) = self.waiters.remove(&id) else {
                             self.fail("a waiter was answered twice or never existed");
                         };
-                        if now > deadline && !self.slept_through.contains(&id) {
+                        if self.real > deadline && !self.slept_through.contains(&id) {
                             self.fail(&format!("waiter {id:?} rejected after its deadline {deadline} with {error:?}"));
                         }
                         self.count_rejection(&error);
@@ -465,7 +647,7 @@ impl World {
                     }
                     self.signed_in = false;
                     // The user signs in again a little later.
-                    let at = now + self.rng.between(1_000, 10 * MINUTE);
+                    let at = self.real + self.rng.between(1_000, 10 * MINUTE);
                     self.schedule_at(at, Event::SignIn);
                 }
             }
@@ -484,7 +666,7 @@ impl World {
         if timeout != self.timer_at {
             self.timer_at = timeout;
             if let Some(at) = timeout {
-                self.schedule_at(at.max(self.now), Event::Timer);
+                self.schedule_at(self.real_for(at), Event::Timer(at));
             }
         }
     }
@@ -493,8 +675,8 @@ impl World {
     fn send(&mut self, id: u64, body: &str) {
         let slowest = pick(&mut self.rng, &[200, 2_000, 20_000]);
         let latency = self.rng.between(5, slowest);
-        let at = self.now + latency;
-        let answer = self.provider.answer_for(self.now, &mut self.rng);
+        let at = self.real + latency;
+        let answer = self.provider.answer_for(self.real, &mut self.rng);
         let presented = body
             .split("\"REFRESH_TOKEN\":\"")
             .nth(1)
@@ -532,6 +714,7 @@ impl World {
                 error_type: Some("TooManyRequestsException:"),
                 retry_after: Some("3"),
                 body: throttle.into(),
+                expired: false,
             },
             Answer::Internal => reply(
                 id,
@@ -563,7 +746,14 @@ impl World {
                     self.provider
                         .issuer
                         .cognito_answer("alice", exp - 3_600, 3_600, 0, None);
-                reply(id, 200, None, body)
+                Event::Response {
+                    id,
+                    status: 200,
+                    error_type: None,
+                    retry_after: None,
+                    body,
+                    expired: true,
+                }
             }
         };
         self.schedule_at(at, event);
@@ -575,10 +765,15 @@ impl World {
             Ok(jwt) => jwt.claims,
             Err(e) => self.fail(&format!("handed out an undecodable token: {e:?}")),
         };
-        let provider_now = self.provider.clock(self.now);
-        if claims.exp.saturating_mul(1_000) <= provider_now {
+        let provider_now = self.provider.clock(self.real);
+        let unseen = match self.arrived.get(token) {
+            Some(at_arrival) => self.unseen_back - at_arrival,
+            None => self.fail("handed out a token that never arrived"),
+        };
+        if claims.exp.saturating_mul(1_000) + unseen <= provider_now {
             self.fail(&format!(
-                "handed out a token expired on the provider's clock (exp {} <= {provider_now})",
+                "handed out a token expired on the provider's clock (exp {} <= {provider_now}, \
+                 clock set back unseen since it arrived: {unseen} ms)",
                 claims.exp * 1_000
             ));
         }
@@ -586,6 +781,14 @@ impl World {
 
     fn count_rejection(&mut self, error: &SessionError) {
         self.note(|| format!("rejected: {error:?}"));
+        if let Some(at) = error.retry_at() {
+            if at > self.now + self.longest_hold {
+                self.fail(&format!(
+                    "told to retry at {at}, more than {} ms from now ({})",
+                    self.longest_hold, self.now
+                ));
+            }
+        }
         *self
             .totals
             .rejected
@@ -595,7 +798,7 @@ impl World {
 
     /// No waiter may still be waiting past its deadline once time has moved beyond it.
     fn check_deadlines(&self) {
-        if let Some((id, deadline)) = self.waiters.iter().find(|(_, d)| **d < self.now) {
+        if let Some((id, deadline)) = self.waiters.iter().find(|(_, d)| **d < self.real) {
             self.fail(&format!(
                 "waiter {id:?} still waiting past its deadline {deadline}"
             ));
@@ -607,11 +810,11 @@ impl World {
         if !self.signed_in {
             return;
         }
-        let now = self.now + 1;
-        self.now = now;
+        self.advance_to(self.real + 1);
+        let now = self.call_now();
         // Run until the session has settled a final caller with a generous deadline.
-        let deadline = now + 10 * MINUTE;
-        let id = match self.session.request_token(now, deadline) {
+        let deadline = self.real + 10 * MINUTE;
+        let id = match self.session.request_token(now, now + 10 * MINUTE) {
             TokenAnswer::Ready(token) => {
                 let token = token.to_owned();
                 self.check_token(&token);
@@ -629,12 +832,9 @@ impl World {
                 break;
             }
             self.check_deadlines();
-            self.now = self.now.max(at);
+            self.advance_to(at);
             let event = self.events[index].clone();
-            if matches!(
-                event,
-                Event::Caller { .. } | Event::Revoke | Event::ClockJump(_) | Event::Visibility(_)
-            ) {
+            if event.is_app() || matches!(event, Event::Revoke) {
                 continue;
             }
             self.handle(event);
@@ -654,7 +854,15 @@ fn reply(id: u64, status: u16, error_type: Option<&'static str>, body: impl Into
         error_type,
         retry_after: None,
         body: body.into(),
+        expired: false,
     }
+}
+
+/// How long a sleep or a clock change lasts: seconds (a time sync's step) to days, spread over
+/// the scales so that each is as likely.
+fn jump(rng: &mut Rng) -> Millis {
+    let scale = pick(rng, &[SECOND, MINUTE, 10 * MINUTE, HOUR, 6 * HOUR, DAY]);
+    rng.between(scale, 3 * scale)
 }
 
 /// One of `options`, uniformly.
