@@ -1,8 +1,9 @@
 //! The wire between the engine and the JavaScript shell: the one definition of what crosses
 //! the `.wasm` boundary, compiled and tested natively.
 //!
-//! The shell calls [`Dispatcher::call`] (exported to JavaScript as `Core.call`) with an
-//! operation number ([`Op`]), `now`, two numbers and four strings; [`Call::decode`] reads them
+//! The shell calls [`Dispatcher::call_with_texts`] (exported to JavaScript as `Core.call`) with
+//! an operation number ([`Op`]), `now`, two numbers and up to four strings (`a` to `d`, sent as
+//! one JSON array); [`Call::decode`] reads them
 //! into a typed [`Call`], refusing an unknown operation or a malformed argument with a
 //! `BAD_CONFIG` error reply, never silence. Every answer is a [`Reply`]: JSON text of an array
 //! whose first element is a one-letter tag, unique across the whole wire, then the fields in a
@@ -646,7 +647,7 @@ impl Dispatcher {
         m: f64,
         texts: Option<&str>,
     ) -> Option<String> {
-        let parsed = texts.map(json::parse);
+        let parsed = texts.map(json::parse_from_js);
         let items: &[Value] = match &parsed {
             None => &[],
             Some(Ok(Value::Array(items))) if items.len() <= 4 => items,

@@ -771,6 +771,20 @@ fn the_strings_come_as_one_json_array_of_strings_or_nulls() {
             "{bad}: {reply}"
         );
     }
+    // A JavaScript string with a lone surrogate (JSON.stringify escapes it) is read, not
+    // refused: storage can hold anything (wasm-bindgen's own passing made it U+FFFD too).
+    let discarded = d.call_with_texts(Op::Storage as u32, 0.0, 0.0, 0.0, Some(r#"["x\ud800"]"#));
+    assert_eq!(
+        discarded, None,
+        "read and discarded, as any unreadable record"
+    );
+    let event = d.call_with_texts(Op::PollAction as u32, 0.0, 0.0, 0.0, None);
+    assert!(
+        event
+            .as_deref()
+            .is_some_and(|e| e.contains("storageDiscarded")),
+        "{event:?}"
+    );
     // Absent strings are `null` (or missing at the end).
     let refused = d.call_with_texts(Op::TabMessage as u32, 0.0, 0.0, 0.0, Some("[null]"));
     assert!(refused

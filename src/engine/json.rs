@@ -78,10 +78,24 @@ impl fmt::Display for JsonError {
 
 /// Parses one JSON text (surrounding white space allowed).
 pub fn parse(text: &str) -> Result<Value, JsonError> {
+    parse_with(text, false)
+}
+
+/// [`parse`], except that an escaped lone surrogate (`"\ud800"`, which `JSON.stringify` writes
+/// for a JavaScript string that has one) reads as U+FFFD instead of failing, as wasm-bindgen's
+/// own string passing replaces it: for JSON a JavaScript shell wrote from arbitrary strings.
+pub fn parse_from_js(text: &str) -> Result<Value, JsonError> {
+    parse_with(text, true)
+}
+
+// Never inlined: inlined into both callers, its constant flag would make two copies of the reader.
+#[inline(never)]
+fn parse_with(text: &str, replace_lone_surrogates: bool) -> Result<Value, JsonError> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
         pos: 0,
+        replace_lone_surrogates,
     };
     let value = reader.value(0)?;
     reader.skip_space();
@@ -182,6 +196,8 @@ struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Read an escaped lone surrogate as U+FFFD instead of failing ([`parse_from_js`]).
+    replace_lone_surrogates: bool,
 }
 
 impl Reader<'_> {
@@ -353,23 +369,39 @@ impl Reader<'_> {
         let first = self.hex4()?;
         let code = match first {
             0xD800..=0xDBFF => {
-                // A text cut here is truncated, not malformed: keep UnexpectedEnd.
-                for wanted in [b'\\', b'u'] {
-                    self.expect_byte(wanted).map_err(|e| match e.kind {
-                        JsonErrorKind::UnexpectedEnd => e,
-                        _ => self.error(JsonErrorKind::BadEscape),
-                    })?;
+                let low_half_at = self.pos;
+                match self.low_surrogate() {
+                    Ok(second) => 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00),
+                    Err(e)
+                        if e.kind == JsonErrorKind::BadEscape && self.replace_lone_surrogates =>
+                    {
+                        self.pos = low_half_at;
+                        0xFFFD
+                    }
+                    Err(e) => return Err(e),
                 }
-                let second = self.hex4()?;
-                if !(0xDC00..=0xDFFF).contains(&second) {
-                    return Err(self.error(JsonErrorKind::BadEscape));
-                }
-                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
             }
+            0xDC00..=0xDFFF if self.replace_lone_surrogates => 0xFFFD,
             0xDC00..=0xDFFF => return Err(self.error(JsonErrorKind::BadEscape)),
             other => other,
         };
         char::from_u32(code).ok_or(self.error(JsonErrorKind::BadEscape))
+    }
+
+    /// After a high surrogate's `\uXXXX`: the `\uXXXX` low half that must follow.
+    fn low_surrogate(&mut self) -> Result<u32, JsonError> {
+        // A text cut here is truncated, not malformed: keep UnexpectedEnd.
+        for wanted in [b'\\', b'u'] {
+            self.expect_byte(wanted).map_err(|e| match e.kind {
+                JsonErrorKind::UnexpectedEnd => e,
+                _ => self.error(JsonErrorKind::BadEscape),
+            })?;
+        }
+        let second = self.hex4()?;
+        if !(0xDC00..=0xDFFF).contains(&second) {
+            return Err(self.error(JsonErrorKind::BadEscape));
+        }
+        Ok(second)
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
@@ -467,6 +499,36 @@ mod tests {
         assert_eq!(n("18446744073709551616").as_u64(), None);
         assert_eq!(n("1e9").as_u64(), None);
         assert_eq!(n("\"12\"").as_u64(), None);
+    }
+
+    #[test]
+    fn from_js_a_lone_surrogate_reads_as_the_replacement_character() {
+        // What JSON.stringify writes for JavaScript strings with lone surrogates.
+        for (text, expected) in [
+            (r#""a\ud800b""#, "a\u{fffd}b"),
+            (r#""\udc00""#, "\u{fffd}"),
+            (r#""\ud800\ud800\udc00""#, "\u{fffd}\u{10000}"),
+            (r#""\ud800\n""#, "\u{fffd}\n"),
+            (r#""\ud83d\ude00""#, "\u{1f600}"),
+        ] {
+            assert_eq!(
+                parse_from_js(text).unwrap().as_str(),
+                Some(expected),
+                "{text}"
+            );
+            if expected.contains('\u{fffd}') {
+                assert_eq!(
+                    parse(text).unwrap_err().kind,
+                    JsonErrorKind::BadEscape,
+                    "{text}"
+                );
+            }
+        }
+        // Truncated stays truncated.
+        assert_eq!(
+            parse_from_js(r#""\ud800\"#).unwrap_err().kind,
+            JsonErrorKind::UnexpectedEnd
+        );
     }
 
     #[test]

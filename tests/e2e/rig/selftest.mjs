@@ -333,8 +333,10 @@ describe('the e2e rig', () => {
 
   test('rejects unknown fault modes and accepts every listed one', () => {
     assert.throws(() => rig.control.setFault({ mode: 'explode' }), /unknown fault mode/);
+    assert.throws(() => rig.control.setFault({ mode: 'redirect' }), /needs location/);
     for (const mode of FAULT_MODES) {
-      rig.control.setFault(mode === 'error' ? { mode, error: 'X' } : { mode });
+      const needs = { error: { error: 'X' }, redirect: { location: 'http://127.0.0.1:9/elsewhere' } };
+      rig.control.setFault({ mode, ...needs[mode] });
       assert.equal(rig.control.getFault().mode, mode);
     }
     rig.control.clearFault();
