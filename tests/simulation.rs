@@ -111,8 +111,8 @@ enum Event {
     NetworkFailure {
         id: u64,
     },
-    /// The timer armed for this moment on the local clock fires.
-    Timer(Millis),
+    /// The timer armed `n`-th fires (it is current if no other was armed since).
+    Timer(u64),
     Visibility(bool),
     Revoke,
     /// The machine sleeps this long: real time passes, nothing runs, then every timer and
@@ -222,8 +222,11 @@ struct World {
     /// Events by real time.
     queue: BinaryHeap<Reverse<(Millis, u64, usize)>>,
     events: Vec<Event>,
-    /// The local moment the session's timer is armed for.
+    /// The local moment the session's timer is armed for, when that timer fires on real time,
+    /// and how many timers were armed so far.
     timer_at: Option<Millis>,
+    timer_real: Millis,
+    timers: u64,
     session: SessionMachine,
     provider: Provider_,
     storage: Option<String>,
@@ -292,6 +295,8 @@ impl World {
             queue: BinaryHeap::new(),
             events: Vec::new(),
             timer_at: None,
+            timer_real: 0,
+            timers: 0,
             session,
             provider,
             storage: None,
@@ -456,6 +461,7 @@ impl World {
             Event::Caller { deadline_after } => {
                 let now = self.call_now();
                 let deadline = now + deadline_after;
+                self.note(|| format!("caller, deadline {deadline}"));
                 let answer = match self.session.request_token(now, deadline) {
                     TokenAnswer::Ready(token) => Ok(token.to_owned()),
                     TokenAnswer::Waiting(id) => Err(Some(id)),
@@ -519,10 +525,12 @@ impl World {
                     "connection reset",
                 );
             }
-            Event::Timer(at) => {
+            Event::Timer(n) => {
                 // A browser timer fires after the delay it was armed with, whatever the clock
                 // did meanwhile; the session may find it early (the clock went back).
-                if self.timer_at == Some(at) {
+                let at = self.timer_at;
+                self.note(|| format!("timer {n} for {at:?}"));
+                if n == self.timers && at.is_some() {
                     self.timer_at = None;
                     let now = self.call_now();
                     self.session.handle_timeout(now);
@@ -662,11 +670,18 @@ impl World {
         {
             self.fail("the refresh token was lost without a revocation");
         }
+        // A timer's delay is fixed when it is armed: it is armed again when the moment changes,
+        // and when the clock moved forward so that it would fire later than the moment now
+        // reads (the moment itself may not have changed: it is overdue).
         let timeout = self.session.poll_timeout();
-        if timeout != self.timer_at {
+        let due = timeout.map(|at| self.real_for(at));
+        if timeout != self.timer_at || due.is_some_and(|due| due < self.timer_real) {
             self.timer_at = timeout;
-            if let Some(at) = timeout {
-                self.schedule_at(self.real_for(at), Event::Timer(at));
+            self.timers += 1;
+            if let Some(due) = due {
+                self.note(|| format!("timer armed for {timeout:?}, real {due}"));
+                self.timer_real = due;
+                self.schedule_at(due, Event::Timer(self.timers));
             }
         }
     }
