@@ -132,11 +132,11 @@ impl core::error::Error for ProviderError {}
 /// use cognito_session::engine::http::HttpResponse;
 ///
 /// let body = r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#;
-/// let err = cognito_error(0, &HttpResponse::new(400, body));
+/// let err = cognito_error(&HttpResponse::new(400, body));
 /// assert_eq!(err.kind, FailureKind::Throttled);
 /// assert_eq!(err.code, "TooManyRequestsException");
 /// ```
-pub fn cognito_error(now: Millis, resp: &HttpResponse) -> ProviderError {
+pub fn cognito_error(resp: &HttpResponse) -> ProviderError {
     let body = parse_error_body(resp.body);
     let body_name = body
         .as_ref()
@@ -149,7 +149,7 @@ pub fn cognito_error(now: Millis, resp: &HttpResponse) -> ProviderError {
             .or_else(|| v.get("Message"))
             .and_then(Value::as_str)
     });
-    classified(now, resp, body.is_some(), name, message, cognito_kind)
+    classified(resp, body.is_some(), name, message, cognito_kind)
 }
 
 /// Classifies a failed answer from an OAuth2 / OIDC token endpoint (RFC 6749 section 5.2).
@@ -159,7 +159,7 @@ pub fn cognito_error(now: Millis, resp: &HttpResponse) -> ProviderError {
 /// `unsupported_grant_type` and `invalid_scope` are [`FailureKind::CallerBug`];
 /// `temporarily_unavailable` and `server_error` are [`FailureKind::ServerError`] and `slow_down`
 /// is [`FailureKind::Throttled`]. Otherwise the status decides as in [`cognito_error`].
-pub fn oauth_error(now: Millis, resp: &HttpResponse) -> ProviderError {
+pub fn oauth_error(resp: &HttpResponse) -> ProviderError {
     let body = parse_error_body(resp.body);
     let name = body
         .as_ref()
@@ -171,7 +171,7 @@ pub fn oauth_error(now: Millis, resp: &HttpResponse) -> ProviderError {
         .as_ref()
         .and_then(|v| v.get("error_description"))
         .and_then(Value::as_str);
-    classified(now, resp, body.is_some(), name, message, oauth_kind)
+    classified(resp, body.is_some(), name, message, oauth_kind)
 }
 
 /// A request that got no answer at all (offline, DNS, CORS refusal, timeout, aborted fetch).
@@ -198,31 +198,22 @@ pub fn bad_response(code: &'static str, message: &str) -> ProviderError {
 /// The server's hint of how long to wait before trying again, in milliseconds from `now`.
 ///
 /// Reads `x-amz-retry-after` (an integer number of milliseconds) first, then `retry-after` (an
-/// integer number of seconds, or an IMF-fixdate such as `Wed, 21 Oct 2015 07:28:00 GMT`, which
-/// gives the time left until that moment, 0 if it has passed). Any hint is capped at
-/// [`MAX_RETRY_AFTER`]; a header that is neither form is ignored. The obsolete RFC 850 and asctime
-/// date forms are not read.
-pub fn retry_after(now: Millis, resp: &HttpResponse) -> Option<Millis> {
+/// integer number of seconds). Any hint is capped at [`MAX_RETRY_AFTER`]; anything else is
+/// ignored. `retry-after` may also be an HTTP date (RFC 9110 §10.2.3): the driver reads that form
+/// with the host's date parser (`Date.parse` reads all three of RFC 9110's date formats) and hands
+/// over the seconds left until it, as `src/shell/js/http.js` does.
+pub fn retry_after(resp: &HttpResponse) -> Option<Millis> {
     let amz = resp
         .amz_retry_after
         .and_then(|v| text::parse_u64(v.trim_ascii()));
     let hint = amz.or_else(|| {
-        let value = resp.retry_after?.trim_ascii();
-        match text::parse_u64(value) {
-            Some(seconds) => Some(seconds.saturating_mul(1000)),
-            None => {
-                let at = http_date_millis(value)?;
-                let left = at.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX));
-                Some(u64::try_from(left).unwrap_or(0))
-            }
-        }
+        text::parse_u64(resp.retry_after?.trim_ascii()).map(|s| s.saturating_mul(1000))
     })?;
     Some(hint.min(MAX_RETRY_AFTER))
 }
 
 /// Builds the error once the name and message are known; `by_name` maps a known name to a kind.
 fn classified(
-    now: Millis,
     resp: &HttpResponse,
     body_is_json: bool,
     name: Option<&str>,
@@ -258,7 +249,7 @@ fn classified(
         kind,
         code,
         message,
-        retry_after: retry_after(now, resp),
+        retry_after: retry_after(resp),
     }
 }
 
@@ -364,98 +355,21 @@ fn clip(s: &str) -> String {
     s.get(..end).unwrap_or_default().to_owned()
 }
 
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 section 5.6.7) as milliseconds
-/// since the Unix epoch (negative before 1970); `None` unless the text is exactly that form
-/// with a real calendar date and time. Read by byte position: the form is fixed-width ASCII.
-fn http_date_millis(s: &str) -> Option<i64> {
-    const WEEKDAYS: &[u8] = b"MonTueWedThuFriSatSun";
-    const MONTHS: &[u8] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
-    // Sun, 06 Nov 1994 08:49:37 GMT
-    // 0    5  8   12   17 20 23 25
-    let b = s.as_bytes();
-    let at = |from: usize, to: usize| b.get(from..to).unwrap_or_default();
-    let separators: [(usize, &[u8]); 7] = [
-        (3, b", "),
-        (7, b" "),
-        (11, b" "),
-        (16, b" "),
-        (19, b":"),
-        (22, b":"),
-        (25, b" GMT"),
-    ];
-    if b.len() != 29
-        || separators
-            .iter()
-            .any(|&(from, sep)| at(from, from + sep.len()) != sep)
-        || !WEEKDAYS.chunks(3).any(|day| day == at(0, 3))
-    {
-        return None;
-    }
-    let month = MONTHS.chunks(3).position(|m| m == at(8, 11))? as i64 + 1;
-    let number = |from: usize, to: usize| decimal(at(from, to));
-    let (year, day) = (number(12, 16)?, number(5, 7)?);
-    let (hour, minute, second) = (number(17, 19)?, number(20, 22)?, number(23, 25)?);
-    // Second 60 is a leap second (RFC 5322 allows it); it simply reads as the next minute's 0.
-    if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some((days * 86_400 + hour * 3_600 + minute * 60 + second) * 1000)
-}
-
-/// A short fixed-width run of ASCII digits (at most four here) as a number.
-fn decimal(ds: &[u8]) -> Option<i64> {
-    ds.iter().try_fold(0i64, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
-    })
-}
-
-fn is_leap_year(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (negative before it).
-///
-/// Counts in 400-year eras of 146 097 days, with years starting on 1 March so that the leap day
-/// falls at the end of a year: within an era, day-of-year comes from the month by the linear
-/// formula `(153 * m + 2) / 5` (March = 0), and 719 468 is the day number of 1970-01-01 counted
-/// from 0000-03-01. Inputs here are at most four-digit years, so nothing can overflow.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400; // 0..=399
-    let month_from_march = (month + 9) % 12; // March = 0 ... February = 11
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1; // 0..=365
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::rng::Rng;
-
-    const NOW: Millis = 1_445_412_480_000; // Wed, 21 Oct 2015 07:28:00 GMT
 
     fn resp(status: u16, body: &str) -> HttpResponse<'_> {
         HttpResponse::new(status, body)
     }
 
     fn cognito(status: u16, body: &str) -> ProviderError {
-        cognito_error(NOW, &resp(status, body))
+        cognito_error(&resp(status, body))
     }
 
     fn oauth(status: u16, body: &str) -> ProviderError {
-        oauth_error(NOW, &resp(status, body))
+        oauth_error(&resp(status, body))
     }
 
     fn typed(name: &str) -> String {
@@ -469,7 +383,7 @@ mod tests {
         let mut r = resp(400, "");
         r.retry_after = retry_after;
         r.amz_retry_after = amz;
-        super::retry_after(NOW, &r)
+        super::retry_after(&r)
     }
 
     const COGNITO_NAMES: &[(&str, FailureKind)] = &[
@@ -515,7 +429,7 @@ mod tests {
             ] {
                 let mut r = resp(400, body);
                 r.error_type = Some(&header);
-                let err = cognito_error(NOW, &r);
+                let err = cognito_error(&r);
                 assert_eq!(
                     (err.kind, err.code.as_str()),
                     (kind, name),
@@ -541,13 +455,13 @@ mod tests {
     fn the_body_type_wins_over_the_header_and_a_bad_body_type_falls_back_to_it() {
         let mut r = resp(400, r#"{"__type":"NotAuthorizedException"}"#);
         r.error_type = Some("TooManyRequestsException");
-        assert_eq!(cognito_error(NOW, &r).kind, FailureKind::CredentialDead);
+        assert_eq!(cognito_error(&r).kind, FailureKind::CredentialDead);
         let mut r = resp(400, r#"{"__type":"<b>nope</b>"}"#);
         r.error_type = Some("  TooManyRequestsException  ");
-        assert_eq!(cognito_error(NOW, &r).code, "TooManyRequestsException");
+        assert_eq!(cognito_error(&r).code, "TooManyRequestsException");
         let mut r = resp(400, r#"{"__type":7}"#);
         r.error_type = Some("UserNotFoundException");
-        assert_eq!(cognito_error(NOW, &r).kind, FailureKind::CredentialDead);
+        assert_eq!(cognito_error(&r).kind, FailureKind::CredentialDead);
     }
 
     #[test]
@@ -670,11 +584,7 @@ mod tests {
             assert_eq!(err.kind, FailureKind::BadResponse, "{name:?}");
             let mut r = resp(400, "");
             r.error_type = Some(name);
-            assert_eq!(
-                cognito_error(NOW, &r).kind,
-                FailureKind::BadResponse,
-                "{name:?}"
-            );
+            assert_eq!(cognito_error(&r).kind, FailureKind::BadResponse, "{name:?}");
         }
         let just_long_enough = "A".repeat(MAX_NAME);
         assert_eq!(
@@ -764,7 +674,7 @@ mod tests {
         );
         let mut r = resp(400, &body);
         r.error_type = Some("NotAuthorizedException");
-        assert_eq!(cognito_error(NOW, &r).kind, FailureKind::CredentialDead);
+        assert_eq!(cognito_error(&r).kind, FailureKind::CredentialDead);
     }
 
     #[test]
@@ -818,39 +728,6 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_http_dates_relative_to_now() {
-        assert_eq!(
-            hint(Some("Wed, 21 Oct 2015 07:28:30 GMT"), None),
-            Some(30_000)
-        );
-        assert_eq!(hint(Some("Wed, 21 Oct 2015 07:28:00 GMT"), None), Some(0));
-        assert_eq!(
-            hint(Some("Tue, 20 Oct 2015 07:28:00 GMT"), None),
-            Some(0),
-            "past"
-        );
-        assert_eq!(hint(Some("Thu, 01 Jan 1970 00:00:00 GMT"), None), Some(0));
-        assert_eq!(hint(Some("Mon, 01 Jan 0001 00:00:00 GMT"), None), Some(0));
-        assert_eq!(
-            hint(Some("Wed, 21 Oct 2015 07:32:00 GMT"), None),
-            Some(240_000)
-        );
-        assert_eq!(
-            hint(Some("Fri, 31 Dec 9999 23:59:59 GMT"), None),
-            Some(MAX_RETRY_AFTER)
-        );
-        assert_eq!(
-            hint(Some("Wed, 21 Oct 2015 07:28:60 GMT"), None),
-            Some(60_000)
-        );
-        // The weekday is redundant; a wrong one does not make the date unreadable.
-        assert_eq!(
-            hint(Some("Sun, 21 Oct 2015 07:28:05 GMT"), None),
-            Some(5_000)
-        );
-    }
-
-    #[test]
     fn huge_hints_are_capped_at_five_minutes() {
         assert_eq!(hint(Some("301"), None), Some(MAX_RETRY_AFTER));
         assert_eq!(hint(Some("300"), None), Some(MAX_RETRY_AFTER));
@@ -863,10 +740,7 @@ mod tests {
             hint(None, Some("18446744073709551616")),
             Some(MAX_RETRY_AFTER)
         );
-        assert_eq!(super::retry_after(u64::MAX, &resp(400, "")), None);
-        let mut r = resp(400, "");
-        r.retry_after = Some("Fri, 31 Dec 9999 23:59:59 GMT");
-        assert_eq!(super::retry_after(u64::MAX, &r), Some(0));
+        assert_eq!(super::retry_after(&resp(400, "")), None);
     }
 
     #[test]
@@ -881,25 +755,8 @@ mod tests {
             "5 s",
             "soon",
             "١٢",
-            "Wed, 21 Oct 2015 07:28:00 UTC",
-            "Wed, 21 Oct 2015 07:28:00 gmt",
-            "wed, 21 Oct 2015 07:28:00 GMT",
-            "Wed, 21 Oct 15 07:28:00 GMT",
-            "Wed, 1 Oct 2015 07:28:00 GMT",
-            "Wed,  21 Oct 2015 07:28:00 GMT",
-            "Wed, 21 Okt 2015 07:28:00 GMT",
-            "Wed, 00 Oct 2015 07:28:00 GMT",
-            "Wed, 32 Oct 2015 07:28:00 GMT",
-            "Thu, 29 Feb 2015 07:28:00 GMT",
-            "Tue, 29 Feb 2100 07:28:00 GMT",
-            "Wed, 31 Sep 2015 07:28:00 GMT",
-            "Wed, 21 Oct 2015 24:00:00 GMT",
-            "Wed, 21 Oct 2015 07:60:00 GMT",
-            "Wed, 21 Oct 2015 07:28:61 GMT",
-            "Wed, 21 Oct 2015 07:28:0a GMT",
-            "Wed, 21 Oct 2015 07-28-00 GMT",
-            "Wednesday, 21-Oct-15 07:28:00 GMT",
-            "Wed Oct 21 07:28:00 2015",
+            // An HTTP date is the driver's to turn into seconds (the shell uses Date.parse).
+            "Wed, 21 Oct 2015 07:28:00 GMT",
             "2015-10-21T07:28:30Z",
         ] {
             assert_eq!(hint(Some(garbage), None), None, "{garbage:?}");
@@ -908,46 +765,13 @@ mod tests {
     }
 
     #[test]
-    fn leap_days_are_real_dates() {
-        let feb29: Millis = 19_782 * 86_400_000; // 2024-02-29T00:00:00Z
-        let mut r = resp(400, "");
-        r.retry_after = Some("Thu, 29 Feb 2024 00:00:00 GMT");
-        assert_eq!(super::retry_after(feb29 - 1_500, &r), Some(1_500));
-        r.retry_after = Some("Tue, 29 Feb 2000 00:00:00 GMT");
-        assert_eq!(super::retry_after(feb29, &r), Some(0));
-        r.retry_after = Some("Fri, 01 Mar 2024 00:00:00 GMT");
-        assert_eq!(super::retry_after(feb29, &r), Some(MAX_RETRY_AFTER));
-    }
-
-    #[test]
-    fn days_from_civil_matches_known_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(1969, 12, 31), -1);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(2015, 10, 21), 16_729);
-        assert_eq!(days_from_civil(1600, 3, 1), -135_080);
-        assert_eq!(days_from_civil(9999, 12, 31), 2_932_896);
-        // Consecutive days are one apart across every month and leap-year boundary.
-        let mut previous = days_from_civil(1899, 12, 31);
-        for year in 1900..=2400 {
-            for month in 1..=12 {
-                for day in 1..=days_in_month(year, month) {
-                    let d = days_from_civil(year, month, day);
-                    assert_eq!(d, previous + 1, "{year}-{month}-{day}");
-                    previous = d;
-                }
-            }
-        }
-    }
-
-    #[test]
     fn errors_carry_the_retry_hint() {
         let mut r = resp(400, r#"{"__type":"TooManyRequestsException"}"#);
         r.retry_after = Some("7");
-        assert_eq!(cognito_error(NOW, &r).retry_after, Some(7_000));
+        assert_eq!(cognito_error(&r).retry_after, Some(7_000));
         let mut r = resp(503, "<html/>");
         r.amz_retry_after = Some("1200");
-        assert_eq!(oauth_error(NOW, &r).retry_after, Some(1_200));
+        assert_eq!(oauth_error(&r).retry_after, Some(1_200));
         assert_eq!(cognito(503, "").retry_after, None);
     }
 
@@ -983,9 +807,8 @@ mod tests {
             r.error_type = Some(&text);
             r.retry_after = Some(&text);
             r.amz_retry_after = Some(&text);
-            let now = rng.next_u64();
-            let a = cognito_error(now, &r);
-            let b = oauth_error(now, &r);
+            let a = cognito_error(&r);
+            let b = oauth_error(&r);
             for err in [a, b] {
                 assert!(err.message.len() <= MAX_MESSAGE, "seed {seed}");
                 assert!(

@@ -378,7 +378,7 @@ impl SessionMachine {
         let parsed = self
             .config
             .provider
-            .parse_refresh(now, response)
+            .parse_refresh(response)
             .and_then(|grant| {
                 TokenSet::from_grant(
                     now,

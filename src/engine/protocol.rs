@@ -19,7 +19,6 @@ use crate::engine::classify::{self, bad_response, ProviderError};
 use crate::engine::http::{HttpRequest, HttpResponse, MAX_BODY};
 use crate::engine::json::{self, Value};
 use crate::engine::text;
-use crate::engine::Millis;
 
 /// Where and how the session gets tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,12 +265,8 @@ impl Provider {
     /// A non-2xx answer is classified ([`classify`](Self::classify)); a 2xx answer must carry
     /// an access token (Cognito: in `AuthenticationResult`). A Cognito challenge in answer to a
     /// refresh is a bad response.
-    pub fn parse_refresh(
-        &self,
-        now: Millis,
-        resp: &HttpResponse,
-    ) -> Result<TokenGrant, ProviderError> {
-        let body = self.success_body(now, resp)?;
+    pub fn parse_refresh(&self, resp: &HttpResponse) -> Result<TokenGrant, ProviderError> {
+        let body = self.success_body(resp)?;
         match self {
             Provider::Cognito { .. } => {
                 if challenge_name(&body)?.is_some() {
@@ -291,12 +286,8 @@ impl Provider {
     ///
     /// Tokens must include a refresh token (`MissingRefreshToken` otherwise): a sign-in that
     /// cannot be refreshed is not one the session can keep.
-    pub fn parse_sign_in(
-        &self,
-        now: Millis,
-        resp: &HttpResponse,
-    ) -> Result<SignInAnswer, ProviderError> {
-        let body = self.success_body(now, resp)?;
+    pub fn parse_sign_in(&self, resp: &HttpResponse) -> Result<SignInAnswer, ProviderError> {
+        let body = self.success_body(resp)?;
         let grant = match self {
             Provider::Cognito { .. } => {
                 if let Some(name) = challenge_name(&body)? {
@@ -328,22 +319,22 @@ impl Provider {
 
     /// Classifies a failed answer with the rules of this provider's protocol
     /// ([`classify::cognito_error`] or [`classify::oauth_error`]).
-    pub fn classify(&self, now: Millis, resp: &HttpResponse) -> ProviderError {
+    pub fn classify(&self, resp: &HttpResponse) -> ProviderError {
         match self {
-            Provider::Cognito { .. } => classify::cognito_error(now, resp),
-            Provider::OAuth2 { .. } => classify::oauth_error(now, resp),
+            Provider::Cognito { .. } => classify::cognito_error(resp),
+            Provider::OAuth2 { .. } => classify::oauth_error(resp),
         }
     }
 
     /// The parsed body of a 2xx answer that is a JSON object, or the error to report instead.
-    fn success_body(&self, now: Millis, resp: &HttpResponse) -> Result<Value, ProviderError> {
+    fn success_body(&self, resp: &HttpResponse) -> Result<Value, ProviderError> {
         if resp.body.len() > MAX_BODY {
             let mut err = bad_response("BodyTooLarge", "response body is larger than 64 KiB");
-            err.retry_after = classify::retry_after(now, resp);
+            err.retry_after = classify::retry_after(resp);
             return Err(err);
         }
         if !(200..=299).contains(&resp.status) {
-            return Err(self.classify(now, resp));
+            return Err(self.classify(resp));
         }
         let body =
             json::parse(resp.body).map_err(|e| bad_response("MalformedBody", e.message()))?;
@@ -530,7 +521,6 @@ mod tests {
     use crate::engine::classify::FailureKind;
     use crate::engine::rng::Rng;
 
-    const NOW: Millis = 1_700_000_000_000;
     const ENDPOINT: &str = "https://cognito-idp.us-east-1.amazonaws.com/";
     const TOKEN_ENDPOINT: &str = "https://auth.example.com/oauth2/token";
 
@@ -562,11 +552,11 @@ mod tests {
     }
 
     fn refresh(p: &Provider, status: u16, body: &str) -> Result<TokenGrant, ProviderError> {
-        p.parse_refresh(NOW, &HttpResponse::new(status, body))
+        p.parse_refresh(&HttpResponse::new(status, body))
     }
 
     fn sign_in(p: &Provider, status: u16, body: &str) -> Result<SignInAnswer, ProviderError> {
-        p.parse_sign_in(NOW, &HttpResponse::new(status, body))
+        p.parse_sign_in(&HttpResponse::new(status, body))
     }
 
     /// The error code of a refresh answer that must fail as a bad response.
@@ -1132,7 +1122,7 @@ mod tests {
             ..HttpResponse::new(429, &megabyte)
         };
         assert_eq!(
-            oauth().parse_refresh(NOW, &resp).unwrap_err().retry_after,
+            oauth().parse_refresh(&resp).unwrap_err().retry_after,
             Some(3_000)
         );
 
@@ -1192,11 +1182,11 @@ mod tests {
             ..HttpResponse::new(400, "")
         };
         assert_eq!(
-            cognito().classify(NOW, &header_only).kind,
+            cognito().classify(&header_only).kind,
             FailureKind::CredentialDead
         );
         assert_eq!(
-            oauth().classify(NOW, &header_only).kind,
+            oauth().classify(&header_only).kind,
             FailureKind::BadResponse
         );
     }
@@ -1290,9 +1280,7 @@ mod tests {
                 json::write_string(&mut answer, "rotated\"token");
             }
             answer.push_str("},\"ChallengeParameters\":{}}");
-            let got = p
-                .parse_refresh(NOW, &HttpResponse::new(200, &answer))
-                .unwrap();
+            let got = p.parse_refresh(&HttpResponse::new(200, &answer)).unwrap();
             assert_eq!(got.access_token, "new.access.token");
             assert_eq!(got.id_token.as_deref(), Some("new.id.token"));
             assert_eq!(got.expires_in, Some(3600));
@@ -1321,7 +1309,7 @@ mod tests {
             ]
         );
         let got = oauth()
-            .parse_refresh(NOW, &HttpResponse::new(200, OAUTH_REFRESHED))
+            .parse_refresh(&HttpResponse::new(200, OAUTH_REFRESHED))
             .unwrap();
         assert_eq!(
             got,

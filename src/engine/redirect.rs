@@ -708,7 +708,7 @@ mod tests {
     fn a_code_exchange_answer_reads_like_a_sign_in() {
         let body = r#"{"access_token":"opaque","expires_in":3600,"id_token":"x.y.z","refresh_token":"r1","token_type":"Bearer"}"#;
         let answer = oauth2()
-            .parse_sign_in(0, &HttpResponse::new(200, body))
+            .parse_sign_in(&HttpResponse::new(200, body))
             .unwrap();
         assert!(
             matches!(answer, crate::engine::protocol::SignInAnswer::Tokens(g) if g.refresh_token.as_deref() == Some("r1"))

@@ -159,7 +159,7 @@ impl SessionMachine {
     ) -> Result<SignedIn, AppError> {
         let exchanged = self.exchanging.take();
         let parsed = match answer {
-            Ok(response) => self.config().provider.parse_sign_in(now, response),
+            Ok(response) => self.config().provider.parse_sign_in(response),
             Err(why) => Err(classify::network_error(why)),
         };
         let parsed = parsed.and_then(|answer| match (&answer, &exchanged) {

@@ -547,6 +547,33 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       await session.signOut();
     }));
 
+  test('a Retry-After HTTP date in any of RFC 9110 three formats holds refreshes back until then', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, rejects, THROTTLE, eq, ok } = window.T;
+      const inForty = new Date(Math.ceil(Date.now() / 1000) * 1000 + 40000);
+      const day = inForty.toUTCString().slice(0, 3);
+      const [, dd, mon, yyyy, time] = inForty.toUTCString().split(' ');
+      const fullDay = { Mon: 'Monday', Tue: 'Tuesday', Wed: 'Wednesday', Thu: 'Thursday', Fri: 'Friday', Sat: 'Saturday', Sun: 'Sunday' }[day];
+      const forms = [
+        inForty.toUTCString(), // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        `${fullDay}, ${dd}-${mon}-${yyyy.slice(2)} ${time} GMT`, // RFC 850
+        `${day} ${mon} ${String(+dd).padStart(2, ' ')} ${time} ${yyyy}`, // asctime (UTC)
+      ];
+      for (const [i, form] of forms.entries()) {
+        const client = `dated-${i}`;
+        const throttle = response(400, 'TooManyRequestsException', THROTTLE);
+        throttle.headers['retry-after'] = form;
+        stubFetch([throttle]);
+        const session = new Session(config(client, { storage: 'memory' }));
+        session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+        const e = await rejects(session.getAccessToken({ deadlineMs: 3000 }), form);
+        eq(e.code, 'THROTTLED', form);
+        const off = e.retryAt - inForty.getTime();
+        ok(off >= -1500 && off <= 1500, `${form}: retryAt ${off} ms from the date`);
+        session.free();
+      }
+    }));
+
   test('throttling rejects late waiters with THROTTLED and retryAt, and keeps the session', () =>
     inPage(async () => {
       const { Session, config, access, tokens, stubFetch, response, recorder, rejects, THROTTLE, eq, ok } = window.T;

@@ -21,9 +21,9 @@ function sendWith(request, token) {
 export async function fetchWithToken(session, input, init, tokenWithin, replay) {
   if (!globalThis.window) throw badConfig('fetch needs a window');
   let request;
-  // A Request made in another frame fails `instanceof Request` but is one (its brand says so);
-  // read as a string it would be "[object Request]", a path on this page's origin.
-  if (input instanceof Request || Object.prototype.toString.call(input) === '[object Request]') {
+  // A Request, also one made in another frame (which fails `instanceof Request`; read as a
+  // string it would be "[object Request]", a path on this page's origin).
+  if (Object.prototype.toString.call(input) === '[object Request]') {
     request = new Request(input, init ?? undefined);
   } else {
     // A string, or an object with a URL-giving toString (URL, Location).

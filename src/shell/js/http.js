@@ -15,6 +15,16 @@ const MAX_BODY = 65536;
 const failed = (body) => ({ status: 0, body });
 
 /**
+ * A `retry-after` header as the engine reads it: seconds. An HTTP date (RFC 9110 §10.2.3, in
+ * any of its three formats, which `Date.parse` reads) becomes the seconds left until it; what
+ * the engine makes of the hint (a cap, the backoff) stays its own.
+ */
+function seconds(value) {
+  const at = value === undefined || /^\s*\d+\s*$/.test(value) ? NaN : Date.parse(value);
+  return Number.isNaN(at) ? value : String(Math.max(0, Math.ceil((at - Date.now()) / 1000)));
+}
+
+/**
  * POSTs `request` (`{url, body, headers: [[name, value], ...]}`, as the engine built it) without
  * cookies or caching; `controller` aborts it.
  * @returns {Promise<{status: number, body: string, errorType?: string, retryAfter?: string, amzRetryAfter?: string}>}
@@ -30,13 +40,13 @@ export async function send({ url, body, headers }, controller) {
   } catch (e) {
     return failed(cause('fetch failed', e));
   }
-  if (response?.type === 'opaqueredirect') return failed('the token endpoint answered with a redirect, which is not followed');
+  if (response?.type === 'opaqueredirect') return failed('redirect not followed');
   if (!(response instanceof Response)) return failed('fetch did not return a Response');
   const header = (name) => response.headers.get(name) ?? undefined;
   const answer = {
     status: response.status,
     errorType: header('x-amzn-errortype'),
-    retryAfter: header('retry-after'),
+    retryAfter: seconds(header('retry-after')),
     amzRetryAfter: header('x-amz-retry-after'),
     body: '',
   };
