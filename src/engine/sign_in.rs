@@ -237,6 +237,15 @@ mod tests {
     }
 
     fn returned(m: &mut SessionMachine, state: &str) -> Result<Outgoing, Refused> {
+        returned_with(m, state, None)
+    }
+
+    /// A sign-in started, then the browser back with a code, `state` and `iss`.
+    fn returned_with(
+        m: &mut SessionMachine,
+        state: &str,
+        iss: Option<&str>,
+    ) -> Result<Outgoing, Refused> {
         let record = m
             .authorize(AUTHORIZE, BACK, "openid", SECRETS)
             .unwrap()
@@ -244,6 +253,7 @@ mod tests {
         let callback = Callback {
             code: Some("c0de"),
             state: Some(state),
+            iss,
             ..Callback::default()
         };
         m.redirect_return(T0, &callback, Some(&record))
@@ -377,17 +387,7 @@ mod tests {
         })
         .unwrap();
         let mut m = SessionMachine::new(config, 1, T0);
-        let record = m
-            .authorize(AUTHORIZE, BACK, "openid", SECRETS)
-            .unwrap()
-            .record;
-        let callback = Callback {
-            code: Some("c0de"),
-            state: Some(STATE),
-            iss: Some("https://evil.example"),
-            ..Callback::default()
-        };
-        let refused = m.redirect_return(T0, &callback, Some(&record)).unwrap_err();
+        let refused = returned_with(&mut m, STATE, Some("https://evil.example")).unwrap_err();
         assert!(refused.record_used);
         assert_eq!(
             refused.error.provider_code.as_deref(),
