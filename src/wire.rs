@@ -33,7 +33,8 @@ use crate::engine::tokens::Provenance;
 use crate::engine::Millis;
 
 /// The operations of [`Dispatcher::call`]. Each variant's doc says what it reads besides `now`
-/// (`n`, `m`: numbers; `a` to `d`: strings, absent as `undefined`) and what it answers.
+/// (`n`, `m`: numbers; `a` to `d`: strings, `null` when absent, sent as one JSON array: see
+/// [`Dispatcher::call_with_texts`]) and what it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Op {
@@ -46,7 +47,8 @@ pub enum Op {
     /// The refresh lock `n` is held; `a` = what storage holds now (absent: nothing).
     RefreshLock = 3,
     /// The answer to refresh `n`: `m` = HTTP status (0: none came, `a` says why), `a` = body,
-    /// `b`/`c`/`d` = the `x-amzn-errortype`, `retry-after` and `x-amz-retry-after` headers.
+    /// `b`/`c`/`d` = the `x-amzn-errortype`, `retry-after` (seconds: the shell turns an HTTP
+    /// date into the seconds left until it) and `x-amz-retry-after` headers.
     RefreshAnswer = 4,
     /// Another tab broadcast `a`.
     TabMessage = 5,
