@@ -19,7 +19,12 @@
 //!   ([`BackoffPolicy`](super::backoff::BackoffPolicy): delays proportional to the time spent
 //!   failing, a retry budget, `Retry-After`; a refresh nobody waits for holds back longer) and
 //!   keep the refresh token; they never sign the user out;
-//! - a dead refresh token clears the tokens, rejects every waiter and asks for login once.
+//! - a dead refresh token clears the tokens, rejects every waiter and asks for login once;
+//! - the local clock may be set back: a call that reads an earlier time than the one before
+//!   re-bases every moment the machine recorded by that much (no backoff, deadline or token age
+//!   waits for the clock to make up the jump) and refreshes the tokens before handing them out
+//!   again; a moment adopted from storage or another tab holds refreshes back no longer than
+//!   the policy's window ([`RetryBook::longest_hold`]).
 
 use super::classify::{self, FailureKind, ProviderError};
 pub use super::config::Config;

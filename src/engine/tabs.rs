@@ -2,7 +2,9 @@
 //! text form: a one-letter tag and a payload. `R` carries a new storage record, `B` a backoff
 //! (`B` + kind letter + `failures,notBefore`), `O` a sign-out and `X` an expired session.
 //! Storage events carry the record too; messages add what storage cannot say (the failure kind)
-//! and arrive sooner.
+//! and arrive sooner. A `B` message's moment is the sender's reading of the local clock, decoded
+//! as written; the retry books hold it to the policy's window when they adopt it
+//! ([`super::retry::RetryBook::longest_hold`]), since the clock may have gone back since it was sent.
 
 use alloc::string::String;
 
@@ -147,5 +149,20 @@ mod tests {
         ] {
             assert_eq!(TabMessage::decode(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_moment_is_decoded_as_written_however_far_off() {
+        // Holding it to a window is the retry books' job, at the moment they adopt it.
+        assert_eq!(
+            TabMessage::decode("Bt1,18446744073709551615"),
+            Some(TabMessage::RetryLater {
+                retry: RetryState {
+                    not_before: u64::MAX,
+                    failures: 1
+                },
+                kind: FailureKind::Throttled
+            })
+        );
     }
 }
