@@ -140,9 +140,10 @@ export class Session {
     /**
      * The claims of the ID token (of the access token when there is none) as a frozen object,
      * decoded once per token; `null` when signed out. Not verified: for display and routing,
-     * never for authorisation decisions (the API checks the access token).
+     * never for authorisation decisions (the API checks the access token). Name the claims the
+     * app reads as `T`: `session.claims<{ email: string; "cognito:groups"?: string[] }>()`.
      */
-    claims(): Readonly<Record<string, unknown>> | null;
+    claims<T extends object = Record<string, unknown>>(): Readonly<T> | null;
     /**
      * `fetch` that adds `Authorization: Bearer <access token>` when the URL's origin is the
      * page's own or in `allowedOrigins`, and only with a valid token (otherwise it rejects with

@@ -98,6 +98,21 @@ export async function app(): Promise<void> {
     const status: "signedIn" = returned.status;
     void status;
   }
+  // The app names the claims it reads; the default is a record of unknowns.
+  const mine = session.claims<{ email: string; "cognito:groups"?: string[] }>();
+  if (mine !== null) {
+    const email: string = mine.email;
+    void email;
+    // @ts-expect-error: the claims are read-only
+    mine.email = "x";
+  }
+  const plain = session.claims();
+  if (plain !== null) {
+    // @ts-expect-error: an unnamed claim is unknown until checked
+    const sub: string = plain.sub;
+    void sub;
+  }
+
   // The runtime guard narrows an unknown catch value to the union that switches on `code`.
   try {
     await session.getAccessToken();
