@@ -1131,6 +1131,29 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       }
     }));
 
+  test('after the clock goes back, the cached token is not handed out until the engine has seen the new time', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, cognitoOk, eq } = window.T;
+      const client = 'clock-back';
+      const first = access(client, 3600, 1);
+      const fresh = access(client, 3600, 2);
+      const seen = stubFetch([response(200, null, cognitoOk(fresh))]);
+      const session = new Session(config(client, { storage: 'memory' }));
+      session.setTokens(tokens(first, null, 'rt-1'));
+      eq(await session.getAccessToken(), first, 'the fast path');
+      const realNow = Date.now;
+      Date.now = () => realNow() - 6 * 3600 * 1000;
+      try {
+        // The engine, told of the jump, does not trust how long the token has left: it refreshes.
+        eq(await session.getAccessToken(), fresh);
+        eq(seen.length, 1, 'one refresh');
+        eq(await session.getAccessToken(), fresh, 'and the fast path serves the new token');
+        eq(seen.length, 1);
+      } finally {
+        Date.now = realNow;
+      }
+    }));
+
   test('free() rejects waiting callers, stops listening and is idempotent', () =>
     inPage(async () => {
       const { Session, config, access, tokens, stubFetch, rejects, eq } = window.T;

@@ -7,7 +7,7 @@
 // performing each in order, re-arm the one timer from its next deadline, refresh the caches
 // the hot paths read, and only then, no longer busy, call into app code (listeners, promise
 // settlers, `onLoginRequired`, `location.assign`). App code therefore never runs while the
-// engine is mid-drive. This file and session.js are the only readers of `Date.now()`.
+// engine is mid-drive. This file (and http.js, for an HTTP-date Retry-After) reads `Date.now()`.
 
 import { Core } from './cognito_session_core.js';
 import { error } from './errors.js';
@@ -51,7 +51,6 @@ export class Driver {
   /** refresh id → its AbortController */
   #aborts = new Map();
   #timer;
-  #timerAt;
   #busy = false;
   freed = false;
   /** Events raised while the session is being constructed, delivered on the next microtask. */
@@ -63,6 +62,9 @@ export class Driver {
   token = null;
   idToken = null;
   until = 0;
+  /** The clock at the last drive: a `Date.now()` earlier than it means the clock went back, and
+   * the cache must not answer until the engine has seen that. */
+  lastNow = 0;
   /** The snapshot reply's text (equal texts, equal snapshots). */
   snapshot = null;
   /** Removes the DOM listeners. */
@@ -130,6 +132,7 @@ export class Driver {
     const later = [];
     try {
       const now = Date.now();
+      this.lastNow = now;
       step(now);
       const before = this.snapshot;
       let emitted = this.#perform(now, later);
@@ -262,22 +265,23 @@ export class Driver {
     wire.refreshLock(this.core, now, id, this.store.read());
   }
 
-  /** Keeps exactly one timer, for the engine's next deadline. */
+  /**
+   * Keeps exactly one timer, for the engine's next deadline: set anew at every drive, since a
+   * clock that moved since the last one makes the old delay wrong even for the same deadline.
+   */
   #rearm(now) {
     const at = wire.pollTimeout(this.core);
-    if (at === this.#timerAt) return;
     clearTimeout(this.#timer);
-    this.#timerAt = at;
     if (at !== undefined) {
-      this.#timer = setTimeout(
-        () =>
-          this.drive((n) => {
-            this.#timerAt = undefined;
-            wire.timeout(this.core, n);
-          }),
-        Math.min(Math.max(at - now, 0), MAX_TIMER),
-      );
+      this.#timer = setTimeout(() => this.drive((n) => wire.timeout(this.core, n)), Math.min(Math.max(at - now, 0), MAX_TIMER));
     }
+  }
+
+  /** The cached access token while the engine would hand it out and the clock has not gone
+   * back since it last looked, else null. */
+  cached() {
+    const now = Date.now();
+    return now >= this.lastNow && now < this.until ? this.token : null;
   }
 
   /**

@@ -67,7 +67,8 @@ export class Session {
    */
   getAccessToken(options) {
     const d = this.#driver;
-    if (d.token !== null && Date.now() < d.until) return Promise.resolve(d.token);
+    const token = d.cached();
+    if (token !== null) return Promise.resolve(token);
     try {
       return d.request(deadline(options));
     } catch (e) {
@@ -282,7 +283,8 @@ export class Session {
   /** The cached token while the engine would hand it out, else the engine's answer. */
   #tokenWithin(wait) {
     const d = this.#driver;
-    return d.token !== null && Date.now() < d.until ? Promise.resolve(d.token) : d.request(wait);
+    const token = d.cached();
+    return token !== null ? Promise.resolve(token) : d.request(wait);
   }
 
   /** The rule behind `tokenForReplay` and `fetch`'s replay: the engine judges the refusal. */
