@@ -74,6 +74,10 @@ run_step wasm bash scripts/build.sh
 run_step browser browser_tests
 run_step e2e bash scripts/e2e.sh
 run_step consumers consumer_tests
+# fuzz: scripts/fuzz.sh smoke runs every fuzz target under fuzz/ for 10 s each (it says so and
+# passes when the nightly toolchain or cargo-fuzz is missing). Its targets are not tests: its log
+# is not among the totals below, and it ends with its own line "fuzz: N passed, N failed".
+run_step fuzz bash scripts/fuzz.sh smoke
 
 # Totals from the test runners' own closing lines: cargo's and wasm-bindgen-test's
 # "test result:", and node's "ℹ pass N" / "ℹ fail N" / "ℹ skipped N".
