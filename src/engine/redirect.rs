@@ -284,7 +284,8 @@ pub fn check_return<'a>(
             ));
         }
     }
-    if let Some(name) = callback.error {
+    // An empty `error` names no error (the wire never sends one; a hand-made link might).
+    if let Some(name) = callback.error.filter(|e| !e.is_empty()) {
         return Err(authorization_error(
             name,
             callback.error_description.unwrap_or_default(),
@@ -571,6 +572,25 @@ mod tests {
         assert_eq!(
             (err.kind, err.code.as_str()),
             (FailureKind::CallerBug, "NotOAuth2")
+        );
+    }
+
+    #[test]
+    fn an_empty_error_names_no_error() {
+        // Found by the redirect_return fuzz target (fuzz/regressions/redirect_return/).
+        let text = pending().encode();
+        let with = |code| Callback {
+            error: Some(""),
+            ..callback(code, Some(STATE))
+        };
+        assert_eq!(
+            read_callback(&with(Some("c0de")), Some(&text), None).map(|(_, code)| code),
+            Ok("c0de")
+        );
+        let err = read_callback(&with(None), Some(&text), None).unwrap_err();
+        assert_eq!(
+            (err.kind, err.code.as_str()),
+            (FailureKind::BadResponse, "MissingCode")
         );
     }
 
