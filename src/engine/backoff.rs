@@ -8,6 +8,9 @@
 //!   refills slowly, a safety net against a policy or a server hint gone wrong. (With the default
 //!   schedule it never binds in the fleet simulation: the same numbers with a budget of 1,000.)
 //!
+//! A fourth, [`RefusalPolicy`], spaces the refreshes an API's 401s force (they succeed, so the
+//! three above never see them).
+//!
 //! # Why proportional backoff, not the textbook
 //!
 //! The problem this module solves is a fleet's, not a client's: N browser sessions throttled
@@ -188,6 +191,69 @@ impl BackoffPolicy {
             span = span.saturating_add(step);
         }
         span
+    }
+}
+
+/// Forced refreshes in a row past this many change nothing: [`RefusalPolicy::min_age`] is at its
+/// cap long before. A count read from storage is held to it, so a tampered record cannot park a
+/// refusal behind an age no token reaches.
+pub const FORCED_COUNTED: u32 = 32;
+
+/// How old a token must be before an API's refusal of it (HTTP 401) forces a refresh, after
+/// `forced` refreshes in a row were forced that way:
+///
+/// `max(base, u · min(base · 2^forced, cap))`, `u` uniform in `[1/2, 1]`, drawn once per token.
+///
+/// # Why
+///
+/// A refresh settles a refusal that is about the token (revoked at the API, expired by the API's
+/// clock) and does nothing for one that is not (wrong audience, a misconfigured authorizer). One
+/// answer cannot tell them apart, so the first refusal of a token older than `base` still forces
+/// a refresh at once. Forcing one at every refusal is what issue 13 measured: an API that answers
+/// every call (one every 5 s) with 401 drove a refresh every `base` (30 s), 103 an hour per
+/// session, and 10,000 such users about 286 a second, over Cognito's 120 for the whole account.
+/// So each forced refresh doubles the age the next refusal needs, up to `cap` (20 min): 30 s,
+/// then 30–60 s, 1–2 min, ... 8–16 min, and from the seventh on 10–20 min. Every forced refresh
+/// installs a new token, so at the cap they are at least 10 minutes apart: at most 6 an hour, 4
+/// on average. `cargo run --release --example fleet -- --scenario always_401` (10,000 sessions
+/// calling every 5 s for 3 hours, seed 1) measures 4.18 refreshes per session per hour after
+/// each session's first 10 minutes, 5.18 for the busiest, none throttled; with `cap` = `base`,
+/// 122 an hour offered and 65% of them throttled, callers waiting up to 32 minutes (p99) for a
+/// token. A token older than the cap is still refreshed at its first refusal, so an API
+/// that refuses only old tokens is served at once whatever the count. The jitter keeps sessions
+/// refused together (an API deployed with the wrong audience) from refreshing together.
+///
+/// The count lives in the storage record ([`crate::engine::tokens::Stored::forced`]), so the
+/// tabs of a session climb one ladder; it resets only at sign-in, sign-out and expiry (the
+/// engine never hears that the API accepted a token, only that it refused one; see
+/// [`crate::engine::machine::SessionMachine::handle_token_refused`]).
+///
+/// # Default
+///
+/// `base` 30 s (what a token must be at least: younger, a refusal is not about its age), `cap`
+/// 20 min. `cap` = `base` is the behaviour before issue 13: a refresh per 30 s of refusals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalPolicy {
+    pub base: Millis,
+    pub cap: Millis,
+}
+
+impl Default for RefusalPolicy {
+    fn default() -> Self {
+        RefusalPolicy {
+            base: 30_000,
+            cap: 1_200_000,
+        }
+    }
+}
+
+impl RefusalPolicy {
+    /// The age a token needs before a refusal of it forces the `forced + 1`-th refresh in a row.
+    pub fn min_age(&self, forced: u32, rng: &mut Rng) -> Millis {
+        // A shift by at most 32 cannot trap; bits shifted out of a huge `base` only lower the
+        // ceiling, and the age is never below `base`.
+        let ceiling = (self.base << forced.min(FORCED_COUNTED)).min(self.cap);
+        (ceiling - rng.up_to(ceiling / 2)).max(self.base)
     }
 }
 
@@ -401,6 +467,45 @@ mod tests {
             assert!(policy.delay(1, 0, Some(15_000), &mut rng) >= 15_000);
             assert!(policy.delay(5, 60_000, Some(1), &mut rng) <= 42_000);
         }
+    }
+
+    #[test]
+    fn each_forced_refresh_doubles_the_age_a_refusal_needs_up_to_the_cap() {
+        let policy = RefusalPolicy::default();
+        let mut rng = Rng::new(11);
+        // The first refusal of a token 30 s old forces a refresh, as before.
+        assert_eq!(policy.base, crate::engine::machine::REFUSED_TOKEN_MIN_AGE);
+        for _ in 0..100 {
+            assert_eq!(policy.min_age(0, &mut rng), 30_000);
+        }
+        for (forced, low, high) in [
+            (1, 30_000, 60_000),
+            (2, 60_000, 120_000),
+            (5, 480_000, 960_000),
+            (6, 600_000, 1_200_000),
+            (FORCED_COUNTED, 600_000, 1_200_000),
+            (u32::MAX, 600_000, 1_200_000),
+        ] {
+            let ages: Vec<_> = (0..500).map(|_| policy.min_age(forced, &mut rng)).collect();
+            assert!(
+                ages.iter().all(|a| (low..=high).contains(a)),
+                "{forced}: {ages:?}"
+            );
+            let spread = high - low;
+            assert!(ages.iter().any(|a| *a < low + spread / 20));
+            assert!(ages.iter().any(|a| *a > high - spread / 20));
+        }
+        // The policy before issue 13: always 30 s.
+        let before = RefusalPolicy {
+            cap: 30_000,
+            ..policy
+        };
+        assert!((0..40).all(|f| before.min_age(f, &mut rng) == 30_000));
+        let huge = RefusalPolicy {
+            base: u64::MAX,
+            cap: u64::MAX,
+        };
+        assert_eq!(huge.min_age(u32::MAX, &mut rng), u64::MAX);
     }
 
     #[test]

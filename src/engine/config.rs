@@ -7,7 +7,7 @@
 
 use alloc::string::String;
 
-use super::backoff::{BackoffPolicy, BudgetPolicy};
+use super::backoff::{BackoffPolicy, BudgetPolicy, RefusalPolicy};
 use super::protocol::{ConfigError, Provider};
 use super::tokens::TokenRules;
 use super::Millis;
@@ -19,6 +19,8 @@ pub struct Config {
     pub rules: TokenRules,
     pub backoff: BackoffPolicy,
     pub budget: BudgetPolicy,
+    /// How old a token must be before an API's refusal of it forces a refresh.
+    pub refusal: RefusalPolicy,
     /// A refresh request unanswered for this long counts as a network failure.
     pub request_timeout: Millis,
     /// Waiting this long for the cross-tab refresh lock counts as a network failure.
@@ -65,6 +67,7 @@ impl Config {
             rules,
             backoff: BackoffPolicy::default(),
             budget: BudgetPolicy::default(),
+            refusal: RefusalPolicy::default(),
             request_timeout: 15_000,
             lock_timeout: 30_000,
         }

@@ -58,7 +58,9 @@ pub enum TokenAnswer<'a> {
     Failed(SessionError),
 }
 
-/// A token the API refused younger than this was refused for another reason than its age.
+/// A token the API refused younger than this was refused for another reason than its age (the
+/// default [`RefusalPolicy`](super::backoff::RefusalPolicy)'s `base`: later forced refreshes
+/// need older tokens).
 pub const REFUSED_TOKEN_MIN_AGE: Millis = 30_000;
 
 /// Why the session asks for the login page.
@@ -175,6 +177,14 @@ pub struct SessionMachine {
     refresh_at: Millis,
     /// When the current tokens were installed (a refusal of a younger token is not about age).
     installed_at: Millis,
+    /// Refreshes in a row that an API's refusals forced, shared with the other tabs through the
+    /// storage record (whose reader holds it to
+    /// [`FORCED_COUNTED`](super::backoff::FORCED_COUNTED)).
+    forced: u32,
+    /// How old the current tokens must be before a refusal forces a refresh: drawn at their
+    /// first refusal ([`RefusalPolicy::min_age`](super::backoff::RefusalPolicy::min_age)); 0
+    /// until then.
+    refused_age: Millis,
     /// The latest `now` any call brought: a call with an earlier one finds the clock set back
     /// ([`SessionMachine::observe_clock`]).
     latest_now: Millis,
@@ -202,6 +212,8 @@ impl SessionMachine {
             tokens: None,
             refresh_at: 0,
             installed_at: 0,
+            forced: 0,
+            refused_age: 0,
             latest_now: now,
             written: None,
             visible: true,
@@ -454,6 +466,7 @@ impl SessionMachine {
         self.expired = false;
         self.login_requested = false;
         self.retry.clear();
+        self.forced = 0;
         let expires_at = tokens.expires_at;
         self.install(now, tokens);
         self.publish();
@@ -468,10 +481,25 @@ impl SessionMachine {
     /// replaying the request once with the token [`SessionMachine::request_token`] gives next can help.
     ///
     /// A refusal of an older token than the current one: yes, replay with the current one. A
-    /// refusal of the current token held for at least [`REFUSED_TOKEN_MIN_AGE`]: it is no longer
-    /// handed out (here or in other tabs), the refresh token is kept, and the next caller waits
-    /// for a refresh. A refusal of a younger token is not about its age (wrong audience, missing
-    /// permission): no, so a misconfigured API cannot drive a refresh per request.
+    /// refusal of the current token once it is old enough: it is no longer handed out (here or
+    /// in other tabs), the refresh token is kept, and the next caller waits for a refresh. Old
+    /// enough is [`REFUSED_TOKEN_MIN_AGE`] for the first refresh forced this way and older for
+    /// every next one in a row, up to 10–20 minutes
+    /// ([`RefusalPolicy`](super::backoff::RefusalPolicy)). A refusal of a younger token is not
+    /// about its age (wrong audience, missing permission), or refreshing did not help the last
+    /// times: no, nothing is sent and the app gets its 401, so an API that refuses every token
+    /// drives at most 6 refreshes an hour once the ladder is climbed (half an hour in at the
+    /// latest), not one per request or per 30 s.
+    ///
+    /// The count of refreshes forced in a row goes with the storage record to the other tabs, so
+    /// they climb one ladder; a refusal of a token already withdrawn (by an earlier refusal, or
+    /// the clock set back) adds nothing to it. It starts again at sign-in, sign-out and expiry,
+    /// and nowhere else: the engine hears of refusals, never of a token the API accepted, so no
+    /// refresh proves the API healthy again (a token that lived its hour unrefused may only mean
+    /// the app made no call), and starting again at every refresh not forced would let an app
+    /// that calls in bursts climb the ladder again after every quiet hour (5 refreshes in its
+    /// first 8 to 16 minutes). A high count delays only refusals of young tokens: a token older
+    /// than the cap (20 min) is refreshed at its first refusal.
     pub fn handle_token_refused(&mut self, now: Millis, access_token: &str) -> bool {
         self.observe_clock(now);
         let Some(tokens) = &mut self.tokens else {
@@ -480,10 +508,17 @@ impl SessionMachine {
         if tokens.access_token != access_token {
             return true;
         }
-        if now < self.installed_at.saturating_add(REFUSED_TOKEN_MIN_AGE)
+        let forced = self.forced;
+        if self.refused_age == 0 {
+            self.refused_age = self.config.refusal.min_age(forced, &mut self.rng);
+        }
+        if now < self.installed_at.saturating_add(self.refused_age)
             || tokens.refresh_token.is_none()
         {
             return false;
+        }
+        if tokens.usable_at(now, &self.config.rules) {
+            self.forced = forced.saturating_add(1);
         }
         tokens.expires_at = tokens.expires_at.min(now);
         self.refresh_at = now;
@@ -702,8 +737,7 @@ impl SessionMachine {
                 });
             }
         }
-        if let Some(tokens) = &self.tokens {
-            let record = tokens.to_stored(self.retry.shared()).to_json();
+        if let Some(record) = self.record() {
             self.persist(Some(record));
         }
         self.actions.push_back(Action::Broadcast {
@@ -730,6 +764,7 @@ impl SessionMachine {
         self.tokens = None;
         self.expired = true;
         self.retry.clear();
+        self.forced = 0;
         if tell_tabs {
             self.persist(None);
             self.actions.push_back(Action::Broadcast {
@@ -754,6 +789,7 @@ impl SessionMachine {
         self.tokens = None;
         self.expired = false;
         self.retry.clear();
+        self.forced = 0;
         if tell_tabs {
             self.persist(None);
             self.actions.push_back(Action::Broadcast {
@@ -789,19 +825,26 @@ impl SessionMachine {
 
     fn install(&mut self, now: Millis, tokens: TokenSet) {
         self.installed_at = now;
+        self.refused_age = 0;
         self.refresh_at = tokens.refresh_moment(&self.config.rules, &mut self.rng);
         self.tokens = Some(tokens);
     }
 
     /// Persists the current tokens and tells the other tabs.
     fn publish(&mut self) {
-        if let Some(tokens) = &self.tokens {
-            let record = tokens.to_stored(self.retry.shared()).to_json();
+        if let Some(record) = self.record() {
             let message = TabMessage::Record(&record).encode();
             // Storage first: a tab that hears the broadcast and takes the lock reads the record.
             self.persist(Some(record));
             self.actions.push_back(Action::Broadcast { message });
         }
+    }
+
+    /// The storage record of the current tokens, the shared retry state and the forced count.
+    fn record(&self) -> Option<String> {
+        self.tokens
+            .as_ref()
+            .map(|t| Stored::write(t, self.retry.shared(), self.forced))
     }
 
     /// Writes `record` to storage (`None`: removes it), remembering it so that reading our own
@@ -828,6 +871,7 @@ impl SessionMachine {
         match Stored::from_json(text, &self.config.rules) {
             Ok(stored) => {
                 self.retry.adopt_stored(now, stored.retry);
+                self.forced = stored.forced;
                 let mut tokens = stored.tokens;
                 // The token we hold, read back: its expiry only ever comes down here (a 401, the
                 // clock set back), and a record written before must not raise it again.
@@ -864,13 +908,7 @@ impl SessionMachine {
                 self.actions.push_back(Action::Emit {
                     event: Event::StorageDiscarded { error },
                 });
-                let record = if repair {
-                    self.tokens
-                        .as_ref()
-                        .map(|t| t.to_stored(self.retry.shared()).to_json())
-                } else {
-                    None
-                };
+                let record = if repair { self.record() } else { None };
                 if repair || self.tokens.is_none() {
                     self.persist(record);
                 }
@@ -1311,6 +1349,300 @@ mod tests {
         assert!(h.session.handle_token_refused(later + 300, &token));
         h.drain(later + 300, true);
         assert_eq!(h.sent.len(), 1);
+    }
+
+    // ----- an API that refuses every token (issue 13, item 2) -----
+
+    /// The tabs of one browser sharing a session: one storage, broadcasts between them, the
+    /// refresh lock held by one tab at a time (granted with what storage holds then), a provider
+    /// that answers every refresh 100 ms after it is sent, and an app in each tab that calls an
+    /// API every 5 s. The API refuses every token; the app reports each refusal and replays once
+    /// when told it can help, as `session.js` does (a replay's 401 is not reported).
+    struct Browser {
+        tabs: Vec<SessionMachine>,
+        issuer: Issuer,
+        storage: Option<String>,
+        lock: Option<(usize, RefreshId)>,
+        queue: VecDeque<(usize, RefreshId)>,
+        inbox: Vec<(usize, String)>,
+        /// Refreshes under way: tab, id, when the answer comes.
+        flying: Vec<(usize, RefreshId, Millis)>,
+        /// Callers waiting for a token: tab, waiter, whether it is a replay.
+        callers: Vec<(usize, WaiterId, bool)>,
+        /// Tokens handed to first attempts at `now`, to be refused.
+        refused: Vec<(usize, String)>,
+        /// When each refresh was sent.
+        sent: Vec<Millis>,
+    }
+
+    impl Browser {
+        /// `tabs` tabs of a session signed in at `T0` in tab 0, with this refusal policy; their
+        /// jitter seeds are `seed`, `seed + 1`, ...
+        fn signed_in(
+            tabs: usize,
+            refusal: crate::engine::backoff::RefusalPolicy,
+            seed: u64,
+        ) -> Browser {
+            let config = Harness::new_tab(T0).session.config().clone();
+            let config = Config { refusal, ..config };
+            let mut b = Browser {
+                tabs: (0..tabs)
+                    .map(|i| SessionMachine::new(config.clone(), seed + i as u64, T0))
+                    .collect(),
+                issuer: Issuer::default(),
+                storage: None,
+                lock: None,
+                queue: VecDeque::new(),
+                inbox: Vec::new(),
+                flying: Vec::new(),
+                callers: Vec::new(),
+                refused: Vec::new(),
+                sent: Vec::new(),
+            };
+            let h = Harness::new_tab(T0);
+            let grant = h.grant(T0, None);
+            b.tabs[0].set_tokens(T0, grant, Provenance::Fresh).unwrap();
+            b.drain(T0);
+            b
+        }
+
+        /// Performs every action of every tab, delivers broadcasts and grants the lock, until
+        /// nothing is left to do at `now`; then the refusals of the tokens handed out.
+        fn drain(&mut self, now: Millis) {
+            loop {
+                let mut busy = false;
+                for i in 0..self.tabs.len() {
+                    while let Some(action) = self.tabs[i].poll_action() {
+                        busy = true;
+                        match action {
+                            Action::AcquireRefreshLock { id } => self.queue.push_back((i, id)),
+                            Action::ReleaseRefreshLock { id } => {
+                                if self.lock == Some((i, id)) {
+                                    self.lock = None;
+                                }
+                                self.queue.retain(|q| *q != (i, id));
+                            }
+                            Action::SendRefresh { id, .. } => {
+                                self.sent.push(now);
+                                self.flying.push((i, id, now + 100));
+                            }
+                            Action::AbortRefresh { id } => {
+                                self.flying.retain(|f| (f.0, f.1) != (i, id))
+                            }
+                            Action::Persist { record } => self.storage = record,
+                            Action::Broadcast { message } => self.inbox.extend(
+                                (0..self.tabs.len())
+                                    .filter(|j| *j != i)
+                                    .map(|j| (j, message.clone())),
+                            ),
+                            Action::ResolveWaiters {
+                                waiters,
+                                access_token,
+                            } => {
+                                for w in waiters {
+                                    let at = self.callers.iter().position(|c| (c.0, c.1) == (i, w));
+                                    if let Some(at) = at {
+                                        if !self.callers.swap_remove(at).2 {
+                                            self.refused.push((i, access_token.clone()));
+                                        }
+                                    }
+                                }
+                            }
+                            Action::RejectWaiters { waiters, .. } => {
+                                self.callers.retain(|c| c.0 != i || !waiters.contains(&c.1))
+                            }
+                            Action::GoToLogin { .. } | Action::Emit { .. } => {}
+                        }
+                    }
+                }
+                for (j, message) in core::mem::take(&mut self.inbox) {
+                    busy = true;
+                    self.tabs[j].handle_tab_message(now, &message);
+                }
+                if self.lock.is_none() {
+                    if let Some((i, id)) = self.queue.pop_front() {
+                        busy = true;
+                        self.lock = Some((i, id));
+                        let record = self.storage.clone();
+                        self.tabs[i].handle_refresh_lock(now, id, record.as_deref());
+                    }
+                }
+                if !busy {
+                    match self.refused.pop() {
+                        Some((i, token)) => self.refuse(now, i, &token),
+                        None => return,
+                    }
+                }
+            }
+        }
+
+        /// Tab `i`'s app asks for a token (`replay`: to replay a refused call).
+        fn call(&mut self, now: Millis, i: usize, replay: bool) {
+            match self.tabs[i].request_token(now, now + 10_000) {
+                TokenAnswer::Ready(token) if !replay => {
+                    let token = token.to_owned();
+                    self.refused.push((i, token));
+                }
+                TokenAnswer::Waiting(w) => self.callers.push((i, w, replay)),
+                _ => {}
+            }
+        }
+
+        /// The API refused `token`, which tab `i` handed out.
+        fn refuse(&mut self, now: Millis, i: usize, token: &str) {
+            if self.tabs[i].handle_token_refused(now, token) {
+                self.call(now, i, true);
+            }
+        }
+
+        /// Runs until `until`: each tab's app calls every 5 s (tab `i` from `i` × 2.5 s on),
+        /// timers fire when due, answers arrive.
+        fn run(&mut self, until: Millis) {
+            let mut calls: Vec<Millis> = (0..self.tabs.len() as u64)
+                .map(|i| T0 + 5_000 + i * 2_500)
+                .collect();
+            let mut now = T0;
+            for _ in 0..10_000_000 {
+                let call = calls.iter().copied().enumerate().min_by_key(|c| c.1);
+                let answer = self.flying.iter().copied().min_by_key(|f| f.2);
+                let timer = (0..self.tabs.len())
+                    .filter_map(|i| Some((i, self.tabs[i].poll_timeout()?.max(now))))
+                    .min_by_key(|t| t.1);
+                let next = [call.map(|c| c.1), answer.map(|a| a.2), timer.map(|t| t.1)]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap();
+                if next > until {
+                    return;
+                }
+                now = next;
+                if let Some((i, id, _)) = answer.filter(|a| a.2 == now) {
+                    self.flying.retain(|f| (f.0, f.1) != (i, id));
+                    let body = self
+                        .issuer
+                        .cognito_answer("alice", now / 1_000, 3_600, now, None);
+                    self.tabs[i].handle_refresh_response(now, id, &HttpResponse::new(200, &body));
+                } else if let Some((i, _)) = timer.filter(|t| t.1 == now) {
+                    self.tabs[i].handle_timeout(now);
+                } else if let Some((i, _)) = call {
+                    calls[i] += 5_000;
+                    self.call(now, i, false);
+                }
+                self.drain(now);
+            }
+            panic!("the run did not reach {until}");
+        }
+
+        /// Refreshes sent in the first 10 minutes, then in each hour after them.
+        fn per_hour(&self, until: Millis) -> (usize, Vec<usize>) {
+            let warm = T0 + 10 * MINUTE;
+            let first = self.sent.iter().filter(|t| **t < warm).count();
+            let hours = (0..(until - warm) / HOUR)
+                .map(|h| {
+                    let from = warm + h * HOUR;
+                    self.sent
+                        .iter()
+                        .filter(|t| (from..from + HOUR).contains(*t))
+                        .count()
+                })
+                .collect();
+            (first, hours)
+        }
+    }
+
+    #[test]
+    fn an_api_refusing_every_token_drives_at_most_six_refreshes_an_hour_in_one_tab_or_two() {
+        use crate::engine::backoff::RefusalPolicy;
+        let until = T0 + 10 * MINUTE + 3 * HOUR;
+        let before = RefusalPolicy {
+            cap: REFUSED_TOKEN_MIN_AGE,
+            ..RefusalPolicy::default()
+        };
+        for (tabs, seed) in [1, 2]
+            .into_iter()
+            .flat_map(|t| (0..8).map(move |s| (t, s * 10)))
+        {
+            let mut old = Browser::signed_in(tabs, before, seed);
+            old.run(until);
+            let (old_first, old_hours) = old.per_hour(until);
+            let mut new = Browser::signed_in(tabs, RefusalPolicy::default(), seed);
+            new.run(until);
+            let (first, hours) = new.per_hour(until);
+            let numbers = format!(
+                "{tabs} tab(s), seed {seed}, refreshes in the first 10 min then per hour: \
+                 {first} then {hours:?} (at a refresh per 30 s of refusals: {old_first} then \
+                 {old_hours:?})"
+            );
+            println!("{numbers}");
+            assert_eq!(hours.len(), 3, "{numbers}");
+            assert!(hours.iter().all(|n| *n <= 6), "{numbers}");
+            // It still refreshes: the ladder is climbed, not refreshing given up.
+            assert!(first >= 4 && hours.iter().all(|n| *n >= 3), "{numbers}");
+            assert!(old_hours.iter().all(|n| *n > 60), "{numbers}");
+            // Every tab still holds a token and the session goes on.
+            for tab in &new.tabs {
+                assert!(tab.tokens().is_some() && !tab.snapshot().expired);
+            }
+        }
+    }
+
+    #[test]
+    fn the_forced_refresh_count_is_shared_through_the_record_and_starts_again_at_sign_in() {
+        let mut h = Harness::signed_in();
+        let mut at = T0;
+        // Five refusals, each of a token just old enough: the count climbs to 5.
+        for _ in 0..5 {
+            let token = h.session.access_token(at).unwrap().to_owned();
+            at += 20 * MINUTE;
+            assert!(h.session.handle_token_refused(at, &token));
+            h.drain(at, true);
+            assert!(h.session.handle_token_refused(at, &token), "a replay helps");
+            h.answer_ok(at + 100);
+        }
+        assert_eq!(
+            h.sent.len(),
+            5,
+            "a refusal of a withdrawn token counted again"
+        );
+        let record = h.storage.clone().unwrap();
+        assert!(record.ends_with(",\"forced\":5}"), "{record}");
+        // A tab opened now reads the count: a refusal of a 2-minute-old token forces nothing
+        // there either (the sixth forced refresh in a row needs a token 8 to 16 minutes old).
+        let now = at + 2 * MINUTE;
+        let mut tab = Harness::new_tab(at + 200);
+        tab.storage = Some(record.clone());
+        tab.session.handle_storage(at + 200, Some(&record));
+        tab.drain(at + 200, true);
+        let token = tab.session.access_token(now).unwrap().to_owned();
+        assert!(!tab.session.handle_token_refused(now, &token));
+        tab.drain(now, true);
+        assert!(tab.sent.is_empty() && tab.session.access_token(now).is_some());
+        // A token older than the cap is refreshed at its first refusal, whatever the count.
+        let old = at + 100 + 20 * MINUTE;
+        let token = h.session.access_token(old).unwrap().to_owned();
+        assert!(h.session.handle_token_refused(old, &token));
+        h.drain(old, true);
+        assert_eq!(h.sent.len(), 6);
+        h.answer_ok(old + 100);
+        assert!(h.storage.as_deref().unwrap().ends_with(",\"forced\":6}"));
+        // Signing in again starts the count again: 30 s is old enough once more.
+        let again = old + MINUTE;
+        let grant = h.grant(again, Some("rt-2"));
+        h.session
+            .set_tokens(again, grant, Provenance::Fresh)
+            .unwrap();
+        h.drain(again, true);
+        assert!(h.storage.as_deref().unwrap().ends_with(",\"forced\":0}"));
+        let token = h.session.access_token(again).unwrap().to_owned();
+        let later = again + REFUSED_TOKEN_MIN_AGE;
+        assert!(h.session.handle_token_refused(later, &token));
+        h.drain(later, true);
+        assert_eq!(h.sent.len(), 7);
+        // Signing out forgets it too.
+        h.session.sign_out(later + 1);
+        h.drain(later + 1, true);
+        assert_eq!(h.session.forced, 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! browser whose clock is minutes off still refreshes once an hour, not in a loop, and a token
 //! that is already expired when it arrives is refused instead of handed out.
 
+use super::backoff::FORCED_COUNTED;
 use super::json::{self, Value};
 use super::jwt::{self, Expected, JwtError, TokenUse};
 use super::protocol::TokenGrant;
@@ -225,6 +226,7 @@ impl TokenSet {
         Stored {
             tokens: self.clone(),
             retry,
+            forced: 0,
         }
     }
 }
@@ -247,6 +249,11 @@ pub struct RetryState {
 pub struct Stored {
     pub tokens: TokenSet,
     pub retry: RetryState,
+    /// Refreshes in a row that an API's refusals forced
+    /// ([`RefusalPolicy`](super::backoff::RefusalPolicy)). A record without it (written before
+    /// it existed) or with anything but a number reads as 0; a larger number than
+    /// [`FORCED_COUNTED`] as that.
+    pub forced: u32,
 }
 
 /// Why a storage record was unreadable.
@@ -297,7 +304,11 @@ const STORAGE_VERSION: u64 = 1;
 impl Stored {
     /// The JSON text kept in storage.
     pub fn to_json(&self) -> String {
-        let t = &self.tokens;
+        Stored::write(&self.tokens, self.retry, self.forced)
+    }
+
+    /// The JSON text of a record of `t`, `retry` and `forced`, without a copy of the tokens.
+    pub fn write(t: &TokenSet, retry: RetryState, forced: u32) -> String {
         let mut out = String::with_capacity(t.access_token.len() + 2_048);
         out.push_str("{\"v\":1,\"access\":");
         json::write_string(&mut out, &t.access_token);
@@ -312,8 +323,9 @@ impl Stored {
         for (key, value) in [
             ("expiresAt", t.expires_at),
             ("lifetime", t.lifetime),
-            ("notBefore", self.retry.not_before),
-            ("failures", u64::from(self.retry.failures)),
+            ("notBefore", retry.not_before),
+            ("failures", u64::from(retry.failures)),
+            ("forced", u64::from(forced)),
         ] {
             out.push_str(",\"");
             out.push_str(key);
@@ -381,7 +393,12 @@ impl Stored {
             stored_expiry.min(claimed_bound)
         };
         tokens.lifetime = lifetime;
-        Ok(Stored { tokens, retry })
+        let forced = number("forced").unwrap_or(0).min(u64::from(FORCED_COUNTED)) as u32;
+        Ok(Stored {
+            tokens,
+            retry,
+            forced,
+        })
     }
 }
 
@@ -797,6 +814,32 @@ mod tests {
             failures: 3,
         });
         assert_eq!(Stored::from_json(&stored.to_json(), &r), Ok(stored));
+    }
+
+    #[test]
+    fn the_forced_refresh_count_reads_back_and_a_record_without_it_reads_as_zero() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let mut stored = fresh(&issuer, &r, 3_600).to_stored(RetryState::default());
+        stored.forced = 7;
+        let text = stored.to_json();
+        assert!(text.ends_with(",\"forced\":7}"), "{text}");
+        assert_eq!(Stored::from_json(&text, &r), Ok(stored.clone()));
+        // Written before the field existed, or tampered with: 0, or at most FORCED_COUNTED.
+        for (field, forced) in [
+            ("", 0),
+            (",\"forced\":null", 0),
+            (",\"forced\":\"9\"", 0),
+            (",\"forced\":-1", 0),
+            (",\"forced\":32", 32),
+            (",\"forced\":33", FORCED_COUNTED),
+            (",\"forced\":18446744073709551615", FORCED_COUNTED),
+        ] {
+            let edited = text.replace(",\"forced\":7", field);
+            let read = Stored::from_json(&edited, &r).unwrap();
+            assert_eq!(read.forced, forced, "{field}");
+            assert_eq!(read.tokens, stored.tokens);
+        }
     }
 
     #[test]
