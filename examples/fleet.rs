@@ -1,19 +1,28 @@
-//! The fleet bench: every scenario of issue 4 against the shipped policy and the baselines.
+//! The fleet bench: every scenario of issue 4 (and issue 13's always-401) against the shipped
+//! policy and the baselines.
 //!
 //! ```text
 //! cargo run --release --example fleet                      # everything (recovery storm at 1k, 10k, 100k)
 //! cargo run --release --example fleet -- --scenario mixed_storm --sessions 10000 --json
+//! cargo run --release --example fleet -- --scenario always_401   # 10,000 sessions, ~90 s on 2 cores
 //! ```
 //!
 //! Flags: `--scenario NAME` (`recovery_storm`, `mixed_storm`, `synchronized_expiry`,
-//! `long_throttle`, `signin_pressure`), `--sessions N`, `--quota C` (requests per second, default
-//! 120), `--seed S` (default 1), `--json` (one JSON object per scenario × policy line instead of
-//! the table), `--policy NAME` (only this policy; repeatable), `--throttled-consume` (throttled
+//! `long_throttle`, `signin_pressure`, `always_401`), `--sessions N`, `--quota C` (requests per
+//! second, default 120), `--seed S` (default 1), `--json` (one JSON object per scenario × policy
+//! line instead of the table), `--policy NAME` (only this policy; repeatable; `no-401-backoff` is
+//! the shipped session before issue 13's 401 backoff), `--throttled-consume` (throttled
 //! calls also spend quota), `--background RPS` (other operations in the same quota category),
 //! `--threads T` (runs in parallel; default: every core — the numbers do not depend on it),
 //! `--tune first=10000,idle=8,...` (run only the shipped session with these backoff / budget
 //! parameters changed, to measure alternatives: keys `first`, `low`, `high`, `floor`, `cap`,
-//! `idle`, `idle_cap`, `budget`, `refill`).
+//! `idle`, `idle_cap`, `budget`, `refill`, and `refused`, `refused_cap` for the age a 401 needs).
+//!
+//! `always_401` (issue 13): every session's API refuses every token, each app calls it every
+//! 5 s for 3 hours; it runs the shipped policy and `no-401-backoff` unless `--policy` says
+//! otherwise (the baseline models never report a 401). Its `rf/h` column (JSON
+//! `refreshes_per_session_hour`) is the refresh calls per session per hour after each session's
+//! first 10 minutes, the fleet's mean, and `max` the largest session's.
 //!
 //! The table's `p50 ttt` / `p99 ttt` are the time-to-token of callers (from their first ask to a
 //! valid token) and `idle p50` / `idle p99` that of sessions nobody was waiting on (the mixed
@@ -49,7 +58,7 @@ struct Args {
 fn usage() -> &'static str {
     "usage: fleet [--scenario NAME] [--sessions N] [--quota C] [--seed S] [--json] [--policy NAME]... \
      [--throttled-consume] [--background RPS] [--threads T] [--tune key=value,...]\n\
-     scenarios: recovery_storm mixed_storm synchronized_expiry long_throttle signin_pressure"
+     scenarios: recovery_storm mixed_storm synchronized_expiry long_throttle signin_pressure always_401"
 }
 
 fn parse() -> Result<Args, String> {
@@ -111,7 +120,8 @@ fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
 }
 
 /// The shipped configuration with `tuning` applied (`first`, `low`, `high`, `floor`, `cap`,
-/// `idle`, `idle_cap` for the backoff; `budget`, `refill` for the retry budget).
+/// `idle`, `idle_cap` for the backoff; `budget`, `refill` for the retry budget; `refused`,
+/// `refused_cap` for the age a refused token needs).
 fn tuned(tuning: &[(String, u64)]) -> Result<Policy, String> {
     let mut config = fleet::cognito_config(&Issuer::default());
     let b = &mut config.backoff;
@@ -127,6 +137,8 @@ fn tuned(tuning: &[(String, u64)]) -> Result<Policy, String> {
             "idle_cap" => b.idle_cap = *v,
             "budget" => config.budget.capacity = narrow(*v)?,
             "refill" => config.budget.refill_every = *v,
+            "refused" => config.refusal.base = *v,
+            "refused_cap" => config.refusal.cap = *v,
             other => return Err(format!("unknown tuning key {other}")),
         }
     }
@@ -140,18 +152,18 @@ fn tuned(tuning: &[(String, u64)]) -> Result<Policy, String> {
     })
 }
 
+/// The policies asked for; none: each scenario's defaults ([`Policy::defaults`]).
 fn policies(names: &[String], tuning: &[(String, u64)]) -> Result<Vec<Policy>, String> {
     if !tuning.is_empty() {
         return Ok(vec![tuned(tuning)?]);
-    }
-    if names.is_empty() {
-        return Ok(Policy::all());
     }
     names
         .iter()
         .map(|name| {
             if name == "cognito-session" {
                 Ok(Policy::Shipped)
+            } else if name == fleet::NO_401_BACKOFF {
+                Ok(Policy::no_401_backoff())
             } else {
                 ModelKind::parse(name)
                     .map(Policy::Model)
@@ -164,6 +176,12 @@ fn policies(names: &[String], tuning: &[(String, u64)]) -> Result<Vec<Policy>, S
 /// A rough relative cost of a run, to start the longest first.
 fn cost(scenario: &Scenario, policy: &Policy) -> usize {
     let per_session = match policy {
+        // An API call every 5 s for 3 hours.
+        Policy::Shipped | Policy::Session { .. }
+            if scenario.kind == ScenarioKind::AlwaysRefused =>
+        {
+            2_000
+        }
         Policy::Shipped | Policy::Session { .. } => 30,
         Policy::Model(ModelKind::Naive { .. }) => 12,
         Policy::Model(_) => 5,
@@ -216,6 +234,11 @@ fn main() -> ExitCode {
         let mut scenario = Scenario::new(kind, n, args.quota, args.seed);
         scenario.quota.throttled_consume = args.throttled_consume;
         scenario.quota.background_rps = args.background;
+        let policies = if policies.is_empty() {
+            Policy::defaults(kind)
+        } else {
+            policies.clone()
+        };
         for (p, policy) in policies.iter().enumerate() {
             jobs.push((scenario.clone(), policy.clone(), p + 1 == policies.len()));
         }
@@ -272,7 +295,10 @@ fn main() -> ExitCode {
             " fso = false sign-outs; bad = API calls with an expired or missing token; ttt = time-to-token of callers;"
         );
         println!(
-            " idle = of sessions with nobody waiting; {} runs on {} threads in {:.1} s)",
+            " idle = of sessions with nobody waiting; rf/h = refreshes per session per hour after its first 10 min"
+        );
+        println!(
+            " (always_401), max = the largest session's; {} runs on {} threads in {:.1} s)",
             jobs.len(),
             threads,
             started.elapsed().as_secs_f64()

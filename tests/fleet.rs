@@ -5,7 +5,9 @@
 //! never send a user to login while their refresh token is good (0 false sign-outs), never let
 //! an API call go out with an expired or missing token (0 bad-token calls), and get every session
 //! its token. In the recovery storm it must finish within 1.5 × N / C and make fewer calls per
-//! session than the issue's baselines. The simulator itself must be deterministic.
+//! session than the issue's baselines. When every session's API refuses every token (issue 13)
+//! it must make at most 6 refreshes per session an hour after the first 10 minutes. The
+//! simulator itself must be deterministic.
 //!
 //! The storm's time scale is N / C, so a small fleet against a small quota plays the same storm
 //! as a large fleet against Cognito's 120 per second: 1,000 sessions at 12 per second last as
@@ -232,6 +234,30 @@ fn throttled_calls_that_cost_quota_and_background_load_keep_the_invariants() {
 }
 
 #[test]
+fn an_api_refusing_every_token_costs_at_most_six_refreshes_per_session_an_hour() {
+    // Issue 13: every call (one per 5 s) refused for 3 hours. Before, a refresh per 30 s of
+    // refusals: about 103 an hour per session.
+    let scenario = storm(ScenarioKind::AlwaysRefused, 200, 120, 14);
+    let report = shipped(&scenario);
+    assert_eq!(report.false_signouts, 0, "false sign-outs");
+    assert_eq!(report.bad_token_calls, 0, "bad-token calls");
+    assert!(report.api_calls > 200 * 2_000, "{}", report.api_calls);
+    let (mean, max) = report.refresh_rate.expect("a refresh rate");
+    let before = run(&scenario, &Policy::no_401_backoff());
+    let (before_mean, _) = before.refresh_rate.expect("a refresh rate");
+    let numbers = format!(
+        "refreshes per session per hour after its first 10 minutes: mean {mean:.2}, largest \
+         {max:.2} (without the backoff {before_mean:.2})"
+    );
+    println!("{numbers}");
+    assert!(max <= 6.0, "{numbers}");
+    // The refusals still drive refreshes, a few an hour: nothing gave up.
+    assert!(mean >= 3.0, "{numbers}");
+    assert!(before_mean > 90.0, "{numbers}");
+    assert_eq!(report.throttled_calls, 0, "{numbers}");
+}
+
+#[test]
 fn the_same_seed_gives_the_same_numbers_and_another_seed_others() {
     for kind in [
         ScenarioKind::RecoveryStorm,
@@ -304,6 +330,21 @@ fn a_json_line_has_exactly_the_issues_fields() {
     );
     assert_eq!(value.get("sessions").and_then(|v| v.as_u64()), Some(200));
     assert!(!line.contains('\n'));
+    // The always-401 line adds its refresh rate.
+    let mut scenario = storm(ScenarioKind::AlwaysRefused, 20, 120, 13);
+    scenario.horizon = T0 + scenario.warmup + 20 * 60_000;
+    let line = shipped(&scenario).to_json();
+    let value = cognito_session::engine::json::parse(&line).expect("valid JSON");
+    let cognito_session::engine::json::Value::Object(members) = &value else {
+        panic!("not an object: {line}");
+    };
+    let keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+    let mut expected = fields.to_vec();
+    expected.extend([
+        "refreshes_per_session_hour",
+        "max_refreshes_per_session_hour",
+    ]);
+    assert_eq!(keys, expected, "{line}");
 }
 
 // ----- the session behaviours the fleet relies on, one session at a time -----

@@ -211,7 +211,7 @@ impl Model {
     ) {
         self.exp = exp;
         let now = ctx.now;
-        let sync = ctx.scenario().kind == crate::sim::fleet::ScenarioKind::SynchronizedExpiry;
+        let sync = ctx.scenario().kind.periodic_calls();
         if let ModelKind::Naive { .. } = kind {
             if caller {
                 self.caller(kind, ctx, s, now);
@@ -374,7 +374,7 @@ impl Model {
 
     pub(crate) fn caller(&mut self, kind: ModelKind, ctx: &mut Ctx, s: usize, since: Millis) {
         let now = ctx.now;
-        let sync = ctx.scenario().kind == crate::sim::fleet::ScenarioKind::SynchronizedExpiry;
+        let sync = ctx.scenario().kind.periodic_calls();
         if sync && since == now {
             self.next_call(ctx, s);
         }
@@ -426,7 +426,7 @@ impl Model {
         }
     }
 
-    /// Schedules the app's next API call (synchronized expiry).
+    /// Schedules the app's next API call (synchronized expiry, always-401).
     fn next_call(&mut self, ctx: &mut Ctx, s: usize) {
         let at = ctx.now + ctx.draw(ctx.scenario().call_interval);
         ctx.caller_at(at, s, at);

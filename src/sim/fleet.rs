@@ -23,7 +23,9 @@
 //! session, throttled calls, false sign-outs (sent to login with a refresh token that was not
 //! revoked), bad-token API calls (an API call made with a token the provider's clock says is
 //! expired, or with none), and time-to-token percentiles for sessions with a waiting caller and,
-//! separately, for idle ones.
+//! separately, for idle ones. In the always-401 scenario (issue 13), where every API call is
+//! refused, it measures the refreshes per session per hour after each session's first
+//! [`Scenario::warmup`], the mean over the fleet and the largest.
 
 use crate::engine::http::HttpResponse;
 use crate::engine::machine::{
@@ -53,7 +55,7 @@ const THROTTLED_BODY: &str = r#"{"__type":"TooManyRequestsException","message":"
 const REVOKED_BODY: &str =
     r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#;
 
-/// The scenarios of issue 4.
+/// The scenarios of issue 4, and issue 13's always-401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScenarioKind {
     /// Every session needs a refresh at t = 0 and has a caller waiting (after an outage, or a
@@ -68,16 +70,21 @@ pub enum ScenarioKind {
     LongThrottle,
     /// The recovery storm while new users sign in (password `InitiateAuth`, same quota).
     SigninPressure,
+    /// Sessions signed in over ten minutes whose API refuses every token (HTTP 401: a wrong
+    /// audience, a misconfigured authorizer); each app calls it every 5 s, reports each refusal
+    /// to the session and replays once when told a replay can help, as `session.js` does.
+    AlwaysRefused,
 }
 
 impl ScenarioKind {
     /// Every scenario, in report order.
-    pub const ALL: [ScenarioKind; 5] = [
+    pub const ALL: [ScenarioKind; 6] = [
         ScenarioKind::RecoveryStorm,
         ScenarioKind::MixedStorm,
         ScenarioKind::SynchronizedExpiry,
         ScenarioKind::LongThrottle,
         ScenarioKind::SigninPressure,
+        ScenarioKind::AlwaysRefused,
     ];
 
     /// The name used in reports and on the command line.
@@ -88,7 +95,17 @@ impl ScenarioKind {
             ScenarioKind::SynchronizedExpiry => "synchronized_expiry",
             ScenarioKind::LongThrottle => "long_throttle",
             ScenarioKind::SigninPressure => "signin_pressure",
+            ScenarioKind::AlwaysRefused => "always_401",
         }
+    }
+
+    /// Whether each session's app calls its API every `call_interval` (rather than having one
+    /// caller at the start, or none).
+    pub fn periodic_calls(self) -> bool {
+        matches!(
+            self,
+            ScenarioKind::SynchronizedExpiry | ScenarioKind::AlwaysRefused
+        )
     }
 
     /// The scenario called `name`.
@@ -127,11 +144,15 @@ pub struct Scenario {
     /// Sessions whose refresh token has been revoked, in thousandths: they must go to login,
     /// which is not a false sign-out.
     pub revoked_permille: u32,
-    /// Synchronized expiry: sessions sign in uniformly over this window, outside the quota (an
-    /// hour before the part that is measured).
+    /// Synchronized expiry, always-401: sessions sign in uniformly over this window, outside
+    /// the quota (for the synchronized expiry an hour before the part that is measured).
     pub signin_spread: Millis,
-    /// Synchronized expiry: each session's app makes an API call every uniform(range).
+    /// Synchronized expiry, always-401: each session's app makes an API call every
+    /// uniform(range).
     pub call_interval: (Millis, Millis),
+    /// Always-401: a session's refreshes are counted from this long after its sign-in (the
+    /// first forced refreshes come quickly by design: a refusal may be a revoked token).
+    pub warmup: Millis,
     /// Sign-in pressure: new users' password sign-ins per second, competing for the quota.
     pub signin_rps: f64,
     /// A user whose sign-in was throttled tries again after uniform(range).
@@ -158,20 +179,34 @@ impl Scenario {
             waiting_permille: match kind {
                 ScenarioKind::MixedStorm => 200,
                 // Callers come and go with the app's API calls (`call_interval`).
-                ScenarioKind::SynchronizedExpiry => 0,
+                ScenarioKind::SynchronizedExpiry | ScenarioKind::AlwaysRefused => 0,
                 _ => 1_000,
             },
             caller_deadline: HOUR,
             revoked_permille: 0,
-            signin_spread: MINUTE,
-            call_interval: (MINUTE, 5 * MINUTE),
+            signin_spread: if kind == ScenarioKind::AlwaysRefused {
+                10 * MINUTE
+            } else {
+                MINUTE
+            },
+            call_interval: if kind == ScenarioKind::AlwaysRefused {
+                (5 * SECOND, 5 * SECOND)
+            } else {
+                (MINUTE, 5 * MINUTE)
+            },
+            warmup: 10 * MINUTE,
             signin_rps: if kind == ScenarioKind::SigninPressure {
                 f64::from(quota_rps) / 4.0
             } else {
                 0.0
             },
             user_retry: (3 * SECOND, 10 * SECOND),
-            horizon: T0 + 6 * HOUR,
+            horizon: T0
+                + if kind == ScenarioKind::AlwaysRefused {
+                    3 * HOUR
+                } else {
+                    6 * HOUR
+                },
         }
     }
 
@@ -218,7 +253,32 @@ impl Policy {
         all.extend(ModelKind::baselines().into_iter().map(Policy::Model));
         all
     }
+
+    /// The shipped session as it was before issue 13: every refusal of a token 30 s old
+    /// forces a refresh (its [`RefusalPolicy`](crate::engine::backoff::RefusalPolicy) capped at
+    /// its base).
+    pub fn no_401_backoff() -> Policy {
+        let mut config = cognito_config(&Issuer::default());
+        config.refusal.cap = config.refusal.base;
+        Policy::Session {
+            name: String::from(NO_401_BACKOFF),
+            config: Box::new(config),
+        }
+    }
+
+    /// The policies the bench runs on `kind` by default: [`Policy::all`], or for the always-401
+    /// the shipped one and [`Policy::no_401_backoff`] (the models never report a 401: each
+    /// refreshes once an hour there whatever the API says).
+    pub fn defaults(kind: ScenarioKind) -> Vec<Policy> {
+        match kind {
+            ScenarioKind::AlwaysRefused => vec![Policy::Shipped, Policy::no_401_backoff()],
+            _ => Policy::all(),
+        }
+    }
 }
+
+/// The name of [`Policy::no_401_backoff`].
+pub const NO_401_BACKOFF: &str = "no-401-backoff";
 
 /// The provider the shipped sessions are configured with, as the browser configures it for a
 /// user pool: the pool's endpoint, app client id and issuer.
@@ -269,6 +329,9 @@ pub struct Report {
     pub signins: Vec<Millis>,
     /// New users' sign-in attempts, throttled ones included.
     pub signin_attempts: u64,
+    /// Always-401: refresh calls per session per hour from [`Scenario::warmup`] after its
+    /// sign-in to the horizon, the mean over sessions and the largest.
+    pub refresh_rate: Option<(f64, f64)>,
 }
 
 impl Report {
@@ -298,7 +361,9 @@ impl Report {
     }
 
     /// One JSON object with exactly the issue's field names. In the mixed storm the time-to-token
-    /// fields are the waiting callers'; sessions without a caller are in the table only.
+    /// fields are the waiting callers'; sessions without a caller are in the table only. An
+    /// always-401 line adds `refreshes_per_session_hour` and `max_refreshes_per_session_hour`
+    /// ([`Report::refresh_rate`]).
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"scenario\":\"");
         out.push_str(self.scenario.name());
@@ -308,7 +373,7 @@ impl Report {
             out,
             ",\"sessions\":{},\"quota_rps\":{},\"makespan_s\":{},\"makespan_ratio\":{},\
              \"calls_per_session\":{:.3},\"throttled_calls\":{},\"false_signouts\":{},\
-             \"bad_token_calls\":{},\"p50_time_to_token_s\":{},\"p99_time_to_token_s\":{}}}",
+             \"bad_token_calls\":{},\"p50_time_to_token_s\":{},\"p99_time_to_token_s\":{}",
             self.sessions,
             self.quota_rps,
             opt_secs(self.makespan),
@@ -321,13 +386,20 @@ impl Report {
             opt_secs(self.ttt(0.5)),
             opt_secs(self.ttt(0.99)),
         );
+        if let Some((mean, max)) = self.refresh_rate {
+            let _ = write!(
+                out,
+                ",\"refreshes_per_session_hour\":{mean:.3},\"max_refreshes_per_session_hour\":{max:.3}"
+            );
+        }
+        out.push('}');
         out
     }
 
     /// The header of [`Report::table_row`].
     pub fn table_header() -> String {
         format!(
-            "{:<20} {:<24} {:>7} {:>4} {:>9} {:>6} {:>7} {:>10} {:>6} {:>5} {:>5} {:>8} {:>8} {:>8} {:>8}",
+            "{:<20} {:<24} {:>7} {:>4} {:>9} {:>6} {:>7} {:>10} {:>6} {:>5} {:>5} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6}",
             "scenario",
             "policy",
             "N",
@@ -342,7 +414,9 @@ impl Report {
             "p50 ttt",
             "p99 ttt",
             "idle p50",
-            "idle p99"
+            "idle p99",
+            "rf/h",
+            "max"
         )
     }
 
@@ -361,8 +435,13 @@ impl Report {
         } else {
             (self.waiting_quantile(0.5), self.waiting_quantile(0.99))
         };
+        let (rate, max) = self
+            .refresh_rate
+            .map_or((String::from("-"), String::from("-")), |r| {
+                (format!("{:.2}", r.0), format!("{:.2}", r.1))
+            });
         format!(
-            "{:<20} {:<24} {:>7} {:>4} {:>9} {:>6} {:>7.2} {:>10} {:>5.1}% {:>5} {:>5} {:>8} {:>8} {:>8} {:>8}",
+            "{:<20} {:<24} {:>7} {:>4} {:>9} {:>6} {:>7.2} {:>10} {:>5.1}% {:>5} {:>5} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6}",
             self.scenario.name(),
             self.policy,
             self.sessions,
@@ -378,6 +457,8 @@ impl Report {
             secs(p99),
             secs(self.idle_quantile(0.5)),
             secs(self.idle_quantile(0.99)),
+            rate,
+            max,
         )
     }
 }
@@ -579,6 +660,10 @@ struct Track {
     got_at: Option<Millis>,
     /// It has finished: holds the token it needed with nobody waiting, or went to login.
     done: bool,
+    /// When it began (signed in, or woke with its stored tokens).
+    started: Millis,
+    /// Refresh calls it made from `Scenario::warmup` after it began.
+    late_refreshes: u32,
 }
 
 /// The simulator's shared state: clock, queue, quota, counters.
@@ -665,6 +750,13 @@ impl<'a> Ctx<'a> {
     /// its answer comes back as a `Response` event carrying `attempt` and `tag`.
     pub(crate) fn send(&mut self, session: usize, attempt: u64, tag: u64, sign_in: bool) {
         self.calls += 1;
+        let warmup = self.scenario.warmup;
+        let now = self.now;
+        if let Some(t) = self.tracks.get_mut(session) {
+            if !sign_in && now >= t.started.saturating_add(warmup) {
+                t.late_refreshes += 1;
+            }
+        }
         let arrived = self.now + self.scenario.request_latency;
         let admitted = self.quota.admit(arrived);
         let revoked = self.tracks.get(session).is_some_and(|t| t.revoked);
@@ -829,7 +921,7 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
         }
     }
     match scenario.kind {
-        ScenarioKind::SynchronizedExpiry => {
+        ScenarioKind::SynchronizedExpiry | ScenarioKind::AlwaysRefused => {
             for s in 0..n {
                 let at = T0 + assign.up_to(scenario.signin_spread.saturating_sub(1));
                 ctx.push(at, s, EvKind::Start);
@@ -846,7 +938,9 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
         ctx.push(first, usize::MAX, EvKind::NewUser { since: first });
     }
     let mut arrivals = assign;
-    while ctx.undone > 0 {
+    // The always-401 runs to its horizon: its measure is a rate, not when everyone was served.
+    let to_horizon = scenario.kind == ScenarioKind::AlwaysRefused;
+    while ctx.undone > 0 || to_horizon {
         let Some(ev) = ctx.queue.pop() else {
             break;
         };
@@ -858,8 +952,11 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
         match ev.kind {
             EvKind::Start => {
                 let caller = callers.get(s).copied().unwrap_or(false);
+                if let Some(t) = ctx.tracks.get_mut(s) {
+                    t.started = ev.at;
+                }
                 let tokens = match scenario.kind {
-                    ScenarioKind::SynchronizedExpiry => {
+                    ScenarioKind::SynchronizedExpiry | ScenarioKind::AlwaysRefused => {
                         let iat = ctx.now / SECOND;
                         (iat, iat + TOKEN_LIFETIME_S)
                     }
@@ -895,8 +992,21 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
             }
         }
     }
-    let makespan =
-        (ctx.undone == 0).then(|| ctx.last_got.saturating_sub(ctx.first_need.unwrap_or(T0)));
+    let makespan = (ctx.undone == 0 && !to_horizon)
+        .then(|| ctx.last_got.saturating_sub(ctx.first_need.unwrap_or(T0)));
+    let refresh_rate = to_horizon.then(|| {
+        let rates: Vec<f64> = ctx
+            .tracks
+            .iter()
+            .map(|t| {
+                let from = t.started.saturating_add(scenario.warmup);
+                let hours = scenario.horizon.saturating_sub(from) as f64 / HOUR as f64;
+                f64::from(t.late_refreshes) / hours.max(1e-9)
+            })
+            .collect();
+        let mean = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
+        (mean, rates.iter().copied().fold(0.0, f64::max))
+    });
     let mut report = Report {
         scenario: scenario.kind,
         policy: String::new(),
@@ -919,6 +1029,7 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
         idle: std::mem::take(&mut ctx.idle),
         signins: std::mem::take(&mut ctx.signins),
         signin_attempts: ctx.signin_attempts,
+        refresh_rate,
     };
     report.waiting.sort_unstable();
     report.idle.sort_unstable();
@@ -950,6 +1061,8 @@ struct Client {
     armed: Option<Millis>,
     /// Callers waiting: the session's waiter id and when the caller first asked.
     waiters: Vec<(WaiterId, Millis)>,
+    /// Those of `waiters` that wait to replay a refused call (always-401).
+    replays: Vec<WaiterId>,
     /// The provider-clock expiry of the last token checked, by a hash of the token.
     checked: (u64, Millis),
 }
@@ -973,6 +1086,7 @@ impl ShippedFleet {
             return;
         };
         let now = ctx.now;
+        let refusing = ctx.scenario().kind == ScenarioKind::AlwaysRefused;
         while let Some(action) = client.session.poll_action() {
             match action {
                 Action::AcquireRefreshLock { id } => {
@@ -999,6 +1113,9 @@ impl ShippedFleet {
                         if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id) {
                             let (_, since) = client.waiters.swap_remove(pos);
                             ctx.api_call(since, exp);
+                            if refusing && !take(&mut client.replays, id) {
+                                api_refused(ctx, client, &access_token, since);
+                            }
                         }
                     }
                 }
@@ -1006,6 +1123,10 @@ impl ShippedFleet {
                     for id in waiters {
                         if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id) {
                             let (_, since) = client.waiters.swap_remove(pos);
+                            // A replay that gets no token: the app has its 401.
+                            if take(&mut client.replays, id) {
+                                continue;
+                            }
                             if error.is_retryable() {
                                 // The app asks again when told to (or in a second).
                                 let again = match error {
@@ -1089,13 +1210,14 @@ impl Fleet for ShippedFleet {
                 storage: None,
                 armed: None,
                 waiters: Vec::new(),
+                replays: Vec::new(),
                 checked: (0, 0),
             });
         }
         self.pump(ctx, s);
         if caller {
             self.caller(ctx, s, now);
-        } else if ctx.scenario().kind == ScenarioKind::SynchronizedExpiry {
+        } else if ctx.scenario().kind.periodic_calls() {
             let at = now + ctx.draw(ctx.scenario().call_interval);
             ctx.caller_at(at, s, at);
         }
@@ -1154,13 +1276,18 @@ impl Fleet for ShippedFleet {
     fn caller(&mut self, ctx: &mut Ctx, s: usize, since: Millis) {
         let now = ctx.now;
         let deadline = now + ctx.scenario().caller_deadline;
-        let sync = ctx.scenario().kind == ScenarioKind::SynchronizedExpiry;
+        let sync = ctx.scenario().kind.periodic_calls();
+        let refusing = ctx.scenario().kind == ScenarioKind::AlwaysRefused;
         let Some(client) = self.client(s) else { return };
         let mut waits = false;
         match client.session.request_token(now, deadline) {
             TokenAnswer::Ready(token) => {
                 let exp = token_exp(&mut client.checked, token);
                 ctx.api_call(since, exp);
+                if refusing {
+                    let token = token.to_owned();
+                    api_refused(ctx, client, &token, since);
+                }
             }
             TokenAnswer::Waiting(id) => {
                 client.waiters.push((id, since));
@@ -1182,6 +1309,38 @@ impl Fleet for ShippedFleet {
         }
         self.pump(ctx, s);
     }
+}
+
+/// How long a replay waits for its token (`fetch.js`'s `DEFAULT_DEADLINE`).
+const REPLAY_WAIT: Millis = 10 * SECOND;
+
+/// The API refused `token`, handed to a caller that first asked at `since` (always-401): the
+/// app reports the refusal and, when the session says a replay can help, replays once with the
+/// token it gets next (none when that is the refused one), as `session.js` does. The replay's
+/// own 401 is not reported.
+fn api_refused(ctx: &mut Ctx, client: &mut Client, token: &str, since: Millis) {
+    let now = ctx.now;
+    if !client.session.handle_token_refused(now, token) {
+        return;
+    }
+    match client.session.request_token(now, now + REPLAY_WAIT) {
+        TokenAnswer::Ready(newer) if newer != token => {
+            let exp = token_exp(&mut client.checked, newer);
+            ctx.api_call(since, exp);
+        }
+        TokenAnswer::Waiting(id) => {
+            client.waiters.push((id, since));
+            client.replays.push(id);
+        }
+        _ => {}
+    }
+}
+
+/// Removes `id` from `ids`; whether it was there.
+fn take(ids: &mut Vec<WaiterId>, id: WaiterId) -> bool {
+    let before = ids.len();
+    ids.retain(|w| *w != id);
+    ids.len() != before
 }
 
 /// The provider-clock expiry (ms) of `token`, decoded once per distinct token.
