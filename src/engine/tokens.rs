@@ -371,27 +371,25 @@ impl Stored {
                 .map_err(|_| StorageError::BadField("failures"))?,
         };
         // Re-check the tokens as if handed in from outside; `now` only matters for fresh ones.
-        let mut tokens =
-            match TokenSet::from_grant(0, grant.clone(), None, Provenance::External, rules) {
-                Ok(tokens) => tokens,
-                // An opaque access token: trust the stored expiry, which is all there is.
-                Err(TokenError::UnknownExpiry) => TokenSet {
-                    access_token: grant.access_token,
-                    id_token: grant.id_token,
-                    refresh_token: grant.refresh_token,
-                    expires_at: stored_expiry,
-                    lifetime,
-                },
-                Err(e) => return Err(StorageError::BadTokens(e)),
-            };
-        // The stored expiry was computed on arrival (skew-corrected); the token's own `exp` plus
-        // the tolerated skew bounds it, so an edited `expiresAt` cannot revive an expired token.
-        let claimed_bound = tokens.expires_at.saturating_add(rules.max_clock_skew);
-        tokens.expires_at = if rules.allow_opaque_access && !looks_like_jwt(&tokens.access_token) {
-            stored_expiry
-        } else {
-            stored_expiry.min(claimed_bound)
+        // An opaque access token states no expiry: the stored one is all there is (a token lifetime
+        // of 1 s stands in for it here), but the ID token, if any, passes its checks all the same.
+        let opaque = rules.allow_opaque_access && !looks_like_jwt(&grant.access_token);
+        let grant = TokenGrant {
+            expires_in: opaque.then_some(1),
+            ..grant
         };
+        let mut tokens = TokenSet::from_grant(0, grant, None, Provenance::External, rules)
+            .map_err(StorageError::BadTokens)?;
+        // The stored expiry was computed on arrival (skew-corrected); the tokens' own `exp` plus
+        // the tolerated skew bounds it, so an edited `expiresAt` cannot revive an expired token:
+        // the access token's, or with an opaque one the ID token's (none: the stored expiry).
+        let claimed = if opaque {
+            let id = tokens.id_token.as_deref().and_then(|t| jwt::decode(t).ok());
+            id.map_or(Millis::MAX, |t| t.claims.exp.saturating_mul(1_000))
+        } else {
+            tokens.expires_at
+        };
+        tokens.expires_at = stored_expiry.min(claimed.saturating_add(rules.max_clock_skew));
         tokens.lifetime = lifetime;
         let forced = number("forced").unwrap_or(0).min(u64::from(FORCED_COUNTED)) as u32;
         Ok(Stored {
@@ -872,5 +870,39 @@ mod tests {
         for end in 0..good.len() {
             assert!(Stored::from_json(&good[..end], &r).is_err());
         }
+    }
+
+    #[test]
+    fn a_stored_opaque_access_token_brings_no_unchecked_or_revived_id_token() {
+        // Found by the storage_record fuzz target (fuzz/regressions/storage_record/): with an
+        // opaque access token the ID token went unchecked and `expiresAt` was trusted as written.
+        let rules = TokenRules {
+            client_id: Some("simclient".into()),
+            access_names_client: false,
+            require_token_use: false,
+            allow_opaque_access: true,
+            ..TokenRules::default()
+        };
+        let unchecked = r#"{"v":1,"access":"e","id":"eyJhbGciOiJSUiJ9.eyJleHAiOjJ9.2n","expiresAt":9,"lifetime":0,"notBefore":0,"failures":0}"#;
+        assert!(
+            matches!(
+                Stored::from_json(unchecked, &rules),
+                Err(StorageError::BadTokens(_))
+            ),
+            "an ID token that fails its checks is refused"
+        );
+        let revived = r#"{"v":1,"access":"2YotnFZFEjr1zCsicMWpAA","id":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImlzcyI6Imh0dHBzOi8vY29nbml0by1pZHAudXMtZWFzdC0xLmFtYXpvbmF3cy5jb20vdXMtZWFzdC0xX1NpbSIsImF1ZCI6InNpbWNsaWVudCIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwfQ.c2ln","refresh":"rt-1","expiresAt":1900000000000,"lifetime":3600000,"notBefore":0,"failures":0}"#;
+        let stored = Stored::from_json(revived, &rules).unwrap();
+        assert_eq!(
+            stored.tokens.expires_at,
+            1_700_003_600_000 + rules.max_clock_skew,
+            "the ID token's exp bounds the stored expiry"
+        );
+        // Without an ID token nothing but the stored expiry states one.
+        let alone = r#"{"v":1,"access":"2YotnFZFEjr1zCsicMWpAA","refresh":"rt-1","expiresAt":1900000000000,"lifetime":3600000,"notBefore":0,"failures":0}"#;
+        assert_eq!(
+            Stored::from_json(alone, &rules).unwrap().tokens.expires_at,
+            1_900_000_000_000
+        );
     }
 }
