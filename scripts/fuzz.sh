@@ -10,8 +10,11 @@
 #   scripts/fuzz.sh run [SECONDS] [TARGET...]  long runs (300 s each, every target), one target at
 #                                              a time under `nice -n 19`, growing fuzz/work/TARGET;
 #                                              prints executions, exec/s and coverage per target.
+#                                              FUZZ_RUNS=N ends a target's run after N executions.
 #   scripts/fuzz.sh min TARGET CRASH           minimizes a crash into fuzz/regressions/TARGET/
 #                                              and prints its stack trace.
+#   scripts/fuzz.sh regressions                replays fuzz/regressions/ with the checks of known
+#                                              findings on (FUZZ_STRICT=1): which still fail.
 #   scripts/fuzz.sh seeds                      rewrites fuzz/corpus/ (fuzz/examples/seeds.rs).
 #   scripts/fuzz.sh list                       the targets.
 #
@@ -81,6 +84,7 @@ fuzz_one() {
         -timeout=10 \
         -rss_limit_mb=2048 \
         -print_final_stats=1 \
+        ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} \
         -artifact_prefix="$FUZZ/artifacts/$target/" \
         "${dirs[@]}" >"$log" 2>&1
 }
@@ -175,10 +179,30 @@ minimize() {
         sed -n '/panicked at/,/^note:/p; /==ERROR/,/^SUMMARY/p' | head -n 60 || true
 }
 
+# Replays every regression input strictly; lists each with "fixed" or "FAILS".
+regressions() {
+    build || return 1
+    local target file failing=0
+    for target in $(targets); do
+        [ -d "$FUZZ/regressions/$target" ] || continue
+        for file in "$FUZZ/regressions/$target"/*; do
+            if FUZZ_STRICT=1 "$BIN/$target" "$file" >"$WORK/logs/replay.log" 2>&1; then
+                printf '%-16s %-40s fixed\n' "$target" "$(basename "$file")"
+            else
+                printf '%-16s %-40s FAILS: %s\n' "$target" "$(basename "$file")" \
+                    "$(grep -m1 -A1 'panicked at' "$WORK/logs/replay.log" | tail -n 1)"
+                failing=$((failing + 1))
+            fi
+        done
+    done
+    [ "$failing" -eq 0 ]
+}
+
 case "${1:-}" in
     smoke) shift; smoke "$@" ;;
     run) shift; run "$@" ;;
     min) shift; minimize "$@" ;;
+    regressions) mkdir -p "$WORK/logs"; regressions ;;
     seeds)
         rm -rf "$FUZZ/corpus"
         cargo +nightly run --quiet --manifest-path "$FUZZ/Cargo.toml" --example seeds -- "$FUZZ/corpus"
