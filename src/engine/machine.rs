@@ -760,17 +760,7 @@ impl SessionMachine {
 
     /// Ends the session because its refresh token is dead (or missing).
     fn expire(&mut self, reason: LoginReason, tell_tabs: bool) {
-        self.cancel_flight();
-        self.tokens = None;
-        self.expired = true;
-        self.retry.clear();
-        self.forced = 0;
-        if tell_tabs {
-            self.persist(None);
-            self.actions.push_back(Action::Broadcast {
-                message: TabMessage::Expired.encode(),
-            });
-        }
+        self.end(true, tell_tabs.then_some(TabMessage::Expired));
         self.reject_all(SessionError::SessionExpired);
         self.actions.push_back(Action::Emit {
             event: Event::Expired {
@@ -785,21 +775,27 @@ impl SessionMachine {
 
     fn clear_signed_out(&mut self, tell_tabs: bool) {
         let was_signed_in = self.tokens.is_some();
-        self.cancel_flight();
-        self.tokens = None;
-        self.expired = false;
-        self.retry.clear();
-        self.forced = 0;
-        if tell_tabs {
-            self.persist(None);
-            self.actions.push_back(Action::Broadcast {
-                message: TabMessage::SignedOut.encode(),
-            });
-        }
+        self.end(false, tell_tabs.then_some(TabMessage::SignedOut));
         self.reject_all(SessionError::NotSignedIn);
         if was_signed_in || tell_tabs {
             self.actions.push_back(Action::Emit {
                 event: Event::SignedOut,
+            });
+        }
+    }
+
+    /// Drops the tokens, any refresh under way and the failure and refusal counts; with
+    /// `tell`, removes the record and tells the other tabs.
+    fn end(&mut self, expired: bool, tell: Option<TabMessage<'_>>) {
+        self.cancel_flight();
+        self.tokens = None;
+        self.expired = expired;
+        self.retry.clear();
+        self.forced = 0;
+        if let Some(message) = tell {
+            self.persist(None);
+            self.actions.push_back(Action::Broadcast {
+                message: message.encode(),
             });
         }
     }
