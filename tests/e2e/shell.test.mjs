@@ -962,9 +962,11 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
         bare.setTokens(tokens(lone));
         Date.now = () => realNow() + 62000;
         eq(await bare.tokenForReplay(lone), null);
-        // A refresh that fails rejects with the typed error.
+        // A refresh that fails rejects with the typed error. (After one forced refresh the next
+        // needs a token up to twice as old, 30 to 60 s: `fresh` is 62 s old by then.)
         stubFetch([{ network: true }]);
         eq(await session.tokenForReplay(held), fresh, 'superseded: the current one');
+        Date.now = () => realNow() + 93000;
         const e = await rejects(session.tokenForReplay(fresh, { deadlineMs: 100 }));
         eq(e.code, 'UNAVAILABLE', e.message);
       } finally {
