@@ -19,6 +19,7 @@ use cognito_session::engine::classify::FailureKind;
 use cognito_session::engine::error::ErrorCode;
 use cognito_session::engine::http::HttpResponse;
 use cognito_session::engine::json;
+use cognito_session::engine::jwt::MAX_TOKEN_LEN;
 use cognito_session::engine::machine::SessionMachine;
 use cognito_session::engine::protocol::Provider;
 use cognito_session::engine::redirect::{own_record, read_callback, Callback};
@@ -49,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
         (Ok(p), Ok((q, code))) => {
             assert!(p == q);
             assert_eq!(callback.state, Some(p.state.as_str()));
-            assert!(callback.error.is_none_or(str::is_empty), "an error exchanged");
+            assert!(
+                callback.error.is_none_or(str::is_empty),
+                "an error exchanged"
+            );
             assert!(!code.is_empty() && callback.code == Some(*code));
             if let (Some(c), Some(named)) = (configured, callback.iss) {
                 assert_eq!(c, named, "exchanged a code from another issuer");
@@ -115,10 +119,14 @@ fuzz_target!(|data: &[u8]| {
             } else {
                 format!("{}x", pending.nonce)
             };
-            let body = answer(configured, &nonce);
+            let (body, id_token_len) = answer(configured, &nonce);
             assert!(!outgoing.request.body.is_empty());
             let result = machine.sign_in_answer(T0, Ok(&HttpResponse::new(200, &body)));
             match result {
+                // A record's nonce long enough makes an ID token no session accepts.
+                Err(e) if id_token_len > MAX_TOKEN_LEN => {
+                    assert_eq!(e.code, ErrorCode::BadResponse, "{e:?}")
+                }
                 Ok(SignedIn::Tokens) => {
                     assert!(nonce_ok, "signed in with another sign-in's nonce");
                     assert!(machine.access_token(T0).is_some());
@@ -135,8 +143,9 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// An OAuth2 token answer: an opaque access token and an ID token for the simulations' client,
-/// from `iss` (the configured issuer, or the simulations'), carrying `nonce`.
-fn answer(iss: Option<&str>, nonce: &str) -> String {
+/// from `iss` (the configured issuer, or the simulations'), carrying `nonce`; and the ID token's
+/// length.
+fn answer(iss: Option<&str>, nonce: &str) -> (String, usize) {
     let sim = issuer();
     let mut claims = String::from("{\"sub\":\"alice\",\"iss\":");
     json::write_string(&mut claims, iss.unwrap_or(&sim.iss));
@@ -151,9 +160,10 @@ fn answer(iss: Option<&str>, nonce: &str) -> String {
         base64url::encode(br#"{"alg":"RS256"}"#),
         base64url::encode(claims.as_bytes())
     );
-    format!(
+    let body = format!(
         r#"{{"access_token":"opaque-at","id_token":"{id_token}","refresh_token":"rt-1","token_type":"Bearer","expires_in":3600}}"#
-    )
+    );
+    (body, id_token.len())
 }
 
 /// `application/x-www-form-urlencoded` pairs.
