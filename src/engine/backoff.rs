@@ -578,4 +578,54 @@ mod tests {
             Err(t + 60_000 - 7_200_000)
         );
     }
+
+    // Found by cargo-mutants (scripts/mutants.sh): the arithmetic below went unchecked.
+
+    #[test]
+    fn permille_is_exact_below_a_second_too() {
+        for (value, per, expected) in [
+            (1_999, 500, 999),
+            (999, 1_000, 999),
+            (1_500, 700, 1_050),
+            (7, 143, 1),
+            (u64::MAX, 1_000, u64::MAX),
+        ] {
+            assert_eq!(permille(value, per), expected, "{value} * {per} / 1000");
+        }
+    }
+
+    #[test]
+    fn a_typical_failing_span_uses_the_middle_of_odd_fractions() {
+        let odd = BackoffPolicy {
+            low_permille: 601,
+            high_permille: 699,
+            ..BackoffPolicy::default()
+        };
+        let even = BackoffPolicy {
+            low_permille: 600,
+            high_permille: 698,
+            ..BackoffPolicy::default()
+        };
+        // (601 / 2) + (699 / 2) = 300 + 349 = 649, as (600 / 2) + (698 / 2) is.
+        for failures in [2, 3, 5, 9] {
+            assert_eq!(
+                odd.typical_failing_for(failures),
+                even.typical_failing_for(failures),
+                "{failures}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_wait_refills_the_budget_to_its_capacity_not_beyond() {
+        let policy = BudgetPolicy {
+            capacity: 3,
+            refill_every: 1_000,
+        };
+        let mut budget = RetryBudget::new(policy, 0);
+        assert_eq!(budget.try_spend(0), Ok(()));
+        assert_eq!(budget.try_spend(0), Ok(()));
+        assert_eq!(budget.available(0), 1);
+        assert_eq!(budget.available(1_000_000), 3);
+    }
 }
