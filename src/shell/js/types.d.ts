@@ -44,6 +44,17 @@ export declare class CognitoSessionError extends Error {
  */
 export declare function isSessionError(e: unknown): e is SessionError;
 
+declare global {
+    /**
+     * `Symbol.dispose` (lib `esnext.disposable`), declared here as well so that these types
+     * compile under older `lib` settings (Vite's template: ES2020/ES2022 + DOM) with
+     * `skipLibCheck: false`; the declaration merges with TypeScript's own where it exists.
+     */
+    interface SymbolConstructor {
+        readonly dispose: unique symbol;
+    }
+}
+
 export type LoginReason = "refreshTokenDead" | "noRefreshToken" | "expiredElsewhere";
 
 export interface SessionConfig {
@@ -136,6 +147,7 @@ export class Session {
      * used afterwards.
      */
     free(): void;
+    /** `free()`, for `using session = new Session(...)` (TypeScript 5.2+, lib esnext). */
     [Symbol.dispose](): void;
     /**
      * The claims of the ID token (of the access token when there is none) as a frozen object,
