@@ -49,17 +49,16 @@ export interface AttachAxiosOptions {
  * The per-request (or per-instance, in `axios.create({...})` defaults) flag the adapter reads:
  * `cognitoSession: false` sends the request without the token and never replays it.
  *
- * axios's own `AxiosRequestConfig` does not know the key; an app in TypeScript adds it once:
- *
- * ```ts
- * import type { CognitoSessionRequestConfig } from "cognito-session/axios";
- * declare module "axios" {
- *   interface AxiosRequestConfig extends CognitoSessionRequestConfig {}
- * }
- * ```
+ * axios's `AxiosRequestConfig` gets the key from the augmentation below, which is in every
+ * program that imports this package's types (the main entry's types re-export this interface),
+ * so `api.get(url, { cognitoSession: false })` type-checks with no declaration in the app.
  */
 export interface CognitoSessionRequestConfig {
   cognitoSession?: boolean;
+}
+
+declare module "axios" {
+  interface AxiosRequestConfig extends CognitoSessionRequestConfig {}
 }
 
 /**

@@ -1,14 +1,11 @@
 // Type-checked (never run) by tests/consumers/axios.test.mjs with `tsc --noEmit --strict`: the
 // package's axios types accept a real AxiosInstance (axios 1.21.1's and 1.7.9's) and Session,
-// and the documented one-line augmentation lets requests carry the opt-out flag.
+// and the package's own augmentation lets requests carry the opt-out flag, typed, with no
+// declaration in the app.
 import axios from 'axios';
 import axiosOld from 'axios-old';
 import { Session } from 'cognito-session';
-import { attachAxios, type AttachAxiosOptions, type CognitoSessionRequestConfig } from 'cognito-session/axios';
-
-declare module 'axios' {
-  interface AxiosRequestConfig extends CognitoSessionRequestConfig {}
-}
+import { attachAxios, type AttachAxiosOptions } from 'cognito-session/axios';
 
 const session = new Session({ clientId: 'abc123', userPoolId: 'us-east-1_AbC123', allowedOrigins: ['https://api.example.com'] });
 const api = axios.create({ baseURL: 'https://api.example.com' });
@@ -20,6 +17,8 @@ attachAxios(axios, session);
 // axios 1.7.9's AxiosInstance type has no create(): the adapter's type does not need it.
 attachAxios(axiosOld.create(), session);
 void api.get('/public', { cognitoSession: false });
+// @ts-expect-error the flag is a boolean
+void api.get('/public', { cognitoSession: 'no' });
 detach();
 
 // @ts-expect-error not an axios instance
