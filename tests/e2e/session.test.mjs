@@ -307,6 +307,37 @@ describe('cognito-session in Chromium against moto behind the fault proxy', { co
     }
   });
 
+  for (const storage of ['session', 'local']) {
+    test(`two Sessions on one ${storage}Storage key in one page (a hot reload that kept the old one): 20 calls on each → 1 refresh; one signs out, the other follows`, { timeout: 30000 }, async (t) => {
+      freshRig();
+      const tab = await openPage({ hidden: true });
+      try {
+        const { handedIn } = await expiredSession();
+        await tab.page.evaluate((storage) => window.H.make({ storage }), storage);
+        assert.deepEqual(await tab.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+        await tab.page.evaluate(() => window.H.makeSibling());
+        assert.equal(await tab.page.evaluate(() => window.H.sibling.getSnapshot().signedIn), true, 'the second session resumed the record');
+
+        const results = await tab.page.evaluate(() => window.H.siblingTokens(20));
+        assert.deepEqual(byCode(results), { ok: 40 });
+        for (const r of results) assertJwt(r.value, 'token');
+        assert.equal(new Set(results.map((r) => r.value)).size, 1, 'both sessions hand out the one refreshed token');
+        assert.equal(rig.counts().proxy.refresh.total, 1, `refresh requests: ${tab.refreshAttempts().length}`);
+
+        await tab.page.evaluate(() => window.H.sibling.signOut());
+        await sleep(50);
+        assert.equal(await tab.page.evaluate(() => window.H.session.getSnapshot().signedIn), false, 'the first session followed the sign-out');
+        assert.deepEqual(byCode(await tab.page.evaluate(() => window.H.tokens(1, 200))), { NOT_SIGNED_IN: 1 });
+        assert.equal(await tab.page.evaluate(() => window.H.record()), null, 'the record is gone');
+        assert.equal(rig.counts().proxy.refresh.total, 1);
+        assert.deepEqual(tab.obs.pageErrors, []);
+        t.diagnostic(`${storage}Storage: 2 sessions × 20 calls → ${rig.counts().proxy.refresh.total} refresh; sign-out followed`);
+      } finally {
+        await tab.close();
+      }
+    });
+  }
+
   test('burst: moto’s own 40 s tokens age past the 30 s margin in a hidden tab; 50 concurrent calls → 1 refresh, 50 successes', { timeout: 45000 }, async (t) => {
     freshRig();
     rig.control.setTokenLifetime(40);

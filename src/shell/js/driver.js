@@ -28,6 +28,16 @@ export const MAX_TIMER = 0x7fffffff;
  */
 const LOCK_SETTLE_MS = 50;
 
+/**
+ * This page's sessions on web storage, by area and key. Two sessions on one key in one page (a
+ * hot reload that did not free the old one, two micro-frontends) follow each other as tabs do,
+ * but the browser tells a page neither of its own storage writes nor, for sessionStorage, of its
+ * broadcasts: so a session hands what it writes and broadcasts to its siblings itself, and they
+ * take turns refreshing under a Web Lock named for the page. On `globalThis`, so that two copies
+ * of the package in one page share it.
+ */
+const PAGE = (globalThis[Symbol.for('cognito-session.page')] ??= { id: Math.random(), sessions: new Map() });
+
 /** Calls app code; one that throws must not stop the others. */
 export function call(f, arg) {
   try {
@@ -69,6 +79,8 @@ export class Driver {
   snapshot = null;
   /** Removes the DOM listeners. */
   #unlisten = [];
+  /** The sessions of this page on the same storage area and key, this one included. */
+  #siblings = new Set();
 
   /** Builds the engine for the validated config `c`, resumes what storage holds (throws the
    * engine's BAD_CONFIG error for options it refuses) and starts listening to the page and the
@@ -77,6 +89,13 @@ export class Driver {
     this.config = c;
     const now = Date.now();
     this.store = new Store(c.storage, c.key, (detail) => this.#notices.push({ type: 'storageUnavailable', detail }));
+    if (this.store.area) {
+      const place = `${c.storage} ${c.key}`;
+      const siblings = PAGE.sessions.get(place);
+      if (siblings) this.#siblings = siblings;
+      else PAGE.sessions.set(place, this.#siblings);
+    }
+    this.#siblings.add(this);
     const seed = new Uint32Array(2);
     try {
       crypto.getRandomValues(seed);
@@ -187,10 +206,13 @@ export class Driver {
           break;
         case 'persist':
           this.store.write(a.record);
+          this.#tellSiblings((s, n) => wire.storage(s.core, n, a.record));
           break;
         case 'broadcast':
-          if (this.store.shared && this.#channel) {
+          if (!this.store.shared) this.#tellSiblings((s, n) => wire.tabMessage(s.core, n, a.message));
+          else if (this.#channel) {
             try {
+              // Other tabs, and this page's other sessions on the key (each has its channel).
               this.#channel.postMessage(a.message);
             } catch {
               // A closed channel drops the message; storage events still carry the record.
@@ -210,6 +232,12 @@ export class Driver {
       }
     }
     return emitted;
+  }
+
+  /** Feeds `step` to this page's other sessions on the same key, each after this drive, as
+   * the browser would deliver a storage event or a tab message. */
+  #tellSiblings(step) {
+    for (const s of this.#siblings) if (s !== this) queueMicrotask(() => s.drive((n) => step(s, n)));
   }
 
   /** The settlers of the waiters `ids`, removed. */
@@ -232,17 +260,19 @@ export class Driver {
   }
 
   /**
-   * Takes the refresh lock: Web Locks for a `localStorage` session shared with other tabs, at
-   * once otherwise (each tab is its own session). The lock is held by keeping the promise the
-   * lock callback returns pending until the engine says release.
+   * Takes the refresh lock: a Web Lock on web storage (for `localStorage` one shared with the
+   * other tabs, for `sessionStorage` one of this page's, for its sessions on the key), at once in
+   * memory. The lock is held by keeping the promise the lock callback returns pending until the
+   * engine says release.
    */
   #acquire(now, id) {
-    const locks = this.store.shared ? globalThis.navigator?.locks : undefined;
+    const locks = this.store.area ? globalThis.navigator?.locks : undefined;
     if (typeof locks?.request === 'function') {
       try {
         locks
           .request(
-            this.config.key,
+            // sessionStorage is the tab's own: its lock is this page's.
+            this.store.shared ? this.config.key : `${this.config.key} ${PAGE.id}`,
             () =>
               new Promise((release) => {
                 const ran = this.drive((n) => {
@@ -331,6 +361,7 @@ export class Driver {
   free() {
     if (this.freed) return;
     this.freed = true;
+    this.#siblings.delete(this);
     this.token = this.idToken = null;
     for (const off of this.#unlisten) off();
     if (this.#channel) {

@@ -98,6 +98,7 @@ const H = {
       ...overrides,
     };
     for (const k of Object.keys(config)) if (config[k] === undefined) delete config[k];
+    H.config = config;
     H.session = new Session(config);
     H.session.subscribe((event) => {
       const entry = { ...event, at: Date.now() };
@@ -105,6 +106,19 @@ const H = {
       persist({ kind: 'event', ...entry });
     });
     return true;
+  },
+
+  /** A second Session in this page on the config of the last `make` (as after a hot reload
+   * that did not free the first): `H.sibling`. */
+  makeSibling() {
+    H.sibling = new Session(H.config);
+    return true;
+  },
+
+  /** `n` concurrent getAccessToken calls on each of `H.session` and `H.sibling`. */
+  siblingTokens(n) {
+    const started = Date.now();
+    return Promise.all([H.session, H.sibling].flatMap((s) => Array.from({ length: n }, () => settle(started, s.getAccessToken()))));
   },
 
   /** `new Session(config)` outcome only (for config validation checks). */
