@@ -31,11 +31,18 @@ const cfg = await (await fetch('/rig-config.json', { cache: 'no-store' })).json(
 await init();
 
 let loginRequests = 0;
-const session = new Session({
+const options = {
   userPoolId: cfg.poolId,
   clientId: cfg.clientId,
   endpoint: cfg.cognitoUrl,
   allowedOrigins: [new URL(cfg.apiUrl).origin],
+};
+$('o-pool').textContent = options.userPoolId;
+$('o-client').textContent = options.clientId;
+$('o-endpoint').textContent = options.endpoint;
+$('o-origins').textContent = JSON.stringify(options.allowedOrigins);
+const session = new Session({
+  ...options,
   storage: 'session',
   onLoginRequired: (reason) => {
     loginRequests += 1;
@@ -283,4 +290,4 @@ setInterval(() => {
 }, 1000);
 showCounts();
 showFault();
-log('info', `ready: Cognito (moto via the fault proxy) at ${cfg.cognitoUrl}, API at ${cfg.apiUrl}`);
+log('info', `ready: Cognito (moto via the fault proxy) at ${cfg.cognitoUrl} (the endpoint option), API at ${cfg.apiUrl}`);
