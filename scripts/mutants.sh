@@ -23,7 +23,7 @@ args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done
 
 # Exit status 2 means "some mutants were missed", which is what this command reports on.
-cargo mutants "${args[@]}" --jobs 1 --timeout 300 --output target/mutants -- --lib || true
+cargo mutants "${args[@]}" --jobs 1 --timeout 60 --iterate --output target/mutants -- --lib || true
 
 out=target/mutants/mutants.out
 for kind in caught missed unviable timeout; do

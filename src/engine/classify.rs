@@ -666,7 +666,14 @@ mod tests {
     #[test]
     fn oversized_error_bodies_are_not_parsed() {
         let mut body = typed("NotAuthorizedException");
-        body.push_str(&" ".repeat(MAX_BODY));
+        body.push_str(&" ".repeat(MAX_BODY - body.len()));
+        assert_eq!(body.len(), MAX_BODY);
+        assert_eq!(
+            cognito(400, &body).kind,
+            FailureKind::CredentialDead,
+            "a body of exactly MAX_BODY bytes is read"
+        );
+        body.push(' ');
         let err = cognito(400, &body);
         assert_eq!(
             (err.kind, err.code.as_str()),
@@ -707,6 +714,9 @@ mod tests {
         for kind in [CredentialDead, CallerBug] {
             assert!(!kind.is_transient(), "{kind:?}");
         }
+        assert!(!cognito(400, &typed("NotAuthorizedException")).is_transient());
+        assert!(!cognito(400, &typed("InvalidParameterException")).is_transient());
+        assert!(cognito(503, "").is_transient());
     }
 
     #[test]
@@ -729,8 +739,9 @@ mod tests {
 
     #[test]
     fn huge_hints_are_capped_at_five_minutes() {
+        assert_eq!(hint(Some("299"), None), Some(299_000));
+        assert_eq!(hint(Some("300"), None), Some(300_000));
         assert_eq!(hint(Some("301"), None), Some(MAX_RETRY_AFTER));
-        assert_eq!(hint(Some("300"), None), Some(MAX_RETRY_AFTER));
         assert_eq!(hint(Some("86400"), None), Some(MAX_RETRY_AFTER));
         assert_eq!(
             hint(Some("99999999999999999999999999999"), None),

@@ -1860,4 +1860,27 @@ mod tests {
         b.answer_ok(now + 100);
         assert_eq!(b.resolved, vec![waiter]);
     }
+
+    #[test]
+    fn the_id_token_is_handed_out_exactly_while_its_access_token_is() {
+        let mut h = Harness::new_tab(T0);
+        let mut grant = h.grant(T0, None);
+        let id_token = h.issuer.id_token("alice", T0 / 1_000, T0 / 1_000 + 3_600, T0);
+        grant.id_token = Some(id_token.clone());
+        h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        h.drain(T0, true);
+        assert_eq!(h.session.id_token(T0 + MINUTE), Some(id_token.as_str()));
+        assert_eq!(h.session.id_token(EXPIRED), None);
+        assert_eq!(Harness::signed_in().session.id_token(T0), None, "none was issued");
+    }
+
+    #[test]
+    fn the_snapshot_says_refreshing_only_while_a_refresh_is_under_way() {
+        let mut h = Harness::signed_in();
+        assert!(!h.session.snapshot().refreshing);
+        h.wait(EXPIRED, EXPIRED + MINUTE);
+        assert!(h.session.snapshot().refreshing);
+        h.answer_ok(EXPIRED + 100);
+        assert!(!h.session.snapshot().refreshing);
+    }
 }
