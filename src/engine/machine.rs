@@ -1865,13 +1865,19 @@ mod tests {
     fn the_id_token_is_handed_out_exactly_while_its_access_token_is() {
         let mut h = Harness::new_tab(T0);
         let mut grant = h.grant(T0, None);
-        let id_token = h.issuer.id_token("alice", T0 / 1_000, T0 / 1_000 + 3_600, T0);
+        let id_token = h
+            .issuer
+            .id_token("alice", T0 / 1_000, T0 / 1_000 + 3_600, T0);
         grant.id_token = Some(id_token.clone());
         h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
         h.drain(T0, true);
         assert_eq!(h.session.id_token(T0 + MINUTE), Some(id_token.as_str()));
         assert_eq!(h.session.id_token(EXPIRED), None);
-        assert_eq!(Harness::signed_in().session.id_token(T0), None, "none was issued");
+        assert_eq!(
+            Harness::signed_in().session.id_token(T0),
+            None,
+            "none was issued"
+        );
     }
 
     #[test]
