@@ -1889,4 +1889,90 @@ mod tests {
         h.answer_ok(EXPIRED + 100);
         assert!(!h.session.snapshot().refreshing);
     }
+
+    #[test]
+    fn a_visible_tab_refreshes_ahead_of_expiry_with_nobody_waiting() {
+        let mut h = Harness::signed_in();
+        let at = h
+            .session
+            .poll_timeout()
+            .expect("a proactive refresh is scheduled");
+        h.timeout(at);
+        assert_eq!(h.sent.len(), 1, "no refresh at the proactive moment");
+        assert!(
+            h.session.access_token(at).is_some(),
+            "the old token serves meanwhile"
+        );
+    }
+
+    #[test]
+    fn a_refresh_lock_that_never_comes_fails_over_at_its_deadline_and_not_before() {
+        let mut h = Harness::signed_in();
+        h.session.request_token(EXPIRED, EXPIRED + HOUR);
+        h.drain(EXPIRED, false);
+        let deadline = EXPIRED + h.session.config.lock_timeout;
+        assert_eq!(h.session.poll_timeout(), Some(deadline));
+        h.session.handle_timeout(deadline - 1);
+        h.drain(deadline - 1, false);
+        assert_eq!(
+            h.session.snapshot().retry_at,
+            None,
+            "gave up on the lock early"
+        );
+        assert!(h.session.snapshot().refreshing);
+        h.session.handle_timeout(deadline);
+        h.drain(deadline, false);
+        let snapshot = h.session.snapshot();
+        assert!(
+            !snapshot.refreshing,
+            "still waiting for the lock after its deadline"
+        );
+        assert!(
+            snapshot.retry_at.is_some_and(|at| at > deadline),
+            "{snapshot:?}"
+        );
+        assert!(h.sent.is_empty() && h.rejected.is_empty());
+    }
+
+    #[test]
+    fn a_refresh_that_gets_no_answer_backs_off_and_is_retried() {
+        let mut h = Harness::signed_in();
+        let waiter = h.wait(EXPIRED, EXPIRED + HOUR);
+        let (id, _) = h.sent[0].clone();
+        h.session
+            .handle_refresh_failure(EXPIRED + 10, id, "Failed to fetch");
+        h.drain(EXPIRED + 10, true);
+        let snapshot = h.session.snapshot();
+        assert!(!snapshot.refreshing);
+        let retry_at = snapshot.retry_at.expect("a retry is scheduled");
+        assert!(retry_at > EXPIRED + 10);
+        h.timeout(retry_at);
+        assert_eq!(h.sent.len(), 2);
+        h.answer_ok(retry_at + 100);
+        assert_eq!(h.resolved, vec![waiter]);
+    }
+
+    #[test]
+    fn waiters_are_served_by_a_usable_token_found_under_the_lock_before_any_refresh() {
+        let mut a = Harness::signed_in();
+        let mut b = Harness::signed_in();
+        // A refreshed to a token that is still usable but already past its proactive moment.
+        let now = EXPIRED + 200;
+        let body = a
+            .issuer
+            .cognito_answer("alice", now / 1_000 - 3_540, 3_600, now, None);
+        a.wait(EXPIRED, EXPIRED + 10_000);
+        a.answer(now, 200, None, &body);
+        assert!(a.session.access_token(now).is_some());
+        let TokenAnswer::Waiting(waiter) = b.session.request_token(now, now + 10_000) else {
+            panic!("B's token is expired: it must wait");
+        };
+        b.drain(now, false);
+        let lock = RefreshId(b.session.next_id);
+        b.session
+            .handle_refresh_lock(now, lock, a.storage.as_deref());
+        b.drain(now, true);
+        assert_eq!(b.resolved, vec![waiter]);
+        assert!(b.sent.is_empty(), "refreshed before serving the waiter");
+    }
 }
