@@ -7,8 +7,9 @@
 //! into a typed [`Call`], refusing an unknown operation or a malformed argument with a
 //! `BAD_CONFIG` error reply, never silence. Every answer is a [`Reply`]: JSON text of an array
 //! whose first element is a one-letter tag, unique across the whole wire, then the fields in a
-//! fixed order (absent values are `null`, lists are arrays, numbers are numbers). Events and
-//! snapshots are the very objects the app receives. "Nothing to say" is `undefined` (`None`).
+//! fixed order (absent values are `null`, lists are arrays, numbers are numbers). Events,
+//! snapshots and sign-in results are the very objects the app receives. "Nothing to say" is
+//! `undefined` (`None`).
 //!
 //! The JavaScript half is `src/shell/js/wire.js`: one function per operation and one decoder.
 //! Neither half can change alone: `tests/wire.rs` writes golden vectors
@@ -69,8 +70,11 @@ pub enum Op {
     Snapshot = 12,
     /// → `cached`: the access and ID tokens and until when they may be handed out, or nothing.
     Token = 13,
-    /// `a` = user name, `b` = password → `request` or `error`.
-    PasswordSignIn = 14,
+    /// A Cognito sign-in step's request, by `n`: 0 a password sign-in (`a` = user name, `b` =
+    /// password), 1 an SRP sign-in (`a` = user name, `b` = SRP `A`, lowercase hex), 2 the answer
+    /// to a challenge (`a` = the challenge object the app got back, `b` = the app's answer, both
+    /// as JSON) → `request` or `error`.
+    SignInRequest = 14,
     /// The sign-in answer, read as `RefreshAnswer`'s (`m`, `a` to `d`) → `signedIn`,
     /// `challenge` or `error`.
     SignInAnswer = 15,
@@ -102,7 +106,7 @@ impl Op {
         Op::PollTimeout,
         Op::Snapshot,
         Op::Token,
-        Op::PasswordSignIn,
+        Op::SignInRequest,
         Op::SignInAnswer,
         Op::Authorize,
         Op::RedirectReturn,
@@ -174,6 +178,14 @@ pub enum Call<'a> {
     PasswordSignIn {
         username: &'a str,
         password: &'a str,
+    },
+    SrpSignIn {
+        username: &'a str,
+        srp_a: &'a str,
+    },
+    AnswerChallenge {
+        challenge: &'a str,
+        answer: &'a str,
     },
     SignInAnswer {
         answer: Answer<'a>,
@@ -265,10 +277,24 @@ impl<'a> Call<'a> {
             Op::PollTimeout => Call::PollTimeout,
             Op::Snapshot => Call::Snapshot,
             Op::Token => Call::Token,
-            Op::PasswordSignIn => Call::PasswordSignIn {
-                username: a()?,
-                password: raw.b.ok_or(bad("b"))?,
-            },
+            Op::SignInRequest => {
+                let (a, b) = (a()?, raw.b.ok_or(bad("b"))?);
+                match n()? {
+                    0 => Call::PasswordSignIn {
+                        username: a,
+                        password: b,
+                    },
+                    1 => Call::SrpSignIn {
+                        username: a,
+                        srp_a: b,
+                    },
+                    2 => Call::AnswerChallenge {
+                        challenge: a,
+                        answer: b,
+                    },
+                    _ => return Err(bad("n")),
+                }
+            }
             Op::SignInAnswer => Call::SignInAnswer {
                 answer: answer(op, &raw)?,
             },
@@ -603,12 +629,41 @@ pub fn snapshot_reply(s: &Snapshot) -> String {
         .finish()
 }
 
-/// `request`: a sign-in request to send within its timeout.
-fn request_reply(outgoing: &Outgoing) -> String {
-    Reply::new(tag::REQUEST)
-        .number(outgoing.timeout)
-        .request(&outgoing.request)
-        .finish()
+/// `request`: a sign-in request to send within its timeout, or the error that sends nothing.
+fn request_reply(outgoing: Result<Outgoing, AppError>) -> String {
+    match outgoing {
+        Ok(outgoing) => Reply::new(tag::REQUEST)
+            .number(outgoing.timeout)
+            .request(&outgoing.request)
+            .finish(),
+        Err(e) => error_reply(&e),
+    }
+}
+
+/// `signedIn` or `challenge`: a sign-in step's good end, as the object the app's promise
+/// resolves with: `{status: "signedIn"}` or `{status: "challenge", challengeName, session,
+/// username, parameters}` (`parameters`: `ChallengeParameters`, an object of strings).
+pub fn sign_in_reply(signed_in: &SignedIn) -> String {
+    match signed_in {
+        SignedIn::Tokens => Reply::new(tag::SIGNED_IN)
+            .object(|o| o.text("status", "signedIn"))
+            .finish(),
+        SignedIn::Challenge(c) => Reply::new(tag::CHALLENGE)
+            .object(|o| {
+                o.text("status", "challenge");
+                o.text("challengeName", &c.name);
+                o.text("session", &c.session);
+                o.text("username", &c.username);
+                let out = o.key("parameters");
+                out.push('{');
+                let mut parameters = Object { out, first: true };
+                for (name, value) in &c.parameters {
+                    parameters.text(name, value);
+                }
+                parameters.out.push('}');
+            })
+            .finish(),
+    }
 }
 
 /// Milliseconds from JavaScript for `now`: NaN and negatives read as 0, huge values saturate
@@ -757,10 +812,11 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
             )
         }
         Call::PasswordSignIn { username, password } => {
-            Some(match m.password_sign_in(username, password) {
-                Ok(outgoing) => request_reply(&outgoing),
-                Err(e) => error_reply(&e),
-            })
+            Some(request_reply(m.password_sign_in(username, password)))
+        }
+        Call::SrpSignIn { username, srp_a } => Some(request_reply(m.srp_sign_in(username, srp_a))),
+        Call::AnswerChallenge { challenge, answer } => {
+            Some(request_reply(m.challenge_response(challenge, answer)))
         }
         Call::SignInAnswer { answer } => {
             let answer = match &answer {
@@ -768,11 +824,7 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
                 Answer::None(why) => Err(*why),
             };
             Some(match m.sign_in_answer(now, answer) {
-                Ok(SignedIn::Tokens) => Reply::new(tag::SIGNED_IN).finish(),
-                Ok(SignedIn::Challenge { name, session }) => Reply::new(tag::CHALLENGE)
-                    .text(&name)
-                    .maybe_text(session.as_deref())
-                    .finish(),
+                Ok(signed_in) => sign_in_reply(&signed_in),
                 Err(e) => error_reply(&e),
             })
         }
@@ -790,7 +842,7 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
         }),
         Call::RedirectReturn { callback, record } => {
             Some(match m.redirect_return(now, &callback, record) {
-                Ok(outgoing) => request_reply(&outgoing),
+                Ok(outgoing) => request_reply(Ok(outgoing)),
                 Err(r) if !r.record_used => Reply::new(tag::FOREIGN).error(&r.error).finish(),
                 Err(r) => error_reply(&r.error),
             })
@@ -831,8 +883,8 @@ pub const SHAPES: &[(char, &str, &[&str])] = &[
         "request",
         &["timeout", "url", "body", "headers"],
     ),
-    (tag::SIGNED_IN, "signedIn", &[]),
-    (tag::CHALLENGE, "challenge", &["name", "session"]),
+    (tag::SIGNED_IN, "signedIn", &["result"]),
+    (tag::CHALLENGE, "challenge", &["result"]),
     (tag::AUTHORIZATION, "authorization", &["url", "record"]),
     (tag::FOREIGN, "foreign", &["error"]),
 ];

@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 
+use cognito_session::engine::challenge::Challenge;
 use cognito_session::engine::config::ProviderOptions;
 use cognito_session::engine::error::{AppError, ErrorCode};
 use cognito_session::engine::http::{HttpRequest, HttpResponse};
@@ -17,11 +18,11 @@ use cognito_session::engine::machine::{
     Action, Event, LoginReason, RefreshId, SessionError, Snapshot, WaiterId,
 };
 use cognito_session::engine::redirect::Callback;
-use cognito_session::engine::sign_in::Secrets;
+use cognito_session::engine::sign_in::{Secrets, SignedIn};
 use cognito_session::engine::tokens::StorageError;
 use cognito_session::wire::{
-    self, action_reply, error_reply, snapshot_reply, tag, Answer, Call, Dispatcher, Op, RawArgs,
-    Reply, WireError, SHAPES,
+    self, action_reply, error_reply, sign_in_reply, snapshot_reply, tag, Answer, Call, Dispatcher,
+    Op, RawArgs, Reply, WireError, SHAPES,
 };
 
 fn vectors_path() -> PathBuf {
@@ -283,24 +284,34 @@ fn replies() -> Vec<ReplyVector> {
         ),
         v(
             "signedIn",
-            Reply::new(tag::SIGNED_IN).finish(),
-            r#"{"type":"signedIn"}"#,
+            sign_in_reply(&SignedIn::Tokens),
+            r#"{"type":"signedIn","result":{"status":"signedIn"}}"#,
         ),
         v(
             "challenge",
-            Reply::new(tag::CHALLENGE)
-                .text("NEW_PASSWORD_REQUIRED")
-                .maybe_text(Some("AYAB"))
-                .finish(),
-            r#"{"type":"challenge","name":"NEW_PASSWORD_REQUIRED","session":"AYAB"}"#,
+            sign_in_reply(&SignedIn::Challenge(Challenge {
+                name: "SMS_MFA".into(),
+                session: "AYAB".into(),
+                username: "alice".into(),
+                parameters: vec![
+                    ("CODE_DELIVERY_DELIVERY_MEDIUM".into(), "SMS".into()),
+                    ("CODE_DELIVERY_DESTINATION".into(), "+*******\"1234".into()),
+                ],
+            })),
+            r#"{"type":"challenge","result":{"status":"challenge","challengeName":"SMS_MFA",
+                "session":"AYAB","username":"alice","parameters":{
+                "CODE_DELIVERY_DELIVERY_MEDIUM":"SMS","CODE_DELIVERY_DESTINATION":"+*******\"1234"}}}"#,
         ),
         v(
-            "challenge without a session",
-            Reply::new(tag::CHALLENGE)
-                .text("SMS_MFA")
-                .maybe_text(None)
-                .finish(),
-            r#"{"type":"challenge","name":"SMS_MFA","session":null}"#,
+            "challenge without parameters",
+            sign_in_reply(&SignedIn::Challenge(Challenge {
+                name: "SOFTWARE_TOKEN_MFA".into(),
+                session: "S".into(),
+                username: "u".into(),
+                parameters: vec![],
+            })),
+            r#"{"type":"challenge","result":{"status":"challenge","challengeName":"SOFTWARE_TOKEN_MFA",
+                "session":"S","username":"u","parameters":{}}}"#,
         ),
         v(
             "foreign",
@@ -397,10 +408,22 @@ fn calls() -> Vec<CallVector> {
         c("snapshotText", "[]", "[12,0,0,0,null,null,null,null]", Call::Snapshot),
         c("token", "[]", "[13,0,0,0,null,null,null,null]", Call::Token),
         c(
-            "passwordSignIn",
-            "[\"alice\", \"pw\"]",
+            "signInRequest",
+            "[0, \"alice\", \"pw\"]",
             "[14,0,0,0,\"alice\",\"pw\",null,null]",
             Call::PasswordSignIn { username: "alice", password: "pw" },
+        ),
+        c(
+            "signInRequest",
+            "[1, \"alice\", \"0a1b\"]",
+            "[14,0,1,0,\"alice\",\"0a1b\",null,null]",
+            Call::SrpSignIn { username: "alice", srp_a: "0a1b" },
+        ),
+        c(
+            "signInRequest",
+            r#"[2, "{\"challengeName\":\"SMS_MFA\"}", "{\"code\":\"1\"}"]"#,
+            r#"[14,0,2,0,"{\"challengeName\":\"SMS_MFA\"}","{\"code\":\"1\"}",null,null]"#,
+            Call::AnswerChallenge { challenge: r#"{"challengeName":"SMS_MFA"}"#, answer: r#"{"code":"1"}"# },
         ),
         c(
             "signInAnswer",
@@ -678,7 +701,7 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
     );
     refused(
         d.call(
-            Op::PasswordSignIn as u32,
+            Op::SignInRequest as u32,
             0.0,
             RawArgs {
                 a: Some("u"),
@@ -687,6 +710,15 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
         ),
         "no password",
     );
+    for kind in [3.0, -1.0, 0.5, f64::NAN] {
+        let raw = RawArgs {
+            n: kind,
+            a: Some("u"),
+            b: Some("p"),
+            ..RawArgs::default()
+        };
+        refused(d.call(Op::SignInRequest as u32, 0.0, raw), "sign-in kind");
+    }
     for secrets in ["", "a\0b\0c", "a\0b\0c\0d\0e", "a\0\0c\0d"] {
         let raw = RawArgs {
             a: Some("https://a/"),
@@ -725,13 +757,25 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
     );
     assert_eq!(
         Call::decode(
-            Op::PasswordSignIn as u32,
+            Op::SignInRequest as u32,
             RawArgs {
                 a: Some("u"),
                 ..RawArgs::default()
             }
         ),
-        Err(WireError::BadArgument(Op::PasswordSignIn, "b"))
+        Err(WireError::BadArgument(Op::SignInRequest, "b"))
+    );
+    assert_eq!(
+        Call::decode(
+            Op::SignInRequest as u32,
+            RawArgs {
+                n: 3.0,
+                a: Some("u"),
+                b: Some("p"),
+                ..RawArgs::default()
+            }
+        ),
+        Err(WireError::BadArgument(Op::SignInRequest, "n"))
     );
     // The session itself is untouched by refused calls.
     assert!(!d.machine().expect("a session").snapshot().signed_in);

@@ -620,7 +620,7 @@ fn wire(c: &Corpus, sim: &Issuer) {
             &cognito_options,
             &[
                 call(
-                    PasswordSignIn,
+                    SignInRequest,
                     T0,
                     "0",
                     "0",

@@ -131,7 +131,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(nonce_ok, "signed in with another sign-in's nonce");
                     assert!(machine.access_token(T0).is_some());
                 }
-                Ok(SignedIn::Challenge { .. }) => panic!("an OAuth2 challenge"),
+                Ok(SignedIn::Challenge(_)) => panic!("an OAuth2 challenge"),
                 Err(e) if !nonce_ok => {
                     assert_eq!(e.provider_code.as_deref(), Some("NonceMismatch"), "{e:?}");
                     assert_eq!(e.code, ErrorCode::BadResponse);

@@ -90,10 +90,10 @@ fn check(
                 "sign-in and refresh read different tokens"
             );
         }
-        Ok(SignInAnswer::Challenge { name, session }) => {
+        Ok(SignInAnswer::Challenge(c)) => {
             assert!(matches!(p, Provider::Cognito { .. }), "an OAuth2 challenge");
-            assert!(success && !name.is_empty());
-            assert!(session.as_ref().is_none_or(|s| !s.is_empty()));
+            assert!(success && !c.name.is_empty() && !c.session.is_empty());
+            assert!(c.parameters.len() <= cognito_session::engine::challenge::MAX_PARAMETERS);
             assert_eq!(
                 refresh.as_ref().map_err(|e| e.code.as_str()),
                 Err("UnexpectedChallenge")

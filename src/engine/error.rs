@@ -153,11 +153,23 @@ impl AppError {
     /// password or authorization code was refused (`NOT_SIGNED_IN`), not that a session ended;
     /// `retryAt` goes only with the retryable codes, so a refused password stays refused whatever
     /// a `Retry-After` header says.
+    ///
+    /// Cognito refuses what the user typed into a challenge with names the refresh never meets,
+    /// which would otherwise read as the app's bug: a wrong or expired code
+    /// (`CodeMismatchException`, `ExpiredCodeException`), a new password the pool's policy or
+    /// history refuses (`InvalidPasswordException`, `PasswordHistoryPolicyViolationException`),
+    /// an attribute another user already has (`AliasExistsException`). Those are `NOT_SIGNED_IN`
+    /// too, and `providerCode` tells them apart: the same challenge can be answered again after
+    /// all but `ExpiredCodeException`, whereas `NotAuthorizedException` ("Invalid session for the
+    /// user") means starting the sign-in over.
     pub fn sign_in(now: Millis, e: &ProviderError) -> AppError {
         let code = match e.kind {
             FailureKind::Throttled => ErrorCode::Throttled,
             FailureKind::ServerError | FailureKind::Network => ErrorCode::Unavailable,
             FailureKind::CredentialDead => ErrorCode::NotSignedIn,
+            FailureKind::CallerBug if USER_INPUT_REFUSED.contains(&&*e.code) => {
+                ErrorCode::NotSignedIn
+            }
             FailureKind::CallerBug => ErrorCode::BadConfig,
             FailureKind::BadResponse => ErrorCode::BadResponse,
         };
@@ -174,6 +186,15 @@ impl AppError {
         }
     }
 }
+
+/// Cognito's names for a sign-in step refused over what the user typed (see [`AppError::sign_in`]).
+const USER_INPUT_REFUSED: [&str; 5] = [
+    "CodeMismatchException",
+    "ExpiredCodeException",
+    "InvalidPasswordException",
+    "PasswordHistoryPolicyViolationException",
+    "AliasExistsException",
+];
 
 impl From<&SessionError> for AppError {
     fn from(e: &SessionError) -> AppError {
@@ -235,6 +256,51 @@ mod tests {
             let expected = code.is_timed().then_some(3_000);
             assert_eq!(e.retry_at, expected, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_challenge_answer_the_user_got_wrong_is_not_signed_in_and_other_refusals_stay_bugs() {
+        use crate::engine::classify::cognito_error;
+        use crate::engine::http::HttpResponse;
+        let refused = |name: &str, message: &str| {
+            let body = alloc::format!(r#"{{"__type":"{name}","message":"{message}"}}"#);
+            AppError::sign_in(1_000, &cognito_error(&HttpResponse::new(400, &body)))
+        };
+        for (name, message) in [
+            ("CodeMismatchException", "Invalid code received for user"),
+            (
+                "ExpiredCodeException",
+                "Invalid code provided, please request a code again.",
+            ),
+            (
+                "InvalidPasswordException",
+                "Password does not conform to policy",
+            ),
+            (
+                "PasswordHistoryPolicyViolationException",
+                "password used before",
+            ),
+            (
+                "AliasExistsException",
+                "An account with the email already exists.",
+            ),
+            (
+                "NotAuthorizedException",
+                "Invalid session for the user, session is expired.",
+            ),
+        ] {
+            let e = refused(name, message);
+            assert_eq!(e.code, ErrorCode::NotSignedIn, "{name}");
+            assert_eq!(e.provider_code.as_deref(), Some(name));
+            assert!(e.message.ends_with(message), "{}", e.message);
+        }
+        for name in ["InvalidParameterException", "MFAMethodNotFoundException"] {
+            assert_eq!(refused(name, "x").code, ErrorCode::BadConfig, "{name}");
+        }
+        // The same names from a 5xx are the provider's failure, not the user's.
+        let body = r#"{"__type":"CodeMismatchException"}"#;
+        let e = AppError::sign_in(1_000, &cognito_error(&HttpResponse::new(500, body)));
+        assert_eq!(e.code, ErrorCode::Unavailable);
     }
 
     #[test]

@@ -199,6 +199,9 @@ pub struct SessionMachine {
     /// The redirect sign-in whose code exchange is under way: its answer is checked against it
     /// ([`super::sign_in`]).
     pub(super) exchanging: Option<super::redirect::Pending>,
+    /// The user name the Cognito sign-in step under way is for: a challenge in its answer that
+    /// names nobody is answered as this user ([`super::sign_in`]).
+    pub(super) signing_in_as: Option<String>,
     actions: VecDeque<Action>,
 }
 
@@ -223,6 +226,7 @@ impl SessionMachine {
             expired: false,
             login_requested: false,
             exchanging: None,
+            signing_in_as: None,
             actions: VecDeque::new(),
         }
     }

@@ -19,6 +19,7 @@
 //! - [`protocol`]: request builders and response parsers for Cognito and OAuth2 token endpoints.
 //! - [`redirect`]: sign-in through the provider's login page (authorization code with PKCE).
 //! - [`sign_in`]: signing in with a password or through the login page, request to tokens.
+//! - [`challenge`]: Cognito's sign-in challenges: reading one, and the answers the session knows.
 //! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
 //! - [`retry`]: the retry books: failure streak, shared not-before moment, budget, last failure.
 //! - [`rng`]: the small seeded random source the state machine draws jitter from.
@@ -27,6 +28,7 @@
 
 pub mod backoff;
 pub mod base64url;
+pub mod challenge;
 pub mod classify;
 pub mod config;
 pub mod error;

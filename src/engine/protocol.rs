@@ -1,8 +1,9 @@
 //! Request builders and response parsers for the token providers the session talks to.
 //!
-//! Two protocols: the Cognito user-pool API (JSON 1.1: `InitiateAuth` with `REFRESH_TOKEN_AUTH`
-//! or `USER_PASSWORD_AUTH`, and `GetTokensFromRefreshToken` for clients with refresh-token
-//! rotation), and the OAuth2 / OIDC token endpoint (`grant_type=refresh_token`, form-encoded).
+//! Two protocols: the Cognito user-pool API (JSON 1.1: `InitiateAuth` with `REFRESH_TOKEN_AUTH`,
+//! `USER_PASSWORD_AUTH` or `USER_SRP_AUTH`, `RespondToAuthChallenge` (the answers are
+//! [`challenge`]'s), and `GetTokensFromRefreshToken` for clients with refresh-token rotation),
+//! and the OAuth2 / OIDC token endpoint (`grant_type=refresh_token`, form-encoded).
 //! Builders produce an [`HttpRequest`] the shell sends as a `POST`; parsers turn the
 //! [`HttpResponse`] the shell got back into a [`TokenGrant`] or a classified
 //! [`ProviderError`].
@@ -15,7 +16,9 @@
 use alloc::{borrow::ToOwned, string::String, vec};
 use core::fmt;
 
+use crate::engine::challenge::{self, Challenge};
 use crate::engine::classify::{self, bad_response, ProviderError};
+use crate::engine::error::AppError;
 use crate::engine::http::{HttpRequest, HttpResponse, MAX_BODY};
 use crate::engine::json::{self, Value};
 use crate::engine::text;
@@ -76,13 +79,8 @@ pub enum SignInAnswer {
     /// Signed in. The grant always carries a refresh token.
     Tokens(TokenGrant),
     /// Cognito wants another step first (`NEW_PASSWORD_REQUIRED`, `SMS_MFA`, ...), to be answered
-    /// with `RespondToAuthChallenge` and the `session` value.
-    Challenge {
-        /// The challenge name as Cognito spells it.
-        name: String,
-        /// The opaque session string to send back with the answer.
-        session: Option<String>,
-    },
+    /// with `RespondToAuthChallenge` ([`Provider::challenge_response_request`]).
+    Challenge(Challenge),
 }
 
 /// A configuration that cannot work, found before anything is sent.
@@ -90,13 +88,16 @@ pub enum SignInAnswer {
 pub enum ConfigError {
     /// The user pool id is not `<region>_<id>` (for example `us-east-1_AbC123`).
     BadUserPoolId,
-    /// The provider cannot do this: password sign-in needs the Cognito user-pool API.
+    /// The provider cannot do this: password and SRP sign-in and challenges need the Cognito
+    /// user-pool API.
     Unsupported,
     /// Sign-in through the provider's login page trades the code at an OAuth2 token endpoint,
     /// which the Cognito user-pool API is not.
     RedirectNeedsTokenEndpoint,
     /// The authorization endpoint has a `#fragment` (RFC 6749 §3.1 forbids one).
     EndpointFragment,
+    /// The SRP public value `A` is not 1 to 1024 lowercase hex digits.
+    BadSrpA,
 }
 
 impl ConfigError {
@@ -107,10 +108,11 @@ impl ConfigError {
                 "userPoolId is not <region>_<id>, such as us-east-1_AbC123"
             }
             ConfigError::Unsupported => {
-                "password sign-in needs the Cognito user-pool API, not an OAuth2 token endpoint"
+                "signing in with a password or answering a challenge needs the Cognito user-pool API, not an OAuth2 token endpoint"
             }
             ConfigError::RedirectNeedsTokenEndpoint => "redirect sign-in needs tokenEndpoint",
             ConfigError::EndpointFragment => "authorizationEndpoint must not have a #fragment",
+            ConfigError::BadSrpA => "SRP_A must be lowercase hex",
         }
     }
 }
@@ -127,6 +129,7 @@ const AMZ_JSON: &str = "application/x-amz-json-1.1";
 const FORM: &str = "application/x-www-form-urlencoded";
 const INITIATE_AUTH: &str = "AWSCognitoIdentityProviderService.InitiateAuth";
 const GET_TOKENS: &str = "AWSCognitoIdentityProviderService.GetTokensFromRefreshToken";
+const RESPOND_TO_CHALLENGE: &str = "AWSCognitoIdentityProviderService.RespondToAuthChallenge";
 
 /// Longest user pool id Cognito issues.
 const MAX_POOL_ID: usize = 55;
@@ -243,21 +246,79 @@ impl Provider {
         username: &str,
         password: &str,
     ) -> Result<HttpRequest, ConfigError> {
-        let Provider::Cognito {
-            endpoint,
-            client_id,
-            ..
-        } = self
-        else {
-            return Err(ConfigError::Unsupported);
-        };
+        self.user_sign_in("USER_PASSWORD_AUTH", username, "PASSWORD", password)
+    }
+
+    /// The Cognito `InitiateAuth` request that starts a `USER_SRP_AUTH` sign-in with the
+    /// client's SRP public value `srp_a` (lowercase hex, as the SRP entry computes it); Cognito
+    /// answers with a `PASSWORD_VERIFIER` challenge. `srp_a` that is not 1 to 1024 lowercase hex
+    /// digits is refused ([`ConfigError::BadSrpA`]), as is an OAuth2 provider.
+    pub fn srp_sign_in_request(
+        &self,
+        username: &str,
+        srp_a: &str,
+    ) -> Result<HttpRequest, ConfigError> {
+        if srp_a.is_empty()
+            || srp_a.len() > 1024
+            || !srp_a
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(ConfigError::BadSrpA);
+        }
+        self.user_sign_in("USER_SRP_AUTH", username, "SRP_A", srp_a)
+    }
+
+    /// `InitiateAuth` with `flow` and `AuthParameters` `{USERNAME, <key>: value}`.
+    fn user_sign_in(
+        &self,
+        flow: &str,
+        username: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<HttpRequest, ConfigError> {
+        let (endpoint, client_id) = self.cognito()?;
         let mut body = client_id_member(client_id);
-        body.push_str(",\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"AuthParameters\":{\"USERNAME\":");
+        body.push_str(",\"AuthFlow\":\"");
+        body.push_str(flow);
+        body.push_str("\",\"AuthParameters\":{\"USERNAME\":");
         json::write_string(&mut body, username);
-        body.push_str(",\"PASSWORD\":");
-        json::write_string(&mut body, password);
+        body.push_str(",\"");
+        body.push_str(key);
+        body.push_str("\":");
+        json::write_string(&mut body, value);
         body.push_str("}}");
         Ok(cognito_request(endpoint, INITIATE_AUTH, body))
+    }
+
+    /// The Cognito `RespondToAuthChallenge` request that answers `challenge` (the challenge
+    /// object the app got back, as JSON) with `answer` (its typed answer, as JSON), and the user
+    /// name that answers ([`challenge::response_body`]). `BAD_CONFIG` when they do not fit
+    /// or the provider is not Cognito.
+    pub fn challenge_response_request(
+        &self,
+        challenge: &str,
+        answer: &str,
+    ) -> Result<(HttpRequest, String), AppError> {
+        let (endpoint, client_id) = self.cognito()?;
+        let (body, username) = challenge::response_body(client_id, challenge, answer)?;
+        Ok((
+            cognito_request(endpoint, RESPOND_TO_CHALLENGE, body),
+            username,
+        ))
+    }
+
+    /// The Cognito API's endpoint and the app client id; [`ConfigError::Unsupported`] for an
+    /// OAuth2 provider, which signs users in through its own login page instead.
+    fn cognito(&self) -> Result<(&str, &str), ConfigError> {
+        match self {
+            Provider::Cognito {
+                endpoint,
+                client_id,
+                ..
+            } => Ok((endpoint, client_id)),
+            Provider::OAuth2 { .. } => Err(ConfigError::Unsupported),
+        }
     }
 
     /// Reads the answer to [`refresh_request`](Self::refresh_request).
@@ -269,7 +330,7 @@ impl Provider {
         let body = self.success_body(resp)?;
         match self {
             Provider::Cognito { .. } => {
-                if challenge_name(&body)?.is_some() {
+                if challenge::name(&body)?.is_some() {
                     return Err(bad_response(
                         "UnexpectedChallenge",
                         "Cognito answered a refresh with a challenge",
@@ -290,19 +351,8 @@ impl Provider {
         let body = self.success_body(resp)?;
         let grant = match self {
             Provider::Cognito { .. } => {
-                if let Some(name) = challenge_name(&body)? {
-                    let session = match body.get("Session") {
-                        None | Some(Value::Null) => None,
-                        Some(Value::String(s)) if s.is_empty() => None,
-                        Some(Value::String(s)) => Some(s.clone()),
-                        Some(_) => {
-                            return Err(bad_response("BadChallenge", "Session is not a string"))
-                        }
-                    };
-                    return Ok(SignInAnswer::Challenge {
-                        name: name.to_owned(),
-                        session,
-                    });
+                if let Some(name) = challenge::name(&body)? {
+                    return Challenge::read(name, &body).map(SignInAnswer::Challenge);
                 }
                 read_grant(authentication_result(&body)?, &COGNITO_FIELDS)?
             }
@@ -345,19 +395,6 @@ impl Provider {
             ));
         }
         Ok(body)
-    }
-}
-
-/// Cognito's `ChallengeName`, if the answer is a challenge.
-fn challenge_name(body: &Value) -> Result<Option<&str>, ProviderError> {
-    match body.get("ChallengeName") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(bad_response(
-            "BadChallenge",
-            "ChallengeName is not a string",
-        )),
     }
 }
 
@@ -903,27 +940,79 @@ mod tests {
         let body = r#"{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"AYABe...","ChallengeParameters":{"USER_ID_FOR_SRP":"alice"}}"#;
         assert_eq!(
             sign_in(&cognito(), 200, body),
-            Ok(SignInAnswer::Challenge {
+            Ok(SignInAnswer::Challenge(Challenge {
                 name: "NEW_PASSWORD_REQUIRED".into(),
-                session: Some("AYABe...".into())
-            })
+                session: "AYABe...".into(),
+                username: "alice".into(),
+                parameters: vec![("USER_ID_FOR_SRP".into(), "alice".into())],
+            }))
+        );
+        // A challenge cannot be answered without its Session (challenge::tests has the rest).
+        for body in [
+            r#"{"ChallengeName":"SMS_MFA"}"#,
+            r#"{"ChallengeName":"SMS_MFA","Session":5}"#,
+            r#"{"ChallengeName":["SMS_MFA"]}"#,
+        ] {
+            let err = sign_in(&cognito(), 200, body).unwrap_err();
+            assert_eq!(err.code, "BadChallenge", "{body}");
+        }
+    }
+
+    #[test]
+    fn an_srp_sign_in_is_initiate_auth_with_user_srp_auth_and_a_hex_srp_a() {
+        let req = cognito().srp_sign_in_request("alice", "0a1b2c").unwrap();
+        assert_eq!(
+            req.headers[1],
+            (
+                "X-Amz-Target",
+                "AWSCognitoIdentityProviderService.InitiateAuth".into()
+            )
         );
         assert_eq!(
-            sign_in(&cognito(), 200, r#"{"ChallengeName":"SMS_MFA"}"#),
-            Ok(SignInAnswer::Challenge {
-                name: "SMS_MFA".into(),
-                session: None
-            })
+            req.body,
+            r#"{"ClientId":"client123","AuthFlow":"USER_SRP_AUTH","AuthParameters":{"USERNAME":"alice","SRP_A":"0a1b2c"}}"#
         );
-        let err = sign_in(
-            &cognito(),
-            200,
-            r#"{"ChallengeName":"SMS_MFA","Session":5}"#,
-        )
-        .unwrap_err();
-        assert_eq!(err.code, "BadChallenge");
-        let err = sign_in(&cognito(), 200, r#"{"ChallengeName":["SMS_MFA"]}"#).unwrap_err();
-        assert_eq!(err.code, "BadChallenge");
+        let longest = "f".repeat(1024);
+        assert!(cognito().srp_sign_in_request("alice", &longest).is_ok());
+        for bad in ["", "0A1B", "0x12", "12 34", "g1", &"f".repeat(1025)] {
+            assert_eq!(
+                cognito().srp_sign_in_request("alice", bad),
+                Err(ConfigError::BadSrpA),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            oauth().srp_sign_in_request("alice", "0a"),
+            Err(ConfigError::Unsupported)
+        );
+    }
+
+    #[test]
+    fn a_challenge_answer_is_respond_to_auth_challenge_with_client_name_session_and_responses() {
+        let challenge = r#"{"status":"challenge","challengeName":"SOFTWARE_TOKEN_MFA","session":"AYAB\"x","username":"alice","parameters":{}}"#;
+        let (req, username) = cognito()
+            .challenge_response_request(challenge, r#"{"code":"123456"}"#)
+            .unwrap();
+        assert_eq!(username, "alice");
+        assert_eq!(req.url, ENDPOINT);
+        assert_eq!(
+            req.headers,
+            vec![
+                ("Content-Type", "application/x-amz-json-1.1".into()),
+                (
+                    "X-Amz-Target",
+                    "AWSCognitoIdentityProviderService.RespondToAuthChallenge".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            req.body,
+            r#"{"ClientId":"client123","ChallengeName":"SOFTWARE_TOKEN_MFA","Session":"AYAB\"x","ChallengeResponses":{"USERNAME":"alice","SOFTWARE_TOKEN_MFA_CODE":"123456"}}"#
+        );
+        let e = oauth()
+            .challenge_response_request(challenge, r#"{"code":"1"}"#)
+            .unwrap_err();
+        assert_eq!(e.message, ConfigError::Unsupported.message());
     }
 
     #[test]

@@ -1,16 +1,20 @@
-//! Signing in: with a password (Cognito `USER_PASSWORD_AUTH`) or through the provider's login
-//! page (the authorization-code flow with PKCE), from the request to send to the tokens
-//! installed in the session.
+//! Signing in: with a password (Cognito `USER_PASSWORD_AUTH`, or `USER_SRP_AUTH` for the SRP
+//! entry), through Cognito's challenges, or through the provider's login page (the
+//! authorization-code flow with PKCE), from the request to send to the tokens installed in the
+//! session.
 //!
-//! A sign-in is one exchange the driver performs for the session: it asks for the request
-//! ([`SessionMachine::password_sign_in`] or, on the page the provider sent the browser back to,
+//! A sign-in step is one exchange the driver performs for the session: it asks for the request
+//! ([`SessionMachine::password_sign_in`], [`SessionMachine::srp_sign_in`],
+//! [`SessionMachine::challenge_response`] or, on the page the provider sent the browser back to,
 //! [`SessionMachine::redirect_return`]), sends it within [`Outgoing::timeout`], and hands the
-//! answer to [`SessionMachine::sign_in_answer`]. Between a redirect return and its answer the
-//! session remembers the sign-in, whose `nonce` the ID token must carry. Every failure is an
-//! [`AppError`] with the code that tells the app what to do.
+//! answer to [`SessionMachine::sign_in_answer`]: tokens, the next challenge, or an error. Between
+//! a request and its answer the session remembers what the answer is read against: a redirect
+//! sign-in's `nonce`, which the ID token must carry, or the user name a Cognito step was for.
+//! Every failure is an [`AppError`] with the code that tells the app what to do.
 
 use alloc::string::String;
 
+use super::challenge::Challenge;
 use super::classify;
 use super::error::AppError;
 use super::http::{HttpRequest, HttpResponse};
@@ -62,36 +66,68 @@ pub struct Refused {
     pub record_used: bool,
 }
 
-/// How a sign-in ended well.
+/// How a sign-in step ended well.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedIn {
     /// The tokens are installed: the session is signed in.
     Tokens,
-    /// Cognito wants another step first (`NEW_PASSWORD_REQUIRED`, `SMS_MFA`, ...).
-    Challenge {
-        name: String,
-        /// The opaque value to send back with the answer to the challenge.
-        session: Option<String>,
-    },
+    /// Cognito wants another step first (`NEW_PASSWORD_REQUIRED`, `SMS_MFA`, ...), answered with
+    /// [`SessionMachine::challenge_response`]. Its `username` is never empty: when Cognito names
+    /// nobody, it is the name the step was for.
+    Challenge(Challenge),
 }
 
 impl SessionMachine {
-    /// The password sign-in request (Cognito only: an OAuth2 provider's is `BAD_CONFIG`). Starts
-    /// a new sign-in: a redirect sign-in left unanswered no longer counts.
+    /// The password sign-in request (Cognito `USER_PASSWORD_AUTH`; an OAuth2 provider's is
+    /// `BAD_CONFIG`). Starts a new sign-in: a redirect sign-in left unanswered no longer counts.
     pub fn password_sign_in(
         &mut self,
         username: &str,
         password: &str,
     ) -> Result<Outgoing, AppError> {
-        self.exchanging = None;
-        let config = self.config();
-        let request = config
+        let request = self
+            .config()
             .provider
             .password_sign_in_request(username, password)?;
-        Ok(Outgoing {
+        Ok(self.step_for(username, request))
+    }
+
+    /// The request that starts an SRP sign-in (Cognito `USER_SRP_AUTH`) with the client's public
+    /// value `srp_a` (lowercase hex), for the SRP entry; Cognito answers with a
+    /// `PASSWORD_VERIFIER` challenge. Starts a new sign-in, as [`Self::password_sign_in`] does.
+    pub fn srp_sign_in(&mut self, username: &str, srp_a: &str) -> Result<Outgoing, AppError> {
+        let request = self
+            .config()
+            .provider
+            .srp_sign_in_request(username, srp_a)?;
+        Ok(self.step_for(username, request))
+    }
+
+    /// The request that answers a challenge (Cognito `RespondToAuthChallenge`): `challenge` is
+    /// the challenge object the app got back, `answer` the app's typed answer, both as JSON
+    /// ([`challenge::response_body`](super::challenge::response_body) says which fit).
+    /// `BAD_CONFIG`, with nothing to send, when they do not fit.
+    pub fn challenge_response(
+        &mut self,
+        challenge: &str,
+        answer: &str,
+    ) -> Result<Outgoing, AppError> {
+        let (request, username) = self
+            .config()
+            .provider
+            .challenge_response_request(challenge, answer)?;
+        Ok(self.step_for(&username, request))
+    }
+
+    /// A Cognito sign-in step for `username` about to be sent: what its answer is read against
+    /// (no redirect sign-in's nonce, this user name when Cognito names nobody).
+    fn step_for(&mut self, username: &str, request: HttpRequest) -> Outgoing {
+        self.exchanging = None;
+        self.signing_in_as = Some(String::from(username));
+        Outgoing {
             request,
-            timeout: config.request_timeout,
-        })
+            timeout: self.config().request_timeout,
+        }
     }
 
     /// Where to send the browser to sign in through the provider's login page at `endpoint`, and
@@ -146,6 +182,7 @@ impl SessionMachine {
             .map_err(|e| refused(e, true))?;
         let timeout = config.request_timeout;
         self.exchanging = Some(pending);
+        self.signing_in_as = None;
         Ok(Outgoing { request, timeout })
     }
 
@@ -158,6 +195,7 @@ impl SessionMachine {
         answer: Result<&HttpResponse<'_>, &str>,
     ) -> Result<SignedIn, AppError> {
         let exchanged = self.exchanging.take();
+        let username = self.signing_in_as.take();
         let parsed = match answer {
             Ok(response) => self.config().provider.parse_sign_in(response),
             Err(why) => Err(classify::network_error(why)),
@@ -174,7 +212,12 @@ impl SessionMachine {
                     .map_err(|e| AppError::from(&e))?;
                 Ok(SignedIn::Tokens)
             }
-            SignInAnswer::Challenge { name, session } => Ok(SignedIn::Challenge { name, session }),
+            SignInAnswer::Challenge(mut challenge) => {
+                if challenge.username.is_empty() {
+                    challenge.username = username.unwrap_or_default();
+                }
+                Ok(SignedIn::Challenge(challenge))
+            }
         }
     }
 }
@@ -303,14 +346,116 @@ mod tests {
         let (mut m, _) = cognito();
         let e = m.sign_in_answer(T0, Err("fetch failed")).unwrap_err();
         assert_eq!(e.code, ErrorCode::Unavailable);
+        m.password_sign_in("alice", "pw").unwrap();
         let body = r#"{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"AYAB","ChallengeParameters":{}}"#;
         assert_eq!(
             m.sign_in_answer(T0, Ok(&HttpResponse::new(200, body))),
-            Ok(SignedIn::Challenge {
+            Ok(SignedIn::Challenge(Challenge {
                 name: "NEW_PASSWORD_REQUIRED".into(),
-                session: Some("AYAB".into())
-            })
+                session: "AYAB".into(),
+                username: "alice".into(),
+                parameters: alloc::vec::Vec::new(),
+            }))
         );
+        assert!(!m.snapshot().signed_in);
+    }
+
+    /// The challenge object the app got, as `JSON.stringify` writes it.
+    fn challenge_object(c: &Challenge) -> alloc::string::String {
+        crate::wire::sign_in_reply(&SignedIn::Challenge(c.clone()))
+            .strip_prefix("[\"h\",")
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap()
+            .into()
+    }
+
+    fn challenge_in(m: &mut SessionMachine, body: &str) -> Challenge {
+        match m.sign_in_answer(T0, Ok(&HttpResponse::new(200, body))) {
+            Ok(SignedIn::Challenge(c)) => c,
+            other => panic!("not a challenge: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_password_then_a_totp_code_sign_the_user_in_step_by_step() {
+        let (mut m, issuer) = cognito();
+        m.password_sign_in("alice@example.com", "temporary")
+            .unwrap();
+        // Cognito names the user by id: that is who answers from here on.
+        let c = challenge_in(
+            &mut m,
+            r#"{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"S1","ChallengeParameters":{"USER_ID_FOR_SRP":"id-7","requiredAttributes":"[]"}}"#,
+        );
+        assert_eq!(c.username, "id-7");
+        let out = m
+            .challenge_response(&challenge_object(&c), r#"{"newPassword":"N3w!"}"#)
+            .unwrap();
+        assert_eq!(out.timeout, m.config().request_timeout);
+        let body = crate::engine::json::parse(&out.request.body).unwrap();
+        assert_eq!(
+            body.get("ChallengeResponses").unwrap(),
+            &crate::engine::json::parse(r#"{"USERNAME":"id-7","NEW_PASSWORD":"N3w!"}"#).unwrap()
+        );
+        // The next challenge names nobody: the step was for id-7.
+        let c = challenge_in(
+            &mut m,
+            r#"{"ChallengeName":"SOFTWARE_TOKEN_MFA","Session":"S2","ChallengeParameters":{}}"#,
+        );
+        assert_eq!((c.username.as_str(), c.session.as_str()), ("id-7", "S2"));
+        let out = m
+            .challenge_response(&challenge_object(&c), r#"{"code":"000000"}"#)
+            .unwrap();
+        assert!(out.request.body.contains(r#""Session":"S2""#));
+        // A wrong code: the user's mistake, and the same challenge can be answered again.
+        let wrong =
+            r#"{"__type":"CodeMismatchException","message":"Invalid code received for user"}"#;
+        let e = m
+            .sign_in_answer(T0, Ok(&HttpResponse::new(400, wrong)))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotSignedIn);
+        assert_eq!(e.provider_code.as_deref(), Some("CodeMismatchException"));
+        m.challenge_response(&challenge_object(&c), r#"{"code":"123456"}"#)
+            .unwrap();
+        let body = issuer.cognito_answer("alice", T0 / 1000, 3600, 1, Some("rt"));
+        assert_eq!(
+            m.sign_in_answer(T0, Ok(&HttpResponse::new(200, &body))),
+            Ok(SignedIn::Tokens)
+        );
+        assert!(m.snapshot().signed_in);
+    }
+
+    #[test]
+    fn an_srp_sign_in_hands_back_the_password_verifier_challenge() {
+        let (mut m, _) = cognito();
+        let out = m.srp_sign_in("alice", "abcdef0123").unwrap();
+        assert!(out.request.body.contains(r#""AuthFlow":"USER_SRP_AUTH""#));
+        let c = challenge_in(
+            &mut m,
+            r#"{"ChallengeName":"PASSWORD_VERIFIER","Session":"S","ChallengeParameters":{"SALT":"a1","SRP_B":"b2","SECRET_BLOCK":"c3","USER_ID_FOR_SRP":"alice-id","USERNAME":"alice"}}"#,
+        );
+        assert_eq!(c.username, "alice", "USERNAME over USER_ID_FOR_SRP");
+        assert_eq!(c.parameters.len(), 5);
+        assert_eq!(
+            m.srp_sign_in("alice", "ABC").unwrap_err().code,
+            ErrorCode::BadConfig
+        );
+    }
+
+    #[test]
+    fn an_answer_that_does_not_fit_sends_nothing_and_keeps_the_step_under_way() {
+        let (mut m, _) = cognito();
+        m.password_sign_in("alice", "pw").unwrap();
+        let c = challenge_in(
+            &mut m,
+            r#"{"ChallengeName":"SMS_MFA","Session":"S","ChallengeParameters":{"CODE_DELIVERY_DESTINATION":"+*******1234"}}"#,
+        );
+        m.challenge_response(&challenge_object(&c), r#"{"code":"1"}"#)
+            .unwrap();
+        let e = m
+            .challenge_response(&challenge_object(&c), r#"{"newPassword":"x"}"#)
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadConfig);
+        assert_eq!(m.signing_in_as.as_deref(), Some("alice"));
     }
 
     #[test]

@@ -663,7 +663,16 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       const wrong = await rejects(session.signInWithPassword('alice', 'nope'));
       eq([wrong.code, wrong.providerCode], ['NOT_SIGNED_IN', 'NotAuthorizedException']);
       eq((await rejects(session.signInWithPassword('alice', 'pw'))).code, 'THROTTLED');
-      eq(await session.signInWithPassword('alice', 'pw'), { status: 'challenge', challengeName: 'NEW_PASSWORD_REQUIRED', session: 'sess-1' });
+      const challenge = await session.signInWithPassword('alice', 'pw');
+      eq(challenge, { status: 'challenge', challengeName: 'NEW_PASSWORD_REQUIRED', session: 'sess-1', username: 'alice', parameters: {} });
+      ok(Object.isFrozen(challenge.parameters), 'the parameters are frozen');
+      // What cannot be an answer is refused before anything is sent.
+      const cyclic = {};
+      cyclic.self = cyclic;
+      for (const [c, a] of [[challenge, cyclic], [challenge, { newPassword: 1n }], [null, { newPassword: 'x' }], [undefined, undefined], [challenge, { code: '1' }]]) {
+        eq((await rejects(session.respondToChallenge(c, a))).code, 'BAD_CONFIG');
+      }
+      eq(seen.length, 3, 'nothing sent for a misfit answer');
       eq(await session.signInWithPassword('alice', 'pw'), { status: 'signedIn' });
       eq(await session.getAccessToken(), fresh);
       eq(seen.length, 4);

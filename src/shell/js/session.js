@@ -115,9 +115,36 @@ export class Session {
     if (typeof username !== 'string' || typeof password !== 'string') {
       return Promise.reject(badConfig('username and password must be strings'));
     }
+    return this.#signInStep(0, username, password);
+  }
+
+  /** Answers the challenge a sign-in step resolved with (Cognito `RespondToAuthChallenge`):
+   * the engine checks both, as JSON, and builds the request. */
+  respondToChallenge(challenge, answer) {
+    let texts;
+    try {
+      texts = [challenge, answer].map((v) => `${JSON.stringify(v)}`);
+    } catch {
+      return Promise.reject(badConfig('respondToChallenge needs the challenge a sign-in resolved with and a plain answer object'));
+    }
+    return this.#signInStep(2, ...texts);
+  }
+
+  /**
+   * Internal, for the SRP entry (a separate package entry, `cognito-session/srp`), not part of
+   * the API: starts a Cognito `USER_SRP_AUTH` sign-in with the client's public value `srpA`
+   * (lowercase hex, checked by the engine). Resolves as a sign-in step does (a
+   * `PASSWORD_VERIFIER` challenge), with the `userPoolId` the SRP arithmetic needs.
+   */
+  [Symbol.for('cognito-session.srp')](username, srpA) {
+    return this.#signInStep(1, username, srpA).then((r) => ({ ...r, userPoolId: this.#driver.config.pool }));
+  }
+
+  /** Sign-in step `kind` (see wire.js `signInRequest`): built by the engine, then sent. */
+  #signInStep(kind, a, b) {
     const d = this.#driver;
     if (d.freed) return Promise.reject(d.refusal());
-    return this.#signInWith(wire.passwordSignIn(d.core, username, password));
+    return this.#signInWith(wire.signInRequest(d.core, kind, a, b));
   }
 
   /**
@@ -150,7 +177,8 @@ export class Session {
   }
 
   /** Sends the sign-in request the engine built (or rejects with its error) and hands the
-   * answer back: `{status: "signedIn"}`, a Cognito challenge, or a typed error. */
+   * answer back: `{status: "signedIn"}`, a Cognito challenge (its `parameters` frozen), or a
+   * typed error. */
   #signInWith(reply) {
     if (reply.error) return Promise.reject(reply.error);
     const d = this.#driver;
@@ -162,10 +190,8 @@ export class Session {
       let out;
       if (!d.drive((now) => (out = wire.signInAnswer(d.core, now, a)))) throw d.refusal();
       if (out.type === 'error') throw out.error;
-      if (out.type === 'signedIn') return { status: 'signedIn' };
-      const result = { status: 'challenge', challengeName: out.name };
-      if (out.session !== null) result.session = out.session;
-      return result;
+      Object.freeze(out.result.parameters);
+      return out.result;
     });
   }
 

@@ -131,9 +131,49 @@ export interface Tokens {
     expiresIn?: number;
 }
 
-export type SignInResult =
-| { status: "signedIn" }
-| { status: "challenge"; challengeName: string; session?: string };
+/**
+ * The answer each Cognito challenge that `respondToChallenge` answers takes, by challenge name.
+ * `NEW_PASSWORD_REQUIRED`'s `attributes` set user attributes (without the `userAttributes.`
+ * prefix: `{ name: "Alice" }`), such as those the challenge's `requiredAttributes` parameter
+ * lists. `PASSWORD_VERIFIER` is answered by the SRP entry.
+ */
+export interface ChallengeAnswers {
+    NEW_PASSWORD_REQUIRED: { newPassword: string; attributes?: Record<string, string> };
+    SOFTWARE_TOKEN_MFA: { code: string };
+    SMS_MFA: { code: string };
+    EMAIL_OTP: { code: string };
+    SELECT_MFA_TYPE: { mfaType: "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" };
+    PASSWORD_VERIFIER: { passwordClaim: { signature: string; secretBlock: string; timestamp: string } };
+}
+
+/** The challenges `respondToChallenge` answers. */
+export type AnswerableChallengeName = keyof ChallengeAnswers;
+
+/** Every challenge name in Cognito's API model (`ChallengeNameType`). */
+export type ChallengeName =
+| AnswerableChallengeName
+| "MFA_SETUP" | "SELECT_CHALLENGE" | "SMS_OTP" | "PASSWORD" | "PASSWORD_SRP" | "WEB_AUTHN"
+| "CUSTOM_CHALLENGE" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "ADMIN_NO_SRP_AUTH";
+
+/**
+ * A step Cognito asks for before it hands out tokens, as a sign-in step resolves with it: pass
+ * it back to `respondToChallenge` unchanged. A union discriminated by `challengeName`: once the
+ * app has checked the name, TypeScript holds the answer to that challenge's shape.
+ */
+export type Challenge = { [N in ChallengeName]: {
+    status: "challenge";
+    challengeName: N;
+    /** Cognito's opaque `Session`, sent back with the answer. */
+    session: string;
+    /** Who answers: `USERNAME` (else `USER_ID_FOR_SRP`) from the parameters, else the name
+     * the user signed in with. */
+    username: string;
+    /** Cognito's `ChallengeParameters`, frozen: `CODE_DELIVERY_DESTINATION`,
+     * `MFAS_CAN_CHOOSE` (a JSON array in a string), `requiredAttributes`, ... */
+    parameters: Readonly<Record<string, string>>;
+} }[ChallengeName];
+
+export type SignInResult = { status: "signedIn" } | Challenge;
 
 
 
@@ -212,11 +252,26 @@ export class Session {
      */
     setTokens(tokens: Tokens): void;
     /**
-     * Signs in with Cognito `USER_PASSWORD_AUTH`. Resolves `{status: "signedIn"}` or, when
-     * Cognito asks for another step, `{status: "challenge", challengeName, session}`. A refused
-     * user name or password rejects with `NOT_SIGNED_IN` (`providerCode` says why).
+     * Signs in with Cognito `USER_PASSWORD_AUTH` (the app client must allow it). Resolves
+     * `{status: "signedIn"}` or, when Cognito asks for another step, a `Challenge` to answer
+     * with `respondToChallenge`. A refused user name or password rejects with `NOT_SIGNED_IN`
+     * (`providerCode` says why).
      */
     signInWithPassword(username: string, password: string): Promise<SignInResult>;
+    /**
+     * Answers `challenge` (as a sign-in step resolved with it) with Cognito's
+     * `RespondToAuthChallenge`, and resolves as `signInWithPassword` does: signed in, or the
+     * next challenge. Rejects with `BAD_CONFIG`, sending nothing, when the challenge object lacks
+     * its fields or the answer does not fit its challenge; with `NOT_SIGNED_IN` when Cognito
+     * refuses the answer: `providerCode` `CodeMismatchException`, `InvalidPasswordException`,
+     * `PasswordHistoryPolicyViolationException` or `AliasExistsException` (answer the same
+     * challenge again), `ExpiredCodeException` or `NotAuthorizedException` (the code or the
+     * session expired: sign in again).
+     */
+    respondToChallenge<C extends Challenge & { challengeName: AnswerableChallengeName }>(
+        challenge: C,
+        answer: ChallengeAnswers[C["challengeName"]],
+    ): Promise<SignInResult>;
     /**
      * Sends the browser to the provider's login page (needs `authorizationEndpoint`): the OAuth2
      * authorization-code flow with PKCE (S256), a `state` and an OIDC `nonce`, drawn with

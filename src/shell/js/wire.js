@@ -26,8 +26,8 @@ const SHAPES = {
   c: ['cached', 'until', 'token', 'idToken'],
   s: ['snapshot', 'snapshot'],
   q: ['request', 'timeout', 'url', 'body', 'headers'],
-  i: ['signedIn'],
-  h: ['challenge', 'name', 'session'],
+  i: ['signedIn', 'result'],
+  h: ['challenge', 'result'],
   u: ['authorization', 'url', 'record'],
   f: ['foreign', 'error'],
 };
@@ -74,7 +74,9 @@ export const pollTimeout = (core) => quiet(call(core, 11, 0))?.at;
 /** The snapshot reply's text: equal texts are equal snapshots; `decode(text).snapshot` reads it. */
 export const snapshotText = (core) => call(core, 12, 0);
 export const token = (core) => quiet(call(core, 13, 0));
-export const passwordSignIn = (core, username, password) => decode(call(core, 14, 0, 0, 0, username, password));
+/** A Cognito sign-in step's request: `kind` 0 password (`a` user name, `b` password), 1 SRP (`a`
+ * user name, `b` SRP A), 2 a challenge's answer (`a` the challenge, `b` the answer, as JSON). */
+export const signInRequest = (core, kind, a, b) => decode(call(core, 14, 0, kind, 0, a, b));
 export const signInAnswer = (core, now, a) =>
   decode(call(core, 15, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
 export const authorize = (core, endpoint, redirectUri, scope, secrets) =>

@@ -102,6 +102,7 @@ export const FAULT_MODES = Object.freeze([
   'huge', // 200 with a valid answer padded to `bytes` (default 1 MiB)
   'expired-token', // 200 with a well-formed, correctly signed AccessToken whose exp is past
   'redirect', // 307 to `location` (a client that follows re-sends the refresh token there)
+  'answer', // 200 with `answer` (an object): a recorded Cognito answer moto cannot give
 ]);
 
 // ----------------------------------------------------------------------------- small helpers --
@@ -396,7 +397,9 @@ async function startMoto({ venv, startTimeoutMs, log }) {
     const port = await getFreePort();
     const child = spawn(py, ['-c', PDEATHSIG_EXEC, String(process.pid), motoBin, '-H', HOST, '-p', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+      // MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: moto checks TOTP codes (SOFTWARE_TOKEN_MFA,
+      // VerifySoftwareToken) as Cognito does; without it any code passes.
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' },
     });
     const logTail = [];
     const onData = (chunk) => {
@@ -638,6 +641,7 @@ export async function startRig(options = {}) {
       if (spec.ms != null && spec.ms > 600000) throw new Error('fault ms must be at most 600000');
       if (spec.mode === 'error' && typeof spec.error !== 'string') throw new Error('fault mode "error" needs error: "<ExceptionName>"');
       if (spec.mode === 'redirect' && typeof spec.location !== 'string') throw new Error('fault mode "redirect" needs location: "<url>"');
+      if (spec.mode === 'answer' && (typeof spec.answer !== 'object' || spec.answer === null)) throw new Error('fault mode "answer" needs answer: {...}');
       state.fault = {
         mode: spec.mode,
         operations: ops,
@@ -650,6 +654,7 @@ export async function startRig(options = {}) {
         cors: spec.cors !== false,
         expiredAgoS: spec.expiredAgoS,
         location: spec.location,
+        answer: spec.answer,
         remaining: spec.count == null ? null : Math.floor(spec.count),
         until: spec.forMs == null ? null : Date.now() + spec.forMs,
         setAt: Date.now(),
@@ -783,6 +788,8 @@ export async function startRig(options = {}) {
         }
         case 'redirect':
           return { status: 307, headers: { Location: f.location }, body: '' };
+        case 'answer':
+          return ok200(JSON.stringify(f.answer));
         case 'expired-token': {
           const ago = f.expiredAgoS ?? 300;
           return ok200(JSON.stringify(successBody(op, reqJson, { iat: nowS() - 3600 - ago })));
@@ -1119,6 +1126,9 @@ export async function startRig(options = {}) {
       signIn,
       /** A token signed with moto's key: {tokenUse, expiresInS, iat, clientId, extra}. */
       mintToken,
+      /** Any Cognito operation straight to moto, signed as the admin (not counted):
+       * {status, json, text}. */
+      admin: (operation, payload) => cognitoCall(moto.url, operation, payload, { headers: admin }),
       config,
       motoLogTail: () => [...moto.logTail],
     };

@@ -334,8 +334,9 @@ describe('the e2e rig', () => {
   test('rejects unknown fault modes and accepts every listed one', () => {
     assert.throws(() => rig.control.setFault({ mode: 'explode' }), /unknown fault mode/);
     assert.throws(() => rig.control.setFault({ mode: 'redirect' }), /needs location/);
+    assert.throws(() => rig.control.setFault({ mode: 'answer' }), /needs answer/);
     for (const mode of FAULT_MODES) {
-      const needs = { error: { error: 'X' }, redirect: { location: 'http://127.0.0.1:9/elsewhere' } };
+      const needs = { error: { error: 'X' }, redirect: { location: 'http://127.0.0.1:9/elsewhere' }, answer: { answer: {} } };
       rig.control.setFault({ mode, ...needs[mode] });
       assert.equal(rig.control.getFault().mode, mode);
     }

@@ -31,6 +31,33 @@ export async function app(): Promise<void> {
     const name: string = result.challengeName;
     void name;
   }
+  // Challenges: once the name is checked, the answer must fit it.
+  let step = result;
+  while (step.status === "challenge") {
+    if (step.challengeName === "NEW_PASSWORD_REQUIRED") {
+      step = await session.respondToChallenge(step, { newPassword: "N3w-pass!", attributes: { name: "Alice" } });
+    } else if (step.challengeName === "SOFTWARE_TOKEN_MFA" || step.challengeName === "SMS_MFA") {
+      const where: string = step.parameters.CODE_DELIVERY_DESTINATION;
+      void where;
+      // @ts-expect-error: a new password does not answer an MFA code challenge
+      await session.respondToChallenge(step, { newPassword: "x" });
+      step = await session.respondToChallenge(step, { code: "123456" });
+    } else if (step.challengeName === "SELECT_MFA_TYPE") {
+      // @ts-expect-error: only the three MFA types can be chosen
+      await session.respondToChallenge(step, { mfaType: "PASSWORD" });
+      step = await session.respondToChallenge(step, { mfaType: "SOFTWARE_TOKEN_MFA" });
+    } else if (step.challengeName === "MFA_SETUP") {
+      // @ts-expect-error: MFA_SETUP has no answer here
+      await session.respondToChallenge(step, { code: "123456" });
+      break;
+    } else {
+      break;
+    }
+  }
+  if (step.status === "challenge") {
+    // @ts-expect-error: the parameters are read-only
+    step.parameters.USERNAME = "mallory";
+  }
   session.setTokens({ accessToken: "a.b.c", refreshToken: "r" });
 
   const token: string = await session.getAccessToken({ deadlineMs: 5_000 });
