@@ -1979,4 +1979,28 @@ mod tests {
         assert_eq!(b.resolved, vec![waiter]);
         assert!(b.sent.is_empty(), "refreshed before serving the waiter");
     }
+
+    #[test]
+    fn a_waiter_whose_deadline_is_the_end_of_a_backoff_waits_for_it_one_ms_shorter_fails_at_once() {
+        let mut a = Harness::signed_in();
+        a.wait(EXPIRED, EXPIRED + 100_000);
+        a.throttle(EXPIRED + 10, "20");
+        let retry_at = a.session.snapshot().retry_at.expect("held back");
+        let exact = a.wait(EXPIRED + 20, retry_at);
+        assert!(
+            a.rejected.is_empty(),
+            "rejected a waiter that may still be served at {retry_at}"
+        );
+        let TokenAnswer::Waiting(short) = a.session.request_token(EXPIRED + 20, retry_at - 1)
+        else {
+            panic!("expected to wait");
+        };
+        a.drain(EXPIRED + 20, true);
+        assert!(
+            matches!(&a.rejected[..], [(w, SessionError::Throttled { .. })] if *w == short),
+            "{:?}",
+            a.rejected
+        );
+        assert!(!a.rejected.iter().any(|(w, _)| *w == exact));
+    }
 }
