@@ -23,6 +23,7 @@ const KNOWN = [
   'allowedOrigins',
   'clientSecret',
   'region',
+  'adopt',
 ];
 
 /** OAuth2 scope tokens (RFC 6749 §3.3: visible ASCII but `"` and `\`), one space apart. */
@@ -39,7 +40,7 @@ const httpUrl = (text, base) => {
 /**
  * The validated config: `{clientId, pool, endpoint, tokenEndpoint, issuer, rotation,
  * authorizationEndpoint, redirectUri, scope, storage, key, pendingKey, loginUrl,
- * onLoginRequired, allowedOrigins}` (absent strings are "").
+ * onLoginRequired, allowedOrigins, adopt}` (absent strings are "").
  */
 export function readConfig(value) {
   if (typeof value !== 'object' || value === null) throw badConfig('config must be an object');
@@ -117,9 +118,15 @@ export function readConfig(value) {
   if (loginUrl && !httpUrl(loginUrl, globalThis.location?.href || 'http://localhost/')) {
     throw badConfig('loginUrl must be a non-empty http(s) or relative URL');
   }
-  let onLoginRequired = get('onLoginRequired');
-  if (onLoginRequired == null) onLoginRequired = undefined;
-  else if (typeof onLoginRequired !== 'function') throw badConfig('onLoginRequired must be a function');
+  /** An optional function: absent/null is undefined. */
+  const fn = (name) => {
+    const v = get(name);
+    if (v != null && typeof v !== 'function') throw badConfig(`${name} must be a function`);
+    return v ?? undefined;
+  };
+  const onLoginRequired = fn('onLoginRequired');
+  // Made by cognito-session/adopt: called by the Session it configures, once, at start.
+  const adopt = fn('adopt');
 
   const allowedOrigins = [];
   const list = get('allowedOrigins');
@@ -151,5 +158,6 @@ export function readConfig(value) {
     loginUrl,
     onLoginRequired,
     allowedOrigins,
+    adopt,
   };
 }

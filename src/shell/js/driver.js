@@ -81,6 +81,9 @@ export class Driver {
   #unlisten = [];
   /** The sessions of this page on the same storage area and key, this one included. */
   #siblings = new Set();
+  /** While cognito-session/adopt takes over another library's session: `(wait) => promise` of
+   * the ms of `wait` left once it is done, which callers of `request` wait for first. */
+  adopting = null;
 
   /** Builds the engine for the validated config `c`, resumes what storage holds (throws the
    * engine's BAD_CONFIG error for options it refuses) and starts listening to the page and the
@@ -339,6 +342,8 @@ export class Driver {
 
   /** Asks the engine for a token within `wait` ms: a promise of it, or of its typed error. */
   request(wait) {
+    // Not NOT_SIGNED_IN just because the adopted session is not installed yet.
+    if (this.adopting) return this.adopting(wait).then((left) => this.request(left));
     let out;
     const ran = this.drive((now) => {
       const answer = wire.requestToken(this.core, now, wait);

@@ -58,6 +58,8 @@ export class Session {
         for (const event of held) for (const l of listeners) call(l, event);
       });
     }
+    // Another library's session to take over (cognito-session/adopt; callers wait for it).
+    driver.config.adopt?.(this, driver);
   }
 
   /**

@@ -94,6 +94,22 @@ export interface SessionConfig {
     allowedOrigins?: string[];
     /** Refused: a client secret must never reach a browser. */
     clientSecret?: never;
+    /**
+     * Takes over, once, the session another library left in this page's storage when this
+     * session's own storage holds none: `fromAmplify()`, `fromCognitoIdentityJs()` or
+     * `fromOidcClientTs({ authority })` from `cognito-session/adopt`. Callers of
+     * `getAccessToken` wait for it; an `adopted` or `adoptionRefused` event says how it went.
+     */
+    adopt?: Adopter;
+}
+
+/** The libraries `cognito-session/adopt` takes a session over from, as events name them. */
+export type AdoptionSource = "amplify" | "cognito-identity-js" | "oidc-client-ts";
+
+/** What `cognito-session/adopt` makes for `SessionConfig.adopt`; the session calls it itself. */
+export interface Adopter {
+    (...internal: never[]): void;
+    readonly source: AdoptionSource;
 }
 
 export type SessionEvent =
@@ -108,6 +124,11 @@ export type SessionEvent =
 /** Once per origin: a request to `origin` left without the token because it is neither the
  * page's origin nor in `allowedOrigins` (also said once with `console.warn`). */
 | { type: "tokenWithheld"; origin: string }
+/** `adopt` took over the other library's session (after this session's `signedIn`). */
+| { type: "adopted"; from: AdoptionSource }
+/** `adopt` found a record it could not take over (unreadable, or tokens the session refuses,
+ * such as another app client's): it is left where it was. */
+| { type: "adoptionRefused"; from: AdoptionSource; detail: string }
 | { type: "change" };
 
 export interface SessionSnapshot {
