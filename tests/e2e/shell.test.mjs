@@ -69,6 +69,7 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
         [config('c', { loginUrl: 'javascript:alert(1)' }), 'loginUrl'],
         [config('c', { loginUrl: ' JavaScript:alert(1)' }), 'loginUrl'],
         [config('c', { onLoginRequired: '/login' }), 'onLoginRequired'],
+        [config('c', { adopt: 'amplify' }), 'adopt must be a function'],
         [config('c', { allowedOrigins: 'https://api.example.com' }), 'allowedOrigins'],
         [config('c', { allowedOrigins: ['https://api.example.com/v1'] }), 'allowedOrigins'],
         [config('c', { allowedOrigins: ['https://*.example.com'] }), 'allowedOrigins'],

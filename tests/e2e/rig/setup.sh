@@ -2,7 +2,8 @@
 # Installs what the end-to-end test rig needs, idempotently:
 #   - a Python venv at .tools/venv (repo root) with moto's server and Cognito extras,
 #   - the npm packages listed in tests/e2e/package.json (from its lockfile): playwright-core,
-#     typescript, and oidc-provider (the OpenID Connect provider of tests/e2e/oidc.test.mjs).
+#     typescript, and oidc-provider (the OpenID Connect provider of tests/e2e/oidc.test.mjs);
+#   - those of tests/e2e/adopt-libs (the libraries tests/e2e/adopt.test.mjs adopts sessions from).
 # Reaches only the package registries; skips every step whose result is already there.
 # Never downloads a browser: playwright-core is driven with Debian's /usr/bin/chromium.
 set -euo pipefail
@@ -38,10 +39,10 @@ else
 fi
 
 # --- npm packages -----------------------------------------------------------
-# Up to date when every package the lockfile pins is installed at the pinned version.
+# Up to date when every package the lockfile in $1 pins is installed at the pinned version.
 npm_up_to_date() {
-  [ -f "$E2E/package-lock.json" ] && [ -d "$E2E/node_modules" ] &&
-    (cd "$E2E" && node -e '
+  [ -f "$1/package-lock.json" ] && [ -d "$1/node_modules" ] &&
+    (cd "$1" && node -e '
       const fs = require("fs");
       const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8"));
       for (const [p, meta] of Object.entries(lock.packages || {})) {
@@ -52,16 +53,20 @@ npm_up_to_date() {
     ')
 }
 
-if npm_up_to_date; then
-  log "npm packages already installed in $E2E/node_modules"
-else
-  log "installing npm packages in $E2E"
-  if [ -f "$E2E/package-lock.json" ]; then
-    (cd "$E2E" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
-  else
-    (cd "$E2E" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
+# Installs the packages locked in $1 (from npm's cache first) unless they are there.
+npm_install() {
+  if npm_up_to_date "$1"; then
+    log "npm packages already installed in $1/node_modules"
+    return
   fi
-  npm_up_to_date || { log "npm install did not produce the locked packages"; exit 1; }
-fi
+  log "installing npm packages in $1"
+  (cd "$1" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error)
+  npm_up_to_date "$1" || { log "npm install in $1 did not produce the locked packages"; exit 1; }
+}
+
+npm_install "$E2E"
+# The libraries whose sessions tests/e2e/adopt.test.mjs adopts (Amplify v6,
+# amazon-cognito-identity-js, oidc-client-ts), apart so that the other tests' install stays small.
+npm_install "$E2E/adopt-libs"
 
 log "ready: $VENV/bin/moto_server, $E2E/node_modules"
