@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The end-to-end tests: the built module in headless Chromium against moto (Cognito), the fault
 # proxy and the protected API, all started by the tests on 127.0.0.1 (tests/e2e/session.test.mjs),
-# against oidc-provider with rotating refresh tokens (tests/e2e/oidc.test.mjs), and the JS shell
-# against a stubbed fetch (tests/e2e/shell.test.mjs).
+# against oidc-provider with rotating refresh tokens (tests/e2e/oidc.test.mjs), the sessions of
+# Amplify v6, amazon-cognito-identity-js and oidc-client-ts taken over (tests/e2e/adopt.test.mjs),
+# and the JS shell against a stubbed fetch (tests/e2e/shell.test.mjs).
 #
 #   1. tests/e2e/rig/setup.sh   moto in .tools/venv, playwright-core and oidc-provider in
-#                               tests/e2e (skips what is there)
+#                               tests/e2e, those libraries in tests/e2e/adopt-libs (skips what
+#                               is there)
 #   2. scripts/build.sh         only when pkg/web/ is missing or older than the sources
 #                               (after scripts/bootstrap.sh, which installs the build tools)
 #   3. node --test tests/e2e/ (and the rig's self-test)   ends with node's summary
