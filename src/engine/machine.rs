@@ -945,6 +945,7 @@ mod tests {
         logins: Vec<LoginReason>,
         broadcasts: Vec<String>,
         locks_held: Vec<RefreshId>,
+        events: Vec<Event>,
     }
 
     impl Harness {
@@ -974,6 +975,7 @@ mod tests {
                 logins: vec![],
                 broadcasts: vec![],
                 locks_held: vec![],
+                events: vec![],
                 issuer,
             }
         }
@@ -1007,7 +1009,8 @@ mod tests {
                     Action::Persist { record } => self.storage = record,
                     Action::Broadcast { message } => self.broadcasts.push(message),
                     Action::GoToLogin { reason } => self.logins.push(reason),
-                    Action::AbortRefresh { .. } | Action::Emit { .. } => {}
+                    Action::Emit { event } => self.events.push(event),
+                    Action::AbortRefresh { .. } => {}
                 }
             }
         }
@@ -2002,5 +2005,76 @@ mod tests {
             a.rejected
         );
         assert!(!a.rejected.iter().any(|(w, _)| *w == exact));
+    }
+
+    #[test]
+    fn throttling_is_told_as_throttled_and_other_failures_as_a_scheduled_retry() {
+        let mut h = Harness::signed_in();
+        h.wait(EXPIRED, EXPIRED + HOUR);
+        h.throttle(EXPIRED + 10, "1");
+        assert!(
+            matches!(h.events.last(), Some(Event::Throttled { .. })),
+            "{:?}",
+            h.events
+        );
+        h.timeout(h.session.poll_timeout().unwrap());
+        h.answer(EXPIRED + 5_000, 503, None, SERVER_ERROR);
+        assert!(
+            matches!(h.events.last(), Some(Event::RetryScheduled { .. })),
+            "{:?}",
+            h.events
+        );
+    }
+
+    #[test]
+    fn another_tab_removing_the_record_signs_this_one_out_with_an_event() {
+        let mut h = Harness::signed_in();
+        h.broadcasts.clear();
+        h.session.handle_storage(T0 + MINUTE, None);
+        h.drain(T0 + MINUTE, true);
+        assert!(!h.session.snapshot().signed_in);
+        assert_eq!(h.events.last(), Some(&Event::SignedOut));
+        assert!(h.broadcasts.is_empty(), "told the tabs what they told it");
+    }
+
+    #[test]
+    fn signing_out_mid_refresh_aborts_it_releases_the_lock_and_ignores_its_answer() {
+        let mut h = Harness::signed_in();
+        h.wait(EXPIRED, EXPIRED + HOUR);
+        assert_eq!(h.locks_held.len(), 1);
+        h.session.sign_out(EXPIRED + 10);
+        h.drain(EXPIRED + 10, true);
+        assert!(h.locks_held.is_empty(), "the refresh lock is still held");
+        h.answer_ok(EXPIRED + 20);
+        assert!(
+            !h.session.snapshot().signed_in,
+            "a late answer signed the user back in"
+        );
+        assert_eq!(h.session.access_token(EXPIRED + 30), None);
+    }
+
+    #[test]
+    fn a_refused_refresh_token_does_not_end_a_session_that_took_a_newer_one_meanwhile() {
+        let mut a = Harness::signed_in();
+        let mut other = Harness::signed_in();
+        let waiter = a.wait(EXPIRED, EXPIRED + HOUR);
+        // Another tab signed in again (a new refresh token) while A's refresh was out.
+        let grant = other.grant(EXPIRED, Some("rt-2"));
+        other
+            .session
+            .set_tokens(EXPIRED, grant, Provenance::Fresh)
+            .unwrap();
+        other.drain(EXPIRED, true);
+        a.session
+            .handle_storage(EXPIRED + 10, other.storage.as_deref());
+        a.drain(EXPIRED + 10, true);
+        assert_eq!(a.resolved, vec![waiter]);
+        a.answer(EXPIRED + 20, 400, Some("NotAuthorizedException"), REVOKED);
+        assert!(
+            a.logins.is_empty(),
+            "went to login for the old refresh token"
+        );
+        assert!(a.session.snapshot().signed_in);
+        assert!(a.session.access_token(EXPIRED + 30).is_some());
     }
 }
