@@ -24,7 +24,7 @@ const START = Symbol.for('cognito-session.srp');
 
 /**
  * The length of the private value a in random bytes: 128 (1024 bits), as amazon-cognito-identity-js
- * and Amplify draw it, four times the 256 bits RFC 5054 asks for at least.
+ * and Amplify draw it, four times the 256 bits RFC 5054 §2.5.4 asks for at least.
  */
 const PRIVATE_BYTES = 128;
 

@@ -453,6 +453,8 @@ async function startMoto({ venv, startTimeoutMs, log }) {
  *
  * options:
  *   region = 'us-east-1', username = 'rig-user', password = 'Rig-passw0rd!',
+ *   poolConfig = {}          extra CreateUserPool fields (UsernameAttributes: ['email'] needs
+ *                            an email as username),
  *   clientConfig = {}        extra CreateUserPoolClient fields,
  *   fault = null             initial fault (see setFault),
  *   quota = null             initial token bucket {quotaRps, burst, operations?},
@@ -468,6 +470,7 @@ export async function startRig(options = {}) {
     region: 'us-east-1',
     username: 'rig-user',
     password: 'Rig-passw0rd!',
+    poolConfig: {},
     clientConfig: {},
     fault: null,
     quota: null,
@@ -512,7 +515,7 @@ export async function startRig(options = {}) {
       if (r.status !== 200 || !r.json) throw new Error(`seeding ${op} failed: ${r.status} ${r.text}`);
       return r.json;
     };
-    const pool = await must('CreateUserPool', { PoolName: 'cognito-session-e2e' });
+    const pool = await must('CreateUserPool', { PoolName: 'cognito-session-e2e', ...opts.poolConfig });
     const poolId = pool.UserPool.Id;
     const client = await must('CreateUserPoolClient', {
       UserPoolId: poolId,
