@@ -2077,4 +2077,71 @@ mod tests {
         assert!(a.session.snapshot().signed_in);
         assert!(a.session.access_token(EXPIRED + 30).is_some());
     }
+
+    #[test]
+    fn tokens_handed_in_that_cannot_be_used_are_refused_with_what_is_wrong() {
+        let mut h = Harness::new_tab(T0);
+        let grant = TokenGrant {
+            access_token: "not-a-jwt".into(),
+            id_token: None,
+            refresh_token: Some("rt-1".into()),
+            expires_in: Some(3_600),
+        };
+        let Err(SessionError::BadConfig { detail }) =
+            h.session.set_tokens(T0, grant, Provenance::External)
+        else {
+            panic!("a malformed token was taken");
+        };
+        assert!(detail.starts_with("bad access token: "), "{detail}");
+        assert!(detail.len() > "bad access token: ".len(), "{detail}");
+        h.drain(T0, true);
+        assert!(!h.session.snapshot().signed_in);
+    }
+
+    #[test]
+    fn a_record_from_a_tab_that_refreshed_clears_this_tabs_backoff() {
+        let mut a = Harness::signed_in();
+        let mut b = Harness::signed_in();
+        a.wait(EXPIRED, EXPIRED + HOUR);
+        a.throttle(EXPIRED + 10, "20");
+        assert!(a.session.snapshot().retry_at.is_some());
+        b.wait(EXPIRED + 100, EXPIRED + HOUR);
+        b.answer_ok(EXPIRED + 200);
+        a.session
+            .handle_storage(EXPIRED + 300, b.storage.as_deref());
+        a.drain(EXPIRED + 300, true);
+        assert_eq!(
+            a.session.snapshot().retry_at,
+            None,
+            "still backing off after B's success"
+        );
+        assert!(a.session.access_token(EXPIRED + 400).is_some());
+    }
+
+    #[test]
+    fn an_unreadable_record_is_removed_by_a_signed_out_tab_and_kept_from_a_signed_in_one() {
+        let mut fresh = Harness::new_tab(T0);
+        fresh.storage = Some("{not json".into());
+        fresh.session.handle_storage(T0, Some("{not json"));
+        fresh.drain(T0, true);
+        assert!(matches!(
+            fresh.events.last(),
+            Some(Event::StorageDiscarded { .. })
+        ));
+        assert_eq!(
+            fresh.storage, None,
+            "the unreadable record was left for the next load"
+        );
+
+        let mut signed_in = Harness::signed_in();
+        signed_in.storage = Some("{not json".into());
+        signed_in.session.handle_storage(T0 + 10, Some("{not json"));
+        signed_in.drain(T0 + 10, true);
+        assert!(signed_in.session.snapshot().signed_in);
+        assert_eq!(
+            signed_in.storage.as_deref(),
+            Some("{not json"),
+            "rewrote storage without the lock"
+        );
+    }
 }
