@@ -734,4 +734,14 @@ mod tests {
             matches!(answer, crate::engine::protocol::SignInAnswer::Tokens(g) if g.refresh_token.as_deref() == Some("r1"))
         );
     }
+
+    #[test]
+    fn debug_output_names_the_record_and_none_of_its_secrets() {
+        let p = pending();
+        let text = alloc::format!("{p:?}");
+        assert_eq!(text, "Pending { .. }");
+        assert!(
+            !text.contains(&p.verifier) && !text.contains(&p.state) && !text.contains(&p.nonce)
+        );
+    }
 }

@@ -615,4 +615,50 @@ mod tests {
             third - now
         );
     }
+
+    #[test]
+    fn a_second_failure_is_backed_off_by_how_long_the_streak_has_lasted() {
+        let (mut b, policy, mut rng) = book();
+        b.failed(
+            T0,
+            FailureKind::ServerError,
+            "S".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        // Failing for 200 s: the next delay is 50 to 70 % of that, not the first retry's seconds.
+        let now = T0 + 200_000;
+        let at = b.failed(
+            now,
+            FailureKind::ServerError,
+            "S".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        assert!(
+            (now + 100_000..=now + 140_000).contains(&at),
+            "{}",
+            at - now
+        );
+    }
+
+    #[test]
+    fn a_stored_state_that_holds_back_no_longer_than_ours_is_not_adopted() {
+        let (mut b, _, _) = book();
+        let ours = RetryState {
+            not_before: T0 + 60_000,
+            failures: 3,
+        };
+        b.adopt_stored(T0, ours);
+        b.adopt_stored(
+            T0,
+            RetryState {
+                not_before: T0 + 60_000,
+                failures: 1,
+            },
+        );
+        assert_eq!(b.shared(), ours);
+    }
 }
