@@ -661,4 +661,42 @@ mod tests {
         );
         assert_eq!(b.shared(), ours);
     }
+
+    #[test]
+    fn a_streak_another_tab_lengthened_is_timed_from_a_typical_span_not_our_first_failure() {
+        let (mut b, policy, mut rng) = book();
+        b.failed(
+            T0,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        b.adopt_stored(
+            T0 + 500,
+            RetryState {
+                not_before: T0 + 200_000,
+                failures: 5,
+            },
+        );
+        // Five failures typically take ~25 s: the sixth waits 50-70 % of that, not of the 1 s
+        // since this tab's own first failure.
+        let now = T0 + 1_000;
+        let span = policy.typical_failing_for(5);
+        assert!((20_000..30_000).contains(&span), "{span}");
+        let at = b.failed(
+            now,
+            FailureKind::Network,
+            "N".into(),
+            None,
+            &policy,
+            &mut rng,
+        );
+        assert!(
+            at - now >= span / 2 && at - now <= span * 7 / 10 + 1,
+            "{} of {span}",
+            at - now
+        );
+    }
 }

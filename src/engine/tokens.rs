@@ -905,4 +905,43 @@ mod tests {
             1_900_000_000_000
         );
     }
+
+    #[test]
+    fn an_edited_expiry_cannot_revive_a_stored_jwt_access_token_where_opaque_ones_are_allowed() {
+        let issuer = Issuer::default();
+        let r = TokenRules {
+            allow_opaque_access: true,
+            ..rules(&issuer)
+        };
+        let mut tokens = fresh(&issuer, &r, 3_600);
+        tokens.id_token = None;
+        let good = tokens.to_stored(RetryState::default()).to_json();
+        let extended = good.replace(&tokens.expires_at.to_string(), "99999999999999");
+        let read = Stored::from_json(&extended, &r).unwrap();
+        assert_eq!(read.tokens.expires_at, T0 + 3_600_000 + r.max_clock_skew);
+    }
+
+    #[test]
+    fn tokens_print_without_their_secrets_and_errors_say_what_is_wrong() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let tokens = fresh(&issuer, &r, 3_600);
+        let shown = alloc::format!("{tokens:?}");
+        assert!(
+            shown.starts_with("TokenSet {") && shown.contains("has_refresh_token: true"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains(&tokens.access_token) && !shown.contains("rt-1"),
+            "{shown}"
+        );
+
+        let error = TokenError::ExpiredOnArrival;
+        assert_eq!(error.to_string(), "token already expired when it arrived");
+        let error = Stored::from_json("{\"v\":2}", &r).unwrap_err();
+        assert_eq!(error.to_string(), "stored session has an unknown version");
+        let mut text = String::new();
+        StorageError::BadField("failures").describe(&mut text);
+        assert_eq!(text, "stored session field failures is missing or wrong");
+    }
 }
