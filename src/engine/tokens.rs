@@ -944,4 +944,34 @@ mod tests {
         StorageError::BadField("failures").describe(&mut text);
         assert_eq!(text, "stored session field failures is missing or wrong");
     }
+
+    #[test]
+    fn the_lifetime_is_read_from_iat_and_exp_when_expires_in_is_missing_and_never_as_zero() {
+        let issuer = Issuer::default();
+        let r = rules(&issuer);
+        let no_expires_in = TokenGrant {
+            expires_in: None,
+            ..grant(&issuer, T0 / 1_000, 3_600)
+        };
+        let tokens = TokenSet::from_grant(T0, no_expires_in, None, Provenance::Fresh, &r).unwrap();
+        assert_eq!(tokens.lifetime, 3_600_000);
+        assert_eq!(tokens.expires_at, T0 + 3_600_000);
+
+        // iat == exp states no lifetime (not a lifetime of 0, which would expire the token on
+        // arrival): expires_in times it, bounded by its exp.
+        let exp = T0 / 1_000 + 60;
+        let same = TokenGrant {
+            access_token: issuer.access_token("alice", exp, exp, 1),
+            id_token: Some(issuer.id_token("alice", exp, exp, 1)),
+            refresh_token: Some("rt-1".into()),
+            expires_in: Some(3_600),
+        };
+        let tokens = TokenSet::from_grant(T0, same, None, Provenance::Fresh, &r)
+            .expect("taken, as one timed by expires_in");
+        assert!(
+            tokens.expires_at > T0 && tokens.expires_at <= exp * 1_000 + r.max_clock_skew,
+            "{}",
+            tokens.expires_at - T0
+        );
+    }
 }
