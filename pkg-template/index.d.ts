@@ -3,7 +3,8 @@ export * from './bundler/cognito_session.js';
 export type { CognitoSessionRequestConfig } from './axios.js';
 
 /**
- * Nothing to do with a bundler: the module is instantiated when it is imported. Kept so that
- * `import init, { Session } from "cognito-session"; await init();` works with every entry.
+ * Resolves at once when the `.wasm` is loaded, which importing the package waits for; rejects
+ * with the `LOAD_FAILED` error that `new Session()` throws when it could not be loaded. Kept so
+ * that `import init, { Session } from "cognito-session"; await init();` works with every entry.
  */
 export default function init(): Promise<void>;

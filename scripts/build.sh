@@ -2,22 +2,25 @@
 # Builds the shipped artifact: the size-optimised .wasm (the sans-IO core behind a narrow
 # export surface, src/shell/exports.rs), its wasm-bindgen glue and the JS shell (src/shell/js).
 #
+#   pkg/bundler/  the modules the package's main entry is made of (pkg-template/index.js for
+#                 browsers and bundlers, node.js for Node), left to the app's bundler:
+#                 cognito_session.js (src/shell/js/bundler.js) exports `Session`;
+#                 cognito_session_core.js (src/shell/js/load.js) loads the .wasm when an entry
+#                 asks, from `new URL('./cognito_session_bg.wasm', import.meta.url)` or bytes;
+#                 cognito_session_bg.js is the wasm-bindgen glue (--target bundler, whose own
+#                 ES-module import of the .wasm is not shipped)
 #   pkg/web/      for a page without a bundler: ONE ES module, cognito_session.js, exporting
-#                 `default init`, `initSync` and `Session` (src/shell/js/web.js, every shell
-#                 module it imports and the wasm-bindgen --target web glue, bundled by esbuild:
-#                 not minified, apps minify), which fetches cognito_session_bg.wasm from next to
-#                 itself (`new URL('cognito_session_bg.wasm', import.meta.url)`), so a page
-#                 loads two files instead of a waterfall of imports
-#   pkg/bundler/  for webpack / vite / rollup: separate ES modules, the bundler's business:
-#                 cognito_session.js (src/shell/js/bundler.js) exports `Session`; the glue
-#                 (wasm-bindgen --target bundler) imports the .wasm through the bundler
+#                 `default init`, `initSync` and `Session` (src/shell/js/web.js and every module
+#                 it imports, bundled by esbuild: not minified, apps minify), whose `init()`
+#                 fetches cognito_session_bg.wasm from next to itself, so a page loads two files
+#                 instead of a waterfall of imports
 #
 # Each holds cognito_session.js, cognito_session.d.ts (src/shell/js/types.d.ts, plus
-# web-init.d.ts for pkg/web) and cognito_session_bg.wasm; pkg/bundler also the glue renamed to
-# cognito_session_core.js, its cognito_session_bg.js and every other src/shell/js/*.js. Steps:
-# cargo build with the `wasm` profile (opt-level z, panic=abort) and a 48 KiB stack
-# (STACK_SIZE), wasm-bindgen, wasm-opt -Oz on each `_bg.wasm`, then the JS files. Ends with the
-# raw and `gzip -9` sizes of every file (scripts/package.sh measures what a user downloads).
+# web-init.d.ts for pkg/web) and cognito_session_bg.wasm; pkg/bundler also the glue and every
+# other src/shell/js/*.js. Steps: cargo build with the `wasm` profile (opt-level z, panic=abort)
+# and a 48 KiB stack (STACK_SIZE), wasm-bindgen, wasm-opt on the `_bg.wasm` (one, shared by both
+# directories), then the JS files. Ends with the raw and `gzip -9` sizes of every file
+# (scripts/package.sh measures what a user downloads).
 # Needs what scripts/bootstrap.sh installs (wasm-bindgen, wasm-opt and esbuild).
 # Usage: scripts/build.sh [--if-stale]
 #   --if-stale   do nothing when pkg/ is newer than every source (src/, the JS shell in
@@ -89,55 +92,58 @@ RAW="target/$TARGET/$PROFILE/$CRATE.wasm"
 [ -f "$RAW" ] || die "cargo produced no $RAW"
 
 # wasm-bindgen writes here; the shell's modules join its output, and only what ships goes to pkg/.
-# Both targets start from one copy of the .wasm, so a concurrent cargo build in target/ cannot
-# give pkg/web and pkg/bundler different cores.
+# One copy of the .wasm, so a concurrent cargo build in target/ cannot change it under us.
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 cp "$RAW" "$STAGE/$CRATE.wasm"
 
-for js_target in web bundler; do
-    gen="$STAGE/$js_target"
-    wasm-bindgen --target "$js_target" --no-typescript --out-dir "$gen" "$STAGE/$CRATE.wasm"
-    # The glue becomes cognito_session_core.js (it keeps importing cognito_session_bg.*); the
-    # entry, cognito_session.js, is the JS shell's. Every other module of the shell goes beside
-    # them, whatever src/shell/js holds: they reach each other and the glue by relative imports.
-    mv "$gen/$CRATE.js" "$gen/${CRATE}_core.js"
-    for module in src/shell/js/*.js; do
-        case "$(basename "$module")" in web.js | bundler.js) ;; *) cp "$module" "$gen/" ;; esac
-    done
-    cp "src/shell/js/$js_target.js" "$gen/$CRATE.js"
-    bg="$gen/${CRATE}_bg.wasm"
-    # -Os, then --flatten and --rereloop (binaryen rebuilds every function's control flow
-    # with its relooper), then -Os again: -139 B gzip against -Oz alone on this crate (measured
-    # at the typed-wire commit: 30,877 -> 30,738; -Oz's extra inlining limits bought nothing
-    # here). --converge repeats the pipeline until it stops shrinking (-125 B gzip).
-    # --low-memory-unused lets wasm-opt fold small constant offsets into loads and stores (-185 B
-    # gzip); it assumes no access reaches the first 1 KiB of memory through address wrap-around.
-    # That region is the far end of the stack (STACK_SIZE above), so this holds while the stack
-    # stays more than 1 KiB from overflowing (an overflow then traps rather than wrapping). The
-    # two --strip passes drop the `producers` and `target_features` custom sections (~260 bytes
-    # the browser never reads); passes run in command-line order.
-    "$WASM_OPT" "${WASM_FEATURES[@]}" -Os --flatten --rereloop -Os --converge --low-memory-unused \
-        --strip-producers --strip-target-features -o "$bg.opt" "$bg"
-    mv "$bg.opt" "$bg"
-
-    out="pkg/$js_target"
-    rm -rf "$out"
-    mkdir -p "$out"
-    if [ "$js_target" = web ]; then
-        # One module: the entry and all it imports, as ESM, not minified, syntax untouched
-        # (no --target). The glue's `new URL('cognito_session_bg.wasm', import.meta.url)` stays
-        # as written, so the bundle, next to the .wasm, finds it. Run from the staging directory
-        # so the bundle's file comments name the modules (`// session.js`), not temporary paths.
-        (cd "$gen" && "$ESBUILD" "$CRATE.js" --bundle --format=esm --platform=browser \
-            --charset=utf8 --log-level=warning --outfile="$ROOT/$out/$CRATE.js")
-        mv "$bg" "$out/"
-        cat src/shell/js/types.d.ts src/shell/js/web-init.d.ts >"$out/$CRATE.d.ts"
-    else
-        cp -R "$gen/." "$out/"
-        cp src/shell/js/types.d.ts "$out/$CRATE.d.ts"
-    fi
+# One wasm-bindgen run, --target bundler: its cognito_session_bg.js is the glue (the `Core` class
+# and the functions the .wasm imports), which does not load anything itself. Its
+# cognito_session.js would import the .wasm as an ES module (the WebAssembly ESM integration,
+# which webpack and Vite need configuring for): it is dropped, and its slot,
+# cognito_session_core.js, the module driver.js takes `Core` from, is src/shell/js/load.js,
+# which the package entries call to load the .wasm. Every other module of the shell goes beside
+# them, whatever src/shell/js holds: they reach each other and the glue by relative imports.
+# --encode-into always: the glue writes strings into the module's memory with
+# TextEncoder.encodeInto without testing for it first (every browser with top-level await, which
+# the main entry needs, has it: Chrome 74, Firefox 66, Safari 14.1), so no fallback ships.
+gen="$STAGE/gen"
+wasm-bindgen --target bundler --no-typescript --encode-into always --out-dir "$gen" "$STAGE/$CRATE.wasm"
+rm "$gen/$CRATE.js"
+cp src/shell/js/load.js "$gen/${CRATE}_core.js"
+for module in src/shell/js/*.js; do
+    case "$(basename "$module")" in web.js | bundler.js | load.js) ;; *) cp "$module" "$gen/" ;; esac
 done
+bg="$gen/${CRATE}_bg.wasm"
+# -Os, then --flatten and --rereloop (binaryen rebuilds every function's control flow
+# with its relooper), then -Os again: -139 B gzip against -Oz alone on this crate (measured
+# at the typed-wire commit: 30,877 -> 30,738; -Oz's extra inlining limits bought nothing
+# here). --converge repeats the pipeline until it stops shrinking (-125 B gzip).
+# --low-memory-unused lets wasm-opt fold small constant offsets into loads and stores (-185 B
+# gzip); it assumes no access reaches the first 1 KiB of memory through address wrap-around.
+# That region is the far end of the stack (STACK_SIZE above), so this holds while the stack
+# stays more than 1 KiB from overflowing (an overflow then traps rather than wrapping). The
+# two --strip passes drop the `producers` and `target_features` custom sections (~260 bytes
+# the browser never reads); passes run in command-line order.
+"$WASM_OPT" "${WASM_FEATURES[@]}" -Os --flatten --rereloop -Os --converge --low-memory-unused \
+    --strip-producers --strip-target-features -o "$bg.opt" "$bg"
+mv "$bg.opt" "$bg"
+
+rm -rf pkg/web pkg/bundler
+mkdir -p pkg/web pkg/bundler
+# pkg/bundler: the modules as they are, the entry being src/shell/js/bundler.js.
+cp -R "$gen/." pkg/bundler/
+cp src/shell/js/bundler.js "pkg/bundler/$CRATE.js"
+cp src/shell/js/types.d.ts "pkg/bundler/$CRATE.d.ts"
+# pkg/web: one module, src/shell/js/web.js and all it imports, as ESM, not minified, syntax
+# untouched (no --target). load.js's `new URL('./cognito_session_bg.wasm', import.meta.url)`
+# stays as written, so the bundle, next to the .wasm, finds it. Run from the staging directory
+# so the bundle's file comments name the modules (`// session.js`), not temporary paths.
+cp src/shell/js/web.js "$gen/$CRATE.js"
+(cd "$gen" && "$ESBUILD" "$CRATE.js" --bundle --format=esm --platform=browser \
+    --charset=utf8 --log-level=warning --outfile="$ROOT/pkg/web/$CRATE.js")
+cp "$bg" pkg/web/
+cat src/shell/js/types.d.ts src/shell/js/web-init.d.ts >"pkg/web/$CRATE.d.ts"
 
 gz_size() { gzip -9 -c "$1" | wc -c; }
 echo

@@ -1,7 +1,6 @@
 // A user's webpack 5 app, installed from the packed tarball (`import { Session } from
-// "cognito-session"`, the bundler entry) and built with nothing but what the package README tells
-// webpack users to set (`experiments: { asyncWebAssembly: true }`), run in headless Chromium
-// against moto's Cognito behind the rig's proxy.
+// "cognito-session"`, the main entry) and built with no setting for the package (the README asks
+// webpack users for none), run in headless Chromium against moto's Cognito behind the rig's proxy.
 //
 //   node --test tests/consumers/webpack.test.mjs
 //   (needs scripts/bootstrap.sh and tests/e2e/rig/setup.sh first; builds and packs what is stale)

@@ -1,6 +1,7 @@
 // The errors the app sees: `Error` objects with a stable `code` to switch on (THROTTLED,
-// UNAVAILABLE, SESSION_EXPIRED, NOT_SIGNED_IN, BAD_CONFIG, BAD_RESPONSE), `retryAt` (ms since
-// the epoch) when trying again can help, and `providerCode` on sign-in failures.
+// UNAVAILABLE, SESSION_EXPIRED, NOT_SIGNED_IN, BAD_CONFIG, BAD_RESPONSE from the engine;
+// LOAD_FAILED from load.js), `retryAt` (ms since the epoch) when trying again can help, and
+// `providerCode` on sign-in failures.
 
 /** Marks the session's errors, also across two copies of the package in one page. */
 const BRAND = Symbol.for('cognito-session.error');

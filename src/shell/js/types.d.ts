@@ -9,7 +9,8 @@ export type SessionErrorCode =
 | "SESSION_EXPIRED"  // the refresh token is dead: sign in again
 | "NOT_SIGNED_IN"    // nobody is signed in (or sign-in credentials were refused)
 | "BAD_CONFIG"       // a bug or misconfiguration in the app
-| "BAD_RESPONSE";    // the provider's answer was unusable
+| "BAD_RESPONSE"     // the provider's answer was unusable
+| "LOAD_FAILED";     // new Session(): the .wasm could not be loaded (a 404, a CSP); the message says how to fix it
 
 interface SessionErrorOf<C extends SessionErrorCode> extends Error {
     code: C;
@@ -26,7 +27,7 @@ export type SessionError =
     /** When trying again can help, in ms since the epoch, if the session knows. */
     retryAt?: number;
 })
-| (SessionErrorOf<"SESSION_EXPIRED" | "NOT_SIGNED_IN" | "BAD_CONFIG" | "BAD_RESPONSE"> & {
+| (SessionErrorOf<"SESSION_EXPIRED" | "NOT_SIGNED_IN" | "BAD_CONFIG" | "BAD_RESPONSE" | "LOAD_FAILED"> & {
     retryAt?: undefined;
 });
 
@@ -262,7 +263,8 @@ export class Session {
     getSnapshot(): SessionSnapshot;
     /**
      * Validates `config`, resumes the session kept in storage (if any) and starts listening to
-     * the page. Throws a `BAD_CONFIG` error for any bad value.
+     * the page. Throws a `BAD_CONFIG` error for any bad value, and `LOAD_FAILED` when the `.wasm`
+     * could not be loaded (its message says why and what to change).
      */
     constructor(config: SessionConfig);
     /**

@@ -1,5 +1,6 @@
-// Builds the app with webpack's Node API and the one setting the package README asks webpack 5
-// users for, `experiments: { asyncWebAssembly: true }`; copies index.html next to the bundle.
+// Builds the app with webpack's Node API and no setting for the package (the README asks webpack 5
+// users for none: webpack emits the .wasm the package points at with new URL(..., import.meta.url)
+// and handles its top-level await by default); copies index.html next to the bundle.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,6 @@ const compiler = webpack({
   context: here,
   entry: './src/main.js',
   output: { path: dist, filename: 'main.[contenthash].js', clean: true },
-  experiments: { asyncWebAssembly: true },
   performance: { hints: false },
 });
 

@@ -94,6 +94,7 @@ export async function app(): Promise<void> {
       case "NOT_SIGNED_IN":
       case "BAD_CONFIG":
       case "BAD_RESPONSE":
+      case "LOAD_FAILED":
         break;
       default: {
         const unreachable: never = error;
@@ -145,7 +146,7 @@ export async function app(): Promise<void> {
     await session.getAccessToken();
   } catch (e: unknown) {
     if (isSessionError(e)) {
-      const code: "THROTTLED" | "UNAVAILABLE" | "SESSION_EXPIRED" | "NOT_SIGNED_IN" | "BAD_CONFIG" | "BAD_RESPONSE" = e.code;
+      const code: "THROTTLED" | "UNAVAILABLE" | "SESSION_EXPIRED" | "NOT_SIGNED_IN" | "BAD_CONFIG" | "BAD_RESPONSE" | "LOAD_FAILED" = e.code;
       void code;
     }
     const asClass: boolean = e instanceof CognitoSessionError;

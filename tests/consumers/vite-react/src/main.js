@@ -6,7 +6,7 @@ import { createRoot } from 'react-dom/client';
 import init, { Session } from 'cognito-session';
 
 const cfg = await (await fetch('/rig-config.json', { cache: 'no-store' })).json();
-await init(); // a no-op with a bundler, kept for symmetry with cognito-session/web
+await init(); // resolves at once (the import loaded the .wasm); kept for symmetry with cognito-session/web
 
 const session = new Session({
   userPoolId: cfg.poolId,
