@@ -10,8 +10,10 @@
 #               fault proxy and the protected API, started by the tests on 127.0.0.1, and the JS
 #               shell against a stubbed fetch (tests/e2e/shell.test.mjs)
 #   5. consumers scripts/package.sh packs the npm tarball (and prints the size budget); apps under
-#               tests/consumers/ install it the way users do (Vite + React, webpack 5, axios, script tag) and
-#               run in headless Chromium against the same rig
+#               tests/consumers/ install it the way users do and run in headless Chromium against
+#               the same rig: the untouched `create vite` React-TS template (dev server, build,
+#               Content-Security-Policy, Vitest), Vite + React, webpack 5, Rollup, esbuild,
+#               Parcel, Vite 7, Jest, Next.js, axios, the script tag; and plain Node
 #
 # Every step runs even when an earlier one failed, then a summary says which passed and how many
 # tests ran; the exit status is non-zero when any step failed. Logs: target/test-logs/.

@@ -110,6 +110,63 @@ export async function installApp(templateDir, { timeoutMs = 300000 } = {}) {
   return dir;
 }
 
+/**
+ * Copies the app template `templateDir` as it is, with its package-lock.json (a generated
+ * project, e.g. `npm create vite`'s), to a fresh directory under os.tmpdir(), installs what the
+ * lockfile pins (`npm ci`) and then the packed tarball with `npm install <path of the .tgz>`, as
+ * the README tells a user to. Resolves the directory (removeApp() deletes it).
+ */
+export async function installTemplate(templateDir, { timeoutMs = 300000 } = {}) {
+  const tgz = await packTarball();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cognito-session-${path.basename(templateDir)}-`));
+  fs.cpSync(templateDir, dir, { recursive: true, filter: (src) => !['node_modules', 'dist'].includes(path.basename(src)) });
+  await run('npm', ['ci', ...NPM_INSTALL_FLAGS], { cwd: dir, timeoutMs });
+  await run('npm', ['install', ...NPM_INSTALL_FLAGS, tgz], { cwd: dir, timeoutMs });
+  return dir;
+}
+
+/**
+ * Starts a server process (`node <script> args`, e.g. `vite` or `vite preview`) in `cwd` in its
+ * own process group and resolves `{url, output(), stop()}` once its output shows `http://...`,
+ * rejecting with that output when it exits first or after `timeoutMs`. `stop()` kills the group.
+ */
+export function startServerProcess(script, args, { cwd, timeoutMs = 60000, env = process.env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    let settled = false;
+    const stop = () => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const fail = (why) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stop();
+      reject(new Error(`${script} ${args.join(' ')} (in ${cwd}): ${why}\n${output.split('\n').slice(-40).join('\n')}`));
+    };
+    const timer = setTimeout(() => fail(`no URL after ${timeoutMs} ms`), timeoutMs);
+    const onData = (d) => {
+      output += d;
+      // eslint-disable-next-line no-control-regex
+      const url = output.replace(/\x1b\[[0-9;]*m/g, '').match(/http:\/\/127\.0\.0\.1:\d+\/?/);
+      if (url && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({ url: url[0].endsWith('/') ? url[0] : `${url[0]}/`, output: () => output, stop });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (e) => fail(String(e)));
+    child.on('exit', (code, signal) => fail(`exited (${signal ?? code}) before it served`));
+  });
+}
+
 /** Deletes an app directory made by installApp (only ones under os.tmpdir()). */
 export function removeApp(dir) {
   if (dir && path.resolve(dir).startsWith(path.resolve(os.tmpdir()) + path.sep)) fs.rmSync(dir, { recursive: true, force: true });
@@ -199,3 +256,43 @@ export function watchPage(page) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The round trip of an app that offers `window.app.{signIn, token, callApi}` (each answering
+ * `{ok: true, value}` or `{ok: false, code, message}`), opened at `url` in a fresh context of
+ * `browser` against `rig`: NOT_SIGNED_IN first, then a sign-in, an access token of the rig's app
+ * client and one API call that the API accepts, with no page error, no failed request of the
+ * page and no console error (but the 404 of the browser's own /favicon.ico request, which pages
+ * without an icon get). `check(page)` runs after the sign-in.
+ */
+export async function signInAndCallApi(browser, rig, url, check = async () => {}) {
+  rig.control.reset();
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const obs = watchPage(page);
+    const refused = [];
+    page.on('response', (r) => r.status() >= 400 && refused.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    await page.goto(url);
+    await page.waitForFunction(() => window.app !== undefined, null, { timeout: 20000 }).catch((e) => {
+      throw new Error(`${e.message}; page errors: ${obs.pageErrors.join('; ')}`);
+    });
+    const before = await page.evaluate(() => window.app.token());
+    if (before.code !== 'NOT_SIGNED_IN') throw new Error(`before sign-in: ${JSON.stringify(before)}`);
+    const signedIn = await page.evaluate(() => window.app.signIn());
+    if (JSON.stringify(signedIn) !== JSON.stringify({ ok: true, value: { status: 'signedIn' } })) throw new Error(`sign-in: ${JSON.stringify(signedIn)}`);
+    await check(page);
+    const token = await page.evaluate(() => window.app.token());
+    if (decodeJwt(token.value)?.claims.client_id !== rig.control.config().clientId) throw new Error(`token: ${JSON.stringify(token)}`);
+    const call = await page.evaluate(() => window.app.callApi());
+    if (JSON.stringify(call) !== JSON.stringify({ ok: true, value: 200 })) throw new Error(`API call: ${JSON.stringify(call)}`);
+    const c = rig.counts();
+    if (c.api.ok !== 1 || badTokenRequests(c) !== 0) throw new Error(`the API saw ${JSON.stringify(c.api)}`);
+    const consoleErrors = obs.consoleErrors.filter((e) => !/^Failed to load resource: .* 404/.test(e));
+    if (obs.pageErrors.length || refused.length || consoleErrors.length) {
+      throw new Error(`page errors ${JSON.stringify(obs.pageErrors)}, failed requests ${JSON.stringify(refused)}, console errors ${JSON.stringify(consoleErrors)}`);
+    }
+  } finally {
+    await context.close();
+  }
+}

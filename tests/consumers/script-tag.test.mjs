@@ -1,7 +1,9 @@
 // The script-tag build as a user takes it: the packed tarball installed with npm, the file that
 // `cognito-session/script` resolves to copied next to a plain HTML page, `<script src>` and plain
 // JS, in headless Chromium against moto's Cognito behind the rig's proxy. Also the demo's own
-// page, www/script-tag.html, served the way scripts/demo.sh serves it (pkg/ under /pkg/).
+// page, www/script-tag.html, served the way scripts/demo.sh serves it (pkg/ under /pkg/), the
+// page under a Content-Security-Policy without 'wasm-unsafe-eval' (LOAD_FAILED), and
+// `cognito-session/web` in a page: BAD_CONFIG before init(), LOAD_FAILED for a missing file.
 //
 //   node --test tests/consumers/script-tag.test.mjs
 //   (needs scripts/bootstrap.sh and tests/e2e/rig/setup.sh first; builds and packs what is stale)
@@ -110,6 +112,48 @@ describe('the script-tag build', { concurrency: false }, () => {
       const c = rig.counts();
       assert.equal(c.api.ok, 1);
       assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
+      assert.deepEqual(obs.pageErrors, []);
+    });
+  });
+
+  test("under a Content-Security-Policy without 'wasm-unsafe-eval': new CognitoSession.Session() throws LOAD_FAILED, and ready rejects with it", { timeout: 30000 }, async () => {
+    const policy = "script-src 'self' 'unsafe-inline'";
+    await withSite({ dir: appDir, headers: () => ({ 'Content-Security-Policy': policy }) }, async ({ site, page }) => {
+      await page.goto(`${site.url}index.html`);
+      const syncCheck = await page.evaluate(() => syncCheck);
+      assert.equal(syncCheck.ok, false);
+      assert.match(syncCheck.error, /^CognitoSessionError: could not load the WebAssembly module \(serve that file; with a Content-Security-Policy, add 'wasm-unsafe-eval' to script-src\): /);
+      const ready = await page.evaluate(() => CognitoSession.ready.then(() => 'resolved', (e) => ({ typed: CognitoSession.isSessionError(e), code: e.code, message: e.message })));
+      assert.equal(ready.typed, true, JSON.stringify(ready));
+      assert.equal(ready.code, 'LOAD_FAILED');
+      assert.match(ready.message, /add 'wasm-unsafe-eval' to script-src\): .*Content Security Policy/i);
+    });
+  });
+});
+
+describe('cognito-session/web in a page, without a bundler', { concurrency: false }, () => {
+  test('new Session() before init() throws BAD_CONFIG; init() from a missing URL rejects LOAD_FAILED; init() then loads it', { timeout: 30000 }, async () => {
+    const web = path.join(appDir, 'node_modules', 'cognito-session', 'web');
+    fs.writeFileSync(
+      path.join(appDir, 'web.html'),
+      `<!DOCTYPE html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module">
+import init, { Session, isSessionError } from '/web/cognito_session.js';
+const config = { userPoolId: 'us-east-1_AbC123', clientId: 'webprobe', storage: 'memory' };
+const seen = (e) => ({ typed: isSessionError(e), code: e.code, message: e.message });
+const out = {};
+try { new Session(config); out.before = 'constructed'; } catch (e) { out.before = seen(e); }
+out.missing = await init('/web/missing.wasm').then(() => 'loaded', seen);
+out.loaded = await init().then(() => new Session(config).getSnapshot().signedIn, seen);
+window.result = out;
+</script>`,
+    );
+    await withSite({ dir: appDir, mounts: { '/web/': web } }, async ({ site, page, obs }) => {
+      await page.goto(`${site.url}web.html`);
+      const out = await page.waitForFunction(() => window.result, null, { timeout: 10000 }).then((h) => h.jsonValue());
+      assert.deepEqual(out.before, { typed: true, code: 'BAD_CONFIG', message: 'the WebAssembly module is not loaded yet: await init() (or call initSync) before new Session()' });
+      assert.equal(out.missing.code, 'LOAD_FAILED', JSON.stringify(out.missing));
+      assert.match(out.missing.message, /^could not load http:\/\/127\.0\.0\.1:\d+\/web\/missing\.wasm \(serve that file; .*\): HTTP 404$/);
+      assert.equal(out.loaded, false, 'a signed-out Session after init()');
       assert.deepEqual(obs.pageErrors, []);
     });
   });

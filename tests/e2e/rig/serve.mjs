@@ -45,17 +45,18 @@ function escapeHtml(s) {
 /**
  * Serves `dir` on 127.0.0.1:`port` (0: any free port). `config` (an object or a function
  * returning one) is answered at GET /rig-config.json. `mounts` maps URL prefixes ending in `/`
- * (e.g. `{'/pkg/': 'pkg'}`) to other directories, the longest prefix first. Resolves
- * `{url, port, close()}`.
+ * (e.g. `{'/pkg/': 'pkg'}`) to other directories, the longest prefix first. `headers(url)`
+ * (the request target, path and query) gives headers added to (or replacing) those of every
+ * answer, e.g. a Content-Security-Policy or another Content-Type. Resolves `{url, port, close()}`.
  */
-export async function startStaticServer({ dir, port = 0, config = null, mounts = {} } = {}) {
+export async function startStaticServer({ dir, port = 0, config = null, mounts = {}, headers = () => ({}) } = {}) {
   const roots = Object.entries(mounts)
     .map(([prefix, d]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, path.resolve(d)])
     .sort((a, b) => b[0].length - a[0].length);
   roots.push(['/', path.resolve(dir)]);
   const server = http.createServer((req, res) => {
     const send = (status, type, body) => {
-      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers(req.url) });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
