@@ -26,9 +26,11 @@ use crate::engine::json::{self, write_string, Value};
 use crate::engine::machine::{
     Action, Event, LoginReason, RefreshId, SessionMachine, Snapshot, TokenAnswer,
 };
+use crate::engine::protocol::LogoutPage;
 use crate::engine::protocol::{ConfigError, TokenGrant};
 use crate::engine::redirect::Callback;
 use crate::engine::sign_in::{Outgoing, Secrets, SignedIn};
+use crate::engine::sign_out::{SignOut, SignOutStep};
 use crate::engine::text::{self, push_u64};
 use crate::engine::tokens::Provenance;
 use crate::engine::Millis;
@@ -60,7 +62,11 @@ pub enum Op {
     SetTokens = 7,
     /// An API answered 401 to a request carrying `a` → `yes` (replaying can help or not).
     TokenRefused = 8,
-    /// The app signed out.
+    /// The app signed out: `a` = its options as JSON (`{revoke, global, redirect}`; absent:
+    /// none), `b` = the OAuth2 revocation endpoint, `c` = the provider's logout page, `d` =
+    /// where it sends the browser back (each absent or empty when not configured), `n` = 1 when
+    /// `c` is Cognito's `/logout` rather than OpenID Connect's `end_session_endpoint` →
+    /// `request` (send it, answer with `SignOutAnswer`), `logout` (go there), `error` or nothing.
     SignOut = 9,
     /// → the next action, or nothing when there is none.
     PollAction = 10,
@@ -87,11 +93,14 @@ pub enum Op {
     /// code exchange, answered with `SignInAnswer`), `foreign` (not this tab's sign-in: its record
     /// stays) or `error` (the record is used up).
     RedirectReturn = 17,
+    /// The answer to a sign-out's request, read as `RefreshAnswer`'s (`m`, `a` to `d`) →
+    /// `request`, `logout`, `error` or nothing, as `SignOut`.
+    SignOutAnswer = 18,
 }
 
 impl Op {
     /// Every operation, in number order.
-    pub const ALL: [Op; 18] = [
+    pub const ALL: [Op; 19] = [
         Op::RequestToken,
         Op::Timeout,
         Op::Visibility,
@@ -110,6 +119,7 @@ impl Op {
         Op::SignInAnswer,
         Op::Authorize,
         Op::RedirectReturn,
+        Op::SignOutAnswer,
     ];
 
     /// The operation numbered `n`.
@@ -170,7 +180,10 @@ pub enum Call<'a> {
     TokenRefused {
         token: &'a str,
     },
-    SignOut,
+    SignOut {
+        options: Option<&'a str>,
+        request: SignOut<'a>,
+    },
     PollAction,
     PollTimeout,
     Snapshot,
@@ -199,6 +212,9 @@ pub enum Call<'a> {
     RedirectReturn {
         callback: Callback<'a>,
         record: Option<&'a str>,
+    },
+    SignOutAnswer {
+        answer: Answer<'a>,
     },
 }
 
@@ -272,7 +288,26 @@ impl<'a> Call<'a> {
                 expires_in: Some(n()?).filter(|s| *s > 0),
             },
             Op::TokenRefused => Call::TokenRefused { token: a()? },
-            Op::SignOut => Call::SignOut,
+            Op::SignOut => {
+                let given = |s: Option<&'a str>| s.filter(|s| !s.is_empty());
+                let cognito = match n()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(bad("n")),
+                };
+                Call::SignOut {
+                    options: raw.a,
+                    request: SignOut {
+                        revocation_endpoint: given(raw.b),
+                        logout_page: given(raw.c).map(|endpoint| LogoutPage {
+                            endpoint,
+                            cognito,
+                            back: given(raw.d),
+                        }),
+                        ..SignOut::default()
+                    },
+                }
+            }
             Op::PollAction => Call::PollAction,
             Op::PollTimeout => Call::PollTimeout,
             Op::Snapshot => Call::Snapshot,
@@ -296,6 +331,9 @@ impl<'a> Call<'a> {
                 }
             }
             Op::SignInAnswer => Call::SignInAnswer {
+                answer: answer(op, &raw)?,
+            },
+            Op::SignOutAnswer => Call::SignOutAnswer {
                 answer: answer(op, &raw)?,
             },
             Op::Authorize => {
@@ -361,6 +399,16 @@ fn answer<'a>(op: Op, raw: &RawArgs<'a>) -> Result<Answer<'a>, WireError> {
     })
 }
 
+impl<'a> Answer<'a> {
+    /// The response, or why none came.
+    fn as_result(&self) -> Result<&HttpResponse<'a>, &'a str> {
+        match self {
+            Answer::Response(response) => Ok(response),
+            Answer::None(why) => Err(why),
+        }
+    }
+}
+
 /// The tags of every reply, one letter each, unique across the wire.
 pub mod tag {
     pub const ACQUIRE_LOCK: char = 'L';
@@ -385,6 +433,7 @@ pub mod tag {
     pub const CHALLENGE: char = 'h';
     pub const AUTHORIZATION: char = 'u';
     pub const FOREIGN: char = 'f';
+    pub const LOGOUT: char = 'o';
 }
 
 /// A reply under construction: `[tag, field, ...]` as JSON text.
@@ -640,6 +689,17 @@ fn request_reply(outgoing: Result<Outgoing, AppError>) -> String {
     }
 }
 
+/// A sign-out's next step: `request` (send it), `logout` (go to the provider's logout page),
+/// nothing (it is over) or `error`.
+fn sign_out_reply(step: Result<SignOutStep, AppError>) -> Option<String> {
+    match step {
+        Ok(SignOutStep::Send(outgoing)) => Some(request_reply(Ok(outgoing))),
+        Ok(SignOutStep::Navigate(url)) => Some(Reply::new(tag::LOGOUT).text(&url).finish()),
+        Ok(SignOutStep::Done) => None,
+        Err(e) => Some(error_reply(&e)),
+    }
+}
+
 /// `signedIn` or `challenge`: a sign-in step's good end, as the object the app's promise
 /// resolves with: `{status: "signedIn"}` or `{status: "challenge", challengeName, session,
 /// username, parameters}` (`parameters`: `ChallengeParameters`, an object of strings).
@@ -789,10 +849,17 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
                 .flag(m.handle_token_refused(now, token))
                 .finish(),
         ),
-        Call::SignOut => {
-            m.sign_out(now);
-            None
+        Call::SignOut {
+            options,
+            mut request,
+        } => {
+            let step = request
+                .read_options(options)
+                .map_err(AppError::from)
+                .and_then(|()| m.sign_out_at_provider(now, &request));
+            sign_out_reply(step)
         }
+        Call::SignOutAnswer { answer } => sign_out_reply(m.sign_out_answer(answer.as_result())),
         Call::PollAction => m.poll_action().map(|a| action_reply(&a)),
         Call::PollTimeout => m
             .poll_timeout()
@@ -818,16 +885,10 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
         Call::AnswerChallenge { challenge, answer } => {
             Some(request_reply(m.challenge_response(challenge, answer)))
         }
-        Call::SignInAnswer { answer } => {
-            let answer = match &answer {
-                Answer::Response(response) => Ok(response),
-                Answer::None(why) => Err(*why),
-            };
-            Some(match m.sign_in_answer(now, answer) {
-                Ok(signed_in) => sign_in_reply(&signed_in),
-                Err(e) => error_reply(&e),
-            })
-        }
+        Call::SignInAnswer { answer } => Some(match m.sign_in_answer(now, answer.as_result()) {
+            Ok(signed_in) => sign_in_reply(&signed_in),
+            Err(e) => error_reply(&e),
+        }),
         Call::Authorize {
             endpoint,
             redirect_uri,
@@ -887,6 +948,7 @@ pub const SHAPES: &[(char, &str, &[&str])] = &[
     (tag::CHALLENGE, "challenge", &["result"]),
     (tag::AUTHORIZATION, "authorization", &["url", "record"]),
     (tag::FOREIGN, "foreign", &["error"]),
+    (tag::LOGOUT, "logout", &["url"]),
 ];
 
 /// The tags of [`SHAPES`], for checking that no two share a letter.

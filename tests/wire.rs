@@ -17,8 +17,10 @@ use cognito_session::engine::json::{self, Value};
 use cognito_session::engine::machine::{
     Action, Event, LoginReason, RefreshId, SessionError, Snapshot, WaiterId,
 };
+use cognito_session::engine::protocol::LogoutPage;
 use cognito_session::engine::redirect::Callback;
 use cognito_session::engine::sign_in::{Secrets, SignedIn};
+use cognito_session::engine::sign_out::SignOut;
 use cognito_session::engine::tokens::StorageError;
 use cognito_session::wire::{
     self, action_reply, error_reply, sign_in_reply, snapshot_reply, tag, Answer, Call, Dispatcher,
@@ -326,6 +328,13 @@ fn replies() -> Vec<ReplyVector> {
             r#"{"type":"foreign","error":{"code":"BAD_RESPONSE","message":"StateMismatch: not this sign-in's state","providerCode":"StateMismatch"}}"#,
         ),
         v(
+            "logout",
+            Reply::new(tag::LOGOUT)
+                .text("https://auth/logout?client_id=c")
+                .finish(),
+            r#"{"type":"logout","url":"https://auth/logout?client_id=c"}"#,
+        ),
+        v(
             "authorization",
             Reply::new(tag::AUTHORIZATION)
                 .text("https://auth/?a=1")
@@ -402,7 +411,37 @@ fn calls() -> Vec<CallVector> {
             Call::SetTokens { access: "acc", id: None, refresh: None, expires_in: None },
         ),
         c("tokenRefused", "[1000, \"tok\"]", "[8,1000,0,0,\"tok\",null,null,null]", Call::TokenRefused { token: "tok" }),
-        c("signOut", "[1000]", "[9,1000,0,0,null,null,null,null]", Call::SignOut),
+        c(
+            "signOut",
+            r#"[1000, false, "{\"revoke\":true}", "https://auth/revoke", "https://auth/end", "https://app/bye"]"#,
+            r#"[9,1000,0,0,"{\"revoke\":true}","https://auth/revoke","https://auth/end","https://app/bye"]"#,
+            Call::SignOut {
+                options: Some(r#"{"revoke":true}"#),
+                request: SignOut {
+                    revocation_endpoint: Some("https://auth/revoke"),
+                    logout_page: Some(LogoutPage { endpoint: "https://auth/end", cognito: false, back: Some("https://app/bye") }),
+                    ..SignOut::default()
+                },
+            },
+        ),
+        c(
+            "signOut",
+            r#"[1000, true, "{}", "", "https://auth/logout", ""]"#,
+            r#"[9,1000,1,0,"{}","","https://auth/logout",""]"#,
+            Call::SignOut {
+                options: Some("{}"),
+                request: SignOut {
+                    logout_page: Some(LogoutPage { endpoint: "https://auth/logout", cognito: true, back: None }),
+                    ..SignOut::default()
+                },
+            },
+        ),
+        c(
+            "signOut",
+            "[1000, false, null, null, null, null]",
+            "[9,1000,0,0,null,null,null,null]",
+            Call::SignOut { options: None, request: SignOut::default() },
+        ),
         c("pollAction", "[]", "[10,0,0,0,null,null,null,null]", Call::PollAction),
         c("pollTimeout", "[]", "[11,0,0,0,null,null,null,null]", Call::PollTimeout),
         c("snapshotText", "[]", "[12,0,0,0,null,null,null,null]", Call::Snapshot),
@@ -430,6 +469,12 @@ fn calls() -> Vec<CallVector> {
             r#"[1000, {"status":400,"body":"{}","errorType":"TooManyRequestsException","retryAfter":"2"}]"#,
             r#"[15,1000,0,400,"{}","TooManyRequestsException","2",null]"#,
             Call::SignInAnswer { answer: Answer::Response(response) },
+        ),
+        c(
+            "signOutAnswer",
+            r#"[1000, {"status":0,"body":"fetch failed"}]"#,
+            r#"[18,1000,0,0,"fetch failed",null,null,null]"#,
+            Call::SignOutAnswer { answer: Answer::None("fetch failed") },
         ),
         c(
             "authorize",
@@ -710,6 +755,13 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
         ),
         "no password",
     );
+    for style in [2.0, -1.0, 0.5, f64::NAN] {
+        let raw = RawArgs {
+            n: style,
+            ..RawArgs::default()
+        };
+        refused(d.call(Op::SignOut as u32, 0.0, raw), "logout page style");
+    }
     for kind in [3.0, -1.0, 0.5, f64::NAN] {
         let raw = RawArgs {
             n: kind,

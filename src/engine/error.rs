@@ -187,6 +187,21 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// A sign-out at the provider that failed with `e`, after the sign-out here (and in every
+    /// tab) went through: the code says why, as for a sign-in ([`AppError::sign_in`]), the
+    /// message says that the session is signed out here all the same, and there is no
+    /// `retryAt`: the tokens the provider call needed are gone.
+    pub fn signed_out_here(e: &ProviderError) -> AppError {
+        let mut error = AppError::sign_in(0, e);
+        error
+            .message
+            .insert_str(0, "signed out here, not at the provider: ");
+        error.retry_at = None;
+        error
+    }
+}
+
 /// Cognito's names for a sign-in step refused over what the user typed (see [`AppError::sign_in`]).
 const USER_INPUT_REFUSED: [&str; 5] = [
     "CodeMismatchException",

@@ -202,6 +202,8 @@ pub struct SessionMachine {
     /// The user name the Cognito sign-in step under way is for: a challenge in its answer that
     /// names nobody is answered as this user ([`super::sign_in`]).
     pub(super) signing_in_as: Option<String>,
+    /// The sign-out at the provider under way ([`super::sign_out`]).
+    pub(super) signing_out: Option<super::sign_out::SigningOut>,
     actions: VecDeque<Action>,
 }
 
@@ -227,6 +229,7 @@ impl SessionMachine {
             login_requested: false,
             exchanging: None,
             signing_in_as: None,
+            signing_out: None,
             actions: VecDeque::new(),
         }
     }

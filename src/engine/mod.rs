@@ -20,6 +20,7 @@
 //! - [`redirect`]: sign-in through the provider's login page (authorization code with PKCE).
 //! - [`sign_in`]: signing in with a password or through the login page, request to tokens.
 //! - [`challenge`]: Cognito's sign-in challenges: reading one, and the answers the session knows.
+//! - [`sign_out`]: signing out at the provider: revocation, global sign-out, the logout page.
 //! - [`jwt`], [`json`], [`base64url`]: defensive decoders for what those protocols carry.
 //! - [`retry`]: the retry books: failure streak, shared not-before moment, budget, last failure.
 //! - [`rng`]: the small seeded random source the state machine draws jitter from.
@@ -41,6 +42,7 @@ pub mod redirect;
 pub mod retry;
 pub mod rng;
 pub mod sign_in;
+pub mod sign_out;
 pub mod tabs;
 pub mod text;
 pub mod tokens;

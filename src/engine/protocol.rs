@@ -83,6 +83,17 @@ pub enum SignInAnswer {
     Challenge(Challenge),
 }
 
+/// The provider's logout page, where `signOut({redirect: true})` sends the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogoutPage<'a> {
+    /// Its address (OpenID Connect `end_session_endpoint`, or Cognito's `https://<domain>/logout`).
+    pub endpoint: &'a str,
+    /// Cognito's managed login `/logout` (`client_id`, `logout_uri`), not OpenID Connect's.
+    pub cognito: bool,
+    /// Where the provider sends the browser back (`post_logout_redirect_uri`, `logout_uri`).
+    pub back: Option<&'a str>,
+}
+
 /// A configuration that cannot work, found before anything is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
@@ -98,6 +109,14 @@ pub enum ConfigError {
     EndpointFragment,
     /// The SRP public value `A` is not 1 to 1024 lowercase hex digits.
     BadSrpA,
+    /// Signing out everywhere is Cognito's `GlobalSignOut`, which an OAuth2 provider lacks.
+    GlobalNeedsCognito,
+    /// Revoking at an OAuth2 provider needs its revocation endpoint (RFC 7009).
+    NoRevocationEndpoint,
+    /// Going to the provider's logout page needs its address.
+    NoLogoutPage,
+    /// `signOut`'s options are not `{revoke?, global?, redirect?}` of booleans.
+    BadSignOutOptions,
 }
 
 impl ConfigError {
@@ -113,6 +132,10 @@ impl ConfigError {
             ConfigError::RedirectNeedsTokenEndpoint => "redirect sign-in needs tokenEndpoint",
             ConfigError::EndpointFragment => "authorizationEndpoint must not have a #fragment",
             ConfigError::BadSrpA => "SRP_A must be lowercase hex",
+            ConfigError::GlobalNeedsCognito => "signOut({global}) needs userPoolId",
+            ConfigError::NoRevocationEndpoint => "signOut({revoke}) needs revocationEndpoint",
+            ConfigError::NoLogoutPage => "signOut({redirect}) needs a logout endpoint",
+            ConfigError::BadSignOutOptions => "signOut options: {revoke, global, redirect}"
         }
     }
 }
@@ -130,6 +153,8 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const INITIATE_AUTH: &str = "AWSCognitoIdentityProviderService.InitiateAuth";
 const GET_TOKENS: &str = "AWSCognitoIdentityProviderService.GetTokensFromRefreshToken";
 const RESPOND_TO_CHALLENGE: &str = "AWSCognitoIdentityProviderService.RespondToAuthChallenge";
+const GLOBAL_SIGN_OUT: &str = "AWSCognitoIdentityProviderService.GlobalSignOut";
+const REVOKE_TOKEN: &str = "AWSCognitoIdentityProviderService.RevokeToken";
 
 /// Longest user pool id Cognito issues.
 const MAX_POOL_ID: usize = 55;
@@ -306,6 +331,99 @@ impl Provider {
             cognito_request(endpoint, RESPOND_TO_CHALLENGE, body),
             username,
         ))
+    }
+
+    /// Cognito `GlobalSignOut` with `access_token`, which must be one Cognito still accepts:
+    /// every session of the user ends, on every device ([`ConfigError::GlobalNeedsCognito`]
+    /// for an OAuth2 provider).
+    pub fn global_sign_out_request(&self, access_token: &str) -> Result<HttpRequest, ConfigError> {
+        let Provider::Cognito { endpoint, .. } = self else {
+            return Err(ConfigError::GlobalNeedsCognito);
+        };
+        let mut body = String::from("{\"AccessToken\":");
+        json::write_string(&mut body, access_token);
+        body.push('}');
+        Ok(cognito_request(endpoint, GLOBAL_SIGN_OUT, body))
+    }
+
+    /// The request that revokes `refresh_token`: Cognito `RevokeToken` (which also revokes the
+    /// access tokens issued with it), or RFC 7009 revocation at an OAuth2 provider's
+    /// `revocation_endpoint` (`token`, `token_type_hint=refresh_token`, `client_id`;
+    /// [`ConfigError::NoRevocationEndpoint`] without one).
+    pub fn revoke_request(
+        &self,
+        refresh_token: &str,
+        revocation_endpoint: Option<&str>,
+    ) -> Result<HttpRequest, ConfigError> {
+        match self {
+            Provider::Cognito {
+                endpoint,
+                client_id,
+                ..
+            } => {
+                let mut body = client_id_member(client_id);
+                body.push_str(",\"Token\":");
+                json::write_string(&mut body, refresh_token);
+                body.push('}');
+                Ok(cognito_request(endpoint, REVOKE_TOKEN, body))
+            }
+            Provider::OAuth2 { client_id, .. } => {
+                let endpoint = revocation_endpoint.ok_or(ConfigError::NoRevocationEndpoint)?;
+                let mut body = String::from("token_type_hint=refresh_token");
+                push_form_pairs(
+                    &mut body,
+                    &[("token", refresh_token), ("client_id", client_id)],
+                );
+                Ok(form_request(endpoint, body))
+            }
+        }
+    }
+
+    /// Where the browser goes to sign out at the provider's own login page: `page.endpoint`
+    /// with, for OpenID Connect RP-Initiated Logout 1.0, `id_token_hint` (when there is an ID
+    /// token), `post_logout_redirect_uri` (when configured) and `client_id`; for Cognito's
+    /// managed login `/logout`, `client_id` and `logout_uri`. The endpoint's own query is kept.
+    pub fn logout_url(&self, page: &LogoutPage<'_>, id_token: Option<&str>) -> String {
+        let client_id = match self {
+            Provider::Cognito { client_id, .. } | Provider::OAuth2 { client_id, .. } => client_id,
+        };
+        let back = page.back.unwrap_or_default();
+        let pairs: [(&str, &str); 3] = if page.cognito {
+            [("client_id", client_id), ("logout_uri", back), ("", "")]
+        } else {
+            [
+                ("id_token_hint", id_token.unwrap_or_default()),
+                ("post_logout_redirect_uri", back),
+                ("client_id", client_id),
+            ]
+        };
+        let mut url = String::from(page.endpoint);
+        let mut separator = if page.endpoint.bytes().any(|b| b == b'?') {
+            '&'
+        } else {
+            '?'
+        };
+        for (name, value) in pairs {
+            if !value.is_empty() {
+                url.push(separator);
+                separator = '&';
+                url.push_str(name);
+                url.push('=');
+                push_form_encoded(&mut url, value);
+            }
+        }
+        url
+    }
+
+    /// Reads the answer to a sign-out request ([`Self::global_sign_out_request`],
+    /// [`Self::revoke_request`]): any 2xx is done, whatever its body (Cognito's is `{}`, RFC
+    /// 7009's empty); anything else is classified.
+    pub fn parse_sign_out(&self, resp: &HttpResponse) -> Result<(), ProviderError> {
+        if (200..=299).contains(&resp.status) {
+            Ok(())
+        } else {
+            Err(self.classify(resp))
+        }
     }
 
     /// The Cognito API's endpoint and the app client id; [`ConfigError::Unsupported`] for an

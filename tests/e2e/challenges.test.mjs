@@ -10,52 +10,20 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT, decodeJwt, startRig } from './rig/rig.mjs';
-import { launchChromium } from './rig/browser.mjs';
-import { startStaticServer } from './rig/serve.mjs';
+import { describe, test } from 'node:test';
+import { decodeJwt } from './rig/rig.mjs';
+import { browserRigHooks } from './rig/browser-rig.mjs';
 
-const MODULE = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
-const HARNESS = 'tests/e2e/pages/harness.html';
-const TARGET = 'AWSCognitoIdentityProviderService.';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let rig;
-let site;
-let browser;
-
-before(async () => {
-  if (!fs.existsSync(MODULE)) throw new Error(`${MODULE} is missing: run scripts/build.sh (or scripts/e2e.sh, which builds)`);
-  rig = await startRig();
-  site = await startStaticServer({ dir: REPO_ROOT, config: () => rig.control.config() });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (site) await site.close();
-  if (rig) await rig.stop();
-});
+const env = browserRigHooks();
 
 /** The harness in a fresh context with a session made, recording every Cognito call it sends:
  * `{operation, body}`. */
 async function openPage() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const sent = [];
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
-  page.on('request', (r) => {
-    const target = r.headers()['x-amz-target'];
-    if (r.method() === 'POST' && target?.startsWith(TARGET)) sent.push({ operation: target.slice(TARGET.length), body: JSON.parse(r.postData()) });
-  });
-  await page.goto(`${site.url}${HARNESS}`);
-  await page.evaluate(() => window.H.ready);
-  await page.evaluate(() => window.H.make());
-  return { page, sent, pageErrors, close: () => context.close() };
+  const context = await env.browser.newContext();
+  return { ...(await env.openHarness(context)), close: () => context.close() };
 }
 
 /**
@@ -91,7 +59,7 @@ function srpStart(page, username, srpA) {
 }
 
 async function admin(operation, payload) {
-  const r = await rig.control.admin(operation, payload);
+  const r = await env.rig.control.admin(operation, payload);
   assert.equal(r.status, 200, `${operation}: ${r.text}`);
   return r.json;
 }
@@ -132,9 +100,9 @@ function assertSignedIn(result) {
 
 describe('Cognito challenges in Chromium against moto', { concurrency: false }, () => {
   test('an admin-created user signs in through NEW_PASSWORD_REQUIRED, after a refused password and a misfit answer', { timeout: 30000 }, async () => {
-    rig.control.reset();
+    env.rig.control.reset();
     const username = `newbie-${crypto.randomUUID().slice(0, 8)}`;
-    await admin('AdminCreateUser', { UserPoolId: rig.poolId, Username: username, TemporaryPassword: 'Temp-passw0rd!', MessageAction: 'SUPPRESS' });
+    await admin('AdminCreateUser', { UserPoolId: env.rig.poolId, Username: username, TemporaryPassword: 'Temp-passw0rd!', MessageAction: 'SUPPRESS' });
     const { page, sent, pageErrors, close } = await openPage();
     try {
       const first = await step(page, 'signInWithPassword', username, 'Temp-passw0rd!');
@@ -165,7 +133,7 @@ describe('Cognito challenges in Chromium against moto', { concurrency: false }, 
       const answers = sent.filter((s) => s.operation === 'RespondToAuthChallenge');
       assert.equal(answers.length, 2);
       assert.deepEqual(answers[1].body, {
-        ClientId: rig.clientId,
+        ClientId: env.rig.clientId,
         ChallengeName: 'NEW_PASSWORD_REQUIRED',
         Session: challenge.session,
         ChallengeResponses: { USERNAME: username, NEW_PASSWORD: 'N3w-passw0rd!' },
@@ -174,7 +142,7 @@ describe('Cognito challenges in Chromium against moto', { concurrency: false }, 
       const token = await page.evaluate(() => window.H.session.getAccessToken());
       assert.equal(decodeJwt(token).claims.username, username);
       // The password changed at the provider: the new one signs in without a challenge.
-      const again = await rig.control.signIn({ username, password: 'N3w-passw0rd!' });
+      const again = await env.rig.control.signIn({ username, password: 'N3w-passw0rd!' });
       assert.ok(again.RefreshToken);
       assert.deepEqual(pageErrors, []);
     } finally {
@@ -183,15 +151,15 @@ describe('Cognito challenges in Chromium against moto', { concurrency: false }, 
   });
 
   test('a TOTP user signs in through SOFTWARE_TOKEN_MFA; a wrong code is NOT_SIGNED_IN and the same challenge takes the right one', { timeout: 60000 }, async (t) => {
-    rig.control.reset();
+    env.rig.control.reset();
     const username = `totp-${crypto.randomUUID().slice(0, 8)}`;
     const password = 'Totp-passw0rd!';
-    await admin('AdminCreateUser', { UserPoolId: rig.poolId, Username: username, MessageAction: 'SUPPRESS' });
-    await admin('AdminSetUserPassword', { UserPoolId: rig.poolId, Username: username, Password: password, Permanent: true });
+    await admin('AdminCreateUser', { UserPoolId: env.rig.poolId, Username: username, MessageAction: 'SUPPRESS' });
+    await admin('AdminSetUserPassword', { UserPoolId: env.rig.poolId, Username: username, Password: password, Permanent: true });
     // The user sets up an authenticator, as an app's settings page would.
-    const { AccessToken } = await rig.control.signIn({ username, password });
+    const { AccessToken } = await env.rig.control.signIn({ username, password });
     const { SecretCode } = await admin('AssociateSoftwareToken', { AccessToken });
-    const refused = await rig.control.admin('VerifySoftwareToken', { AccessToken, UserCode: '000000' === totp(SecretCode) ? '111111' : '000000' });
+    const refused = await env.rig.control.admin('VerifySoftwareToken', { AccessToken, UserCode: '000000' === totp(SecretCode) ? '111111' : '000000' });
     assert.equal(refused.json?.__type, 'CodeMismatchException', 'moto checks TOTP codes');
     assert.equal((await admin('VerifySoftwareToken', { AccessToken, UserCode: await freshTotp(SecretCode) })).Status, 'SUCCESS');
     await admin('SetUserMFAPreference', { AccessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } });
@@ -219,7 +187,7 @@ describe('Cognito challenges in Chromium against moto', { concurrency: false }, 
       assert.ok(answers.every((a) => a.Session === challenge.session && a.ChallengeResponses.USERNAME === username));
       const r = await page.evaluate(async () => (await window.H.session.fetch(`${window.H.cfg.apiUrl}api/me`)).status);
       assert.equal(r, 200);
-      assert.equal(rig.counts().api.rejected, 0);
+      assert.equal(env.rig.counts().api.rejected, 0);
       assert.deepEqual(pageErrors, []);
       t.diagnostic('wrong TOTP code refused, the same challenge answered with the right one');
     } finally {
@@ -228,32 +196,32 @@ describe('Cognito challenges in Chromium against moto', { concurrency: false }, 
   });
 
   test('SELECT_MFA_TYPE then EMAIL_OTP, as Cognito records them (played back by the proxy), end in tokens', { timeout: 30000 }, async () => {
-    rig.control.reset();
+    env.rig.control.reset();
     const { page, sent, pageErrors, close } = await openPage();
     try {
       // Cognito's answer for a user with SMS and email MFA and no preference (API reference:
       // MFAS_CAN_CHOOSE is a JSON array in a string; USER_ID_FOR_SRP names the user).
-      rig.control.setFault({
+      env.rig.control.setFault({
         mode: 'answer',
         operations: ['InitiateAuth/USER_PASSWORD_AUTH'],
         count: 1,
         answer: {
           ChallengeName: 'SELECT_MFA_TYPE',
-          ChallengeParameters: { MFAS_CAN_CHOOSE: '["SMS_MFA","EMAIL_OTP"]', USER_ID_FOR_SRP: rig.username },
+          ChallengeParameters: { MFAS_CAN_CHOOSE: '["SMS_MFA","EMAIL_OTP"]', USER_ID_FOR_SRP: env.rig.username },
           Session: 'AYABeSelect-recorded',
         },
       });
-      const first = await step(page, 'signInWithPassword', rig.username, rig.password);
+      const first = await step(page, 'signInWithPassword', env.rig.username, env.rig.password);
       assert.equal(first.value?.challengeName, 'SELECT_MFA_TYPE', JSON.stringify(first));
       assert.deepEqual(JSON.parse(first.value.parameters.MFAS_CAN_CHOOSE), ['SMS_MFA', 'EMAIL_OTP']);
 
-      rig.control.setFault({
+      env.rig.control.setFault({
         mode: 'answer',
         operations: ['RespondToAuthChallenge'],
         count: 1,
         answer: {
           ChallengeName: 'EMAIL_OTP',
-          ChallengeParameters: { CODE_DELIVERY_DELIVERY_MEDIUM: 'EMAIL', CODE_DELIVERY_DESTINATION: 'r***@e***', USER_ID_FOR_SRP: rig.username },
+          ChallengeParameters: { CODE_DELIVERY_DELIVERY_MEDIUM: 'EMAIL', CODE_DELIVERY_DESTINATION: 'r***@e***', USER_ID_FOR_SRP: env.rig.username },
           Session: 'AYABeEmail-recorded',
         },
       });
@@ -263,15 +231,15 @@ describe('Cognito challenges in Chromium against moto', { concurrency: false }, 
       assert.equal(second.value.session, 'AYABeEmail-recorded');
 
       // The last answer carries tokens the rig signs with moto's key (Cognito's shape).
-      rig.control.setFault({
+      env.rig.control.setFault({
         mode: 'answer',
         operations: ['RespondToAuthChallenge'],
         count: 1,
         answer: {
           AuthenticationResult: {
-            AccessToken: rig.control.mintToken({ tokenUse: 'access' }),
+            AccessToken: env.rig.control.mintToken({ tokenUse: 'access' }),
             ExpiresIn: 3600,
-            IdToken: rig.control.mintToken({ tokenUse: 'id' }),
+            IdToken: env.rig.control.mintToken({ tokenUse: 'id' }),
             RefreshToken: 'recorded-refresh-token',
             TokenType: 'Bearer',
           },
@@ -283,49 +251,49 @@ describe('Cognito challenges in Chromium against moto', { concurrency: false }, 
       const answers = sent.filter((s) => s.operation === 'RespondToAuthChallenge').map((s) => s.body);
       assert.deepEqual(answers, [
         {
-          ClientId: rig.clientId,
+          ClientId: env.rig.clientId,
           ChallengeName: 'SELECT_MFA_TYPE',
           Session: 'AYABeSelect-recorded',
-          ChallengeResponses: { USERNAME: rig.username, ANSWER: 'EMAIL_OTP' },
+          ChallengeResponses: { USERNAME: env.rig.username, ANSWER: 'EMAIL_OTP' },
         },
         {
-          ClientId: rig.clientId,
+          ClientId: env.rig.clientId,
           ChallengeName: 'EMAIL_OTP',
           Session: 'AYABeEmail-recorded',
-          ChallengeResponses: { USERNAME: rig.username, EMAIL_OTP_CODE: '12345678' },
+          ChallengeResponses: { USERNAME: env.rig.username, EMAIL_OTP_CODE: '12345678' },
         },
       ]);
       assert.equal(await page.evaluate(() => window.H.session.getSnapshot().signedIn), true);
       assert.deepEqual(pageErrors, []);
     } finally {
-      rig.control.clearFault();
+      env.rig.control.clearFault();
       await close();
     }
   });
 
   test("the SRP entry's hook starts USER_SRP_AUTH and resolves moto's PASSWORD_VERIFIER with the pool id; a non-hex A sends nothing", { timeout: 30000 }, async () => {
-    rig.control.reset();
+    env.rig.control.reset();
     const { page, sent, pageErrors, close } = await openPage();
     try {
-      const bad = await srpStart(page, rig.username, 'ABC');
+      const bad = await srpStart(page, env.rig.username, 'ABC');
       assert.deepEqual([bad.ok, bad.code], [false, 'BAD_CONFIG']);
       assert.equal(sent.length, 0);
 
       const srpA = crypto.randomBytes(384).toString('hex');
-      const started = await srpStart(page, rig.username, srpA);
+      const started = await srpStart(page, env.rig.username, srpA);
       assert.equal(started.ok, true, JSON.stringify(started));
       const c = started.value;
       assert.equal(c.challengeName, 'PASSWORD_VERIFIER');
-      assert.equal(c.userPoolId, rig.poolId);
-      assert.equal(c.username, rig.username);
+      assert.equal(c.userPoolId, env.rig.poolId);
+      assert.equal(c.username, env.rig.username);
       for (const name of ['SALT', 'SRP_B', 'SECRET_BLOCK', 'USER_ID_FOR_SRP', 'USERNAME']) assert.equal(typeof c.parameters[name], 'string', name);
-      assert.deepEqual(sent[0], { operation: 'InitiateAuth', body: { ClientId: rig.clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: rig.username, SRP_A: srpA } } });
+      assert.deepEqual(sent[0], { operation: 'InitiateAuth', body: { ClientId: env.rig.clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: env.rig.username, SRP_A: srpA } } });
 
       // The claim goes back as PASSWORD_VERIFIER's responses (moto does not check it).
       const claim = { signature: 'c2lnbmF0dXJl', secretBlock: c.parameters.SECRET_BLOCK, timestamp: 'Tue Feb 1 03:04:05 UTC 2022' };
       assertSignedIn(await step(page, 'respondToChallenge', c, { passwordClaim: claim }));
       assert.deepEqual(sent[1].body.ChallengeResponses, {
-        USERNAME: rig.username,
+        USERNAME: env.rig.username,
         PASSWORD_CLAIM_SIGNATURE: claim.signature,
         PASSWORD_CLAIM_SECRET_BLOCK: claim.secretBlock,
         TIMESTAMP: claim.timestamp,

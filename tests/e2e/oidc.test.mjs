@@ -357,4 +357,76 @@ describe('cognito-session in OAuth2 mode against oidc-provider (rotating refresh
       assert.deepEqual(tab.obs.pageErrors, []);
     });
   });
+
+  test('signOut({revoke, redirect}): RFC 7009 revokes the refresh token, then the end-session page with id_token_hint ends the provider’s session and comes back', { timeout: 45000 }, async (t) => {
+    await inFreshContext(async (context) => {
+      const tab = await openTab(context);
+      await goToLoginPage(tab);
+      await loginAndConsent(tab.page, `signout-user-${Date.now()}`);
+      await backOnHarness(tab.page);
+      const signedOut = withLoginPage({ revocationEndpoint: op.revocationEndpoint, endSessionEndpoint: op.endSessionEndpoint, postLogoutRedirectUri: op.postLogoutRedirectUri });
+      const before = await tab.page.evaluate(async (cfg) => {
+        window.H.make(cfg);
+        await window.H.session.handleRedirect();
+        return { record: window.H.record(), idToken: await window.H.session.getIdToken() };
+      }, signedOut);
+      const refreshToken = storedRefreshToken(before.record);
+      assert.ok(refreshToken, 'signed in with a refresh token');
+      const revocations = [];
+      tab.page.on('request', (r) => {
+        if (r.url() === op.revocationEndpoint) revocations.push(Object.fromEntries(new URLSearchParams(r.postData() || '')));
+      });
+
+      // The page goes to the provider once the revocation is answered: signOut's promise is left
+      // behind with it.
+      await tab.page.evaluate(() => {
+        window.H.session.signOut({ revoke: true, redirect: true });
+      });
+      await tab.page.waitForURL((u) => u.origin === op.issuer && u.pathname === '/session/end', { timeout: 10000 });
+      assert.deepEqual(revocations, [{ token_type_hint: 'refresh_token', token: refreshToken, client_id: op.clientId }]);
+      const refused = await op.refreshFromNode(refreshToken);
+      assert.deepEqual([refused.status, refused.body.error], [400, 'invalid_grant'], 'the revoked refresh token no longer refreshes');
+
+      const endSession = new URL(tab.page.url());
+      assert.deepEqual(Object.fromEntries(endSession.searchParams), {
+        id_token_hint: before.idToken,
+        post_logout_redirect_uri: op.postLogoutRedirectUri,
+        client_id: op.clientId,
+      });
+      // The provider asks; the user confirms; it ends its own session and sends the browser back.
+      await tab.page.click('button[name="logout"]');
+      await tab.page.waitForURL((u) => u.href === op.postLogoutRedirectUri, { timeout: 10000 });
+      const kept = await tab.page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('cognito-session:') && !k.endsWith(':signIn')));
+      assert.deepEqual(kept, [], 'the session was signed out here: its record is gone');
+      assert.deepEqual(tab.obs.pageErrors, []);
+      t.diagnostic('revoked at the provider, then its end-session page and back');
+    });
+  });
+
+  test('signOut options the provider cannot honour are BAD_CONFIG and leave the session signed in', { timeout: 45000 }, async () => {
+    await inFreshContext(async (context) => {
+      const tab = await openTab(context);
+      const handedIn = await shortLivedSignIn();
+      await tab.page.evaluate((cfg) => window.H.make(cfg), oauth2());
+      assert.deepEqual(await tab.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+      const refusals = await tab.page.evaluate(async () => {
+        const out = [];
+        for (const options of [{ global: true }, { revoke: true }, { redirect: true }, { revoked: true }, { revoke: 'yes' }]) {
+          try {
+            await window.H.session.signOut(options);
+            out.push('resolved');
+          } catch (e) {
+            out.push(`${e.code}: ${e.message}`);
+          }
+        }
+        return { out, signedIn: window.H.snapshot().signedIn };
+      });
+      assert.equal(refusals.signedIn, true);
+      assert.deepEqual(refusals.out.map((r) => r.split(':')[0]), ['BAD_CONFIG', 'BAD_CONFIG', 'BAD_CONFIG', 'BAD_CONFIG', 'BAD_CONFIG']);
+      assert.match(refusals.out[0], /userPoolId/);
+      assert.match(refusals.out[1], /revocationEndpoint/);
+      assert.match(refusals.out[2], /logout endpoint/);
+      assert.deepEqual(tab.obs.pageErrors, []);
+    });
+  });
 });

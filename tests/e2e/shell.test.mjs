@@ -705,6 +705,33 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       eq([offline.code, offline.providerCode], ['UNAVAILABLE', 'NetworkError']);
     }));
 
+  test('signOut options: anything but {revoke, global, redirect} of booleans is BAD_CONFIG and changes nothing; revoke sends RevokeToken; a failed provider call is typed and the sign-out here stands', () =>
+    inPage(async () => {
+      const { Session, config, access, stubFetch, response, rejects, eq, ok } = window.T;
+      const client = 'signout';
+      const session = new Session(config(client, { storage: 'memory' }));
+      session.setTokens({ accessToken: access(client, 3600, 1), refreshToken: 'rt-held' });
+      const seen = stubFetch([response(200, null, '')]);
+      const cyclic = {};
+      cyclic.self = cyclic;
+      for (const options of [{ revoked: true }, { revoke: 'yes' }, { revoke: 1n }, cyclic, [true], 'revoke', { redirect: true }]) {
+        const e = await rejects(session.signOut(options), JSON.stringify(String(options)));
+        eq(e.code, 'BAD_CONFIG', e.message);
+      }
+      eq([seen.length, session.getSnapshot().signedIn], [0, true], 'nothing sent, still signed in');
+      await session.signOut({ revoke: true });
+      eq(seen.length, 1);
+      eq([seen[0].target, JSON.parse(seen[0].body)], ['AWSCognitoIdentityProviderService.RevokeToken', { ClientId: client, Token: 'rt-held' }]);
+      eq(session.getSnapshot().signedIn, false);
+      // An answer that is no success (here a redirect, which the shell never follows) fails
+      // the provider's part only: the sign-out here stands.
+      session.setTokens({ accessToken: access(client, 3600, 2), refreshToken: 'rt-2' });
+      stubFetch([{ status: 307, headers: { location: 'https://elsewhere.example/' }, body: '' }]);
+      const e = await rejects(session.signOut({ global: true }));
+      ok(e.message.startsWith('signed out here, not at the provider: '), e.message);
+      eq(session.getSnapshot().signedIn, false);
+    }));
+
   test('a sign-in failure carries retryAt only when retrying can help (THROTTLED, UNAVAILABLE)', () =>
     inPage(async () => {
       const { Session, config, stubFetch, response, rejects, THROTTLE, eq, ok } = window.T;

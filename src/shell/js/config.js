@@ -24,6 +24,10 @@ const KNOWN = [
   'clientSecret',
   'region',
   'adopt',
+  'revocationEndpoint',
+  'endSessionEndpoint',
+  'logoutEndpoint',
+  'postLogoutRedirectUri',
 ];
 
 /** OAuth2 scope tokens (RFC 6749 §3.3: visible ASCII but `"` and `\`), one space apart. */
@@ -109,6 +113,16 @@ export function readConfig(value) {
   if (redirectUri) url('redirectUri', redirectUri);
   if (!SCOPE.test(scope)) throw badConfig('scope must be scope names, one space apart');
 
+  // Signing out at the provider (`signOut({revoke, redirect})`): the engine builds the requests
+  // and the logout page's URL from these.
+  const [revocationEndpoint, endSessionEndpoint, logoutEndpoint, postLogoutRedirectUri] = ['revocationEndpoint', 'endSessionEndpoint', 'logoutEndpoint', 'postLogoutRedirectUri'].map((name) => {
+    const text = string(name);
+    if (text) url(name, text);
+    return text;
+  });
+  if (endSessionEndpoint && logoutEndpoint) throw badConfig('endSessionEndpoint or logoutEndpoint');
+  if (logoutEndpoint && !postLogoutRedirectUri) throw badConfig('logoutEndpoint needs postLogoutRedirectUri');
+
   const storage = string('storage') || 'session';
   if (!['session', 'local', 'memory'].includes(storage)) throw badConfig('storage must be "session", "local" or "memory"');
 
@@ -159,5 +173,9 @@ export function readConfig(value) {
     onLoginRequired,
     allowedOrigins,
     adopt,
+    revocationEndpoint,
+    endSessionEndpoint,
+    logoutEndpoint,
+    postLogoutRedirectUri,
   };
 }

@@ -37,6 +37,8 @@ export class Session {
   #claims = null;
   /** The origins a request left without the token for, each said once. */
   #withheld = new Set();
+  /** The latest `signOut` call's own object: an older one's steps stop when it is replaced. */
+  #signingOut;
 
   /**
    * Validates `config`, resumes the session kept in storage (if any) and starts listening to
@@ -183,17 +185,25 @@ export class Session {
    * typed error. */
   #signInWith(reply) {
     if (reply.error) return Promise.reject(reply.error);
-    const d = this.#driver;
-    // The same time limit as a refresh: a hung sign-in fails as UNAVAILABLE.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.min(reply.timeout, MAX_TIMER));
-    return send(reply, controller).then((a) => {
-      clearTimeout(timer);
-      let out;
-      if (!d.drive((now) => (out = wire.signInAnswer(d.core, now, a)))) throw d.refusal();
-      if (out.type === 'error') throw out.error;
+    return this.#exchange(reply, wire.signInAnswer).then((out) => {
       Object.freeze(out.result.parameters);
       return out.result;
+    });
+  }
+
+  /** Sends `request` (built by the engine) and hands the answer to the engine with `answer`:
+   * its reply, or its error as a rejection. The same time limit as a refresh: a hung request
+   * fails as UNAVAILABLE. */
+  #exchange(request, answer) {
+    const d = this.#driver;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.min(request.timeout, MAX_TIMER));
+    return send(request, controller).then((a) => {
+      clearTimeout(timer);
+      let out;
+      if (!d.drive((now) => (out = answer(d.core, now, a)))) throw d.refusal();
+      if (out?.type === 'error') throw out.error;
+      return out;
     });
   }
 
@@ -226,10 +236,34 @@ export class Session {
     if (reply !== undefined) throw reply.error;
   }
 
-  /** Forgets the tokens here and, for `localStorage` sessions, in every tab. */
-  signOut() {
+  /**
+   * Forgets the tokens here and, for `localStorage` sessions, in every tab; with `{revoke,
+   * global, redirect}`, then signs out at the provider with the tokens held until now (the
+   * engine decides what to send: src/engine/sign_out.rs).
+   */
+  async signOut(options) {
     const d = this.#driver;
-    return d.drive((now) => wire.signOut(d.core, now)) ? Promise.resolve() : Promise.reject(d.refusal());
+    const c = d.config;
+    // What JSON cannot write (a BigInt, a cycle, a function) reaches the engine as "", which it
+    // refuses like any other options that are not {revoke, global, redirect}.
+    let text = '';
+    try {
+      text = JSON.stringify(options ?? {}) ?? '';
+    } catch {
+      // refused by the engine
+    }
+    const chain = (this.#signingOut = {});
+    let reply;
+    if (!d.drive((now) => (reply = wire.signOut(d.core, now, c.logoutEndpoint, text, c.revocationEndpoint, c.endSessionEndpoint || c.logoutEndpoint, c.postLogoutRedirectUri)))) {
+      throw d.refusal();
+    }
+    if (reply?.error) throw reply.error;
+    // The engine's requests, one at a time (two at most: a refresh, then GlobalSignOut). Only the
+    // latest sign-out's answers reach the engine: an older one ends when it is replaced.
+    while (reply?.type === 'request') {
+      reply = await this.#exchange(reply, (core, now, a) => (chain === this.#signingOut ? wire.signOutAnswer(core, now, a) : undefined));
+    }
+    if (reply) globalThis.location?.assign(reply.url);
   }
 
   /** Calls `listener(event)` for every session event; returns the function that unsubscribes. */

@@ -93,6 +93,19 @@ export interface SessionConfig {
     /** Origins besides the page's own that Session.fetch (and the axios adapter) attach the
      * token to, each exactly `scheme://host[:port]`. See `Session.attachesTokenTo`. */
     allowedOrigins?: string[];
+    /** With tokenEndpoint: the provider's token revocation endpoint (RFC 7009), for
+     * `signOut({ revoke: true })` (Cognito's API revokes with RevokeToken and needs none). */
+    revocationEndpoint?: string;
+    /** The OpenID Connect provider's `end_session_endpoint`, for `signOut({ redirect: true })`:
+     * it gets `id_token_hint`, `post_logout_redirect_uri` and `client_id`. */
+    endSessionEndpoint?: string;
+    /** Cognito managed login's logout endpoint, `https://<domain>/logout`, for
+     * `signOut({ redirect: true })`: it gets `client_id` and `logout_uri` (postLogoutRedirectUri,
+     * required). */
+    logoutEndpoint?: string;
+    /** Where the logout page sends the browser back, registered with the provider (Cognito: an
+     * allowed sign-out URL). */
+    postLogoutRedirectUri?: string;
     /** Refused: a client secret must never reach a browser. */
     clientSecret?: never;
     /**
@@ -196,6 +209,21 @@ export type Challenge = { [N in ChallengeName]: {
 } }[ChallengeName];
 
 export type SignInResult = { status: "signedIn" } | Challenge;
+
+/** What `signOut` does besides forgetting the tokens here and in every tab; combinable. */
+export interface SignOutOptions {
+    /** Revoke the refresh token at the provider: Cognito `RevokeToken` (its access tokens die
+     * with it), or RFC 7009 at `revocationEndpoint`. Nothing is sent without a refresh token. */
+    revoke?: boolean;
+    /** Cognito `GlobalSignOut`: every session of the user, on every device, ends (this one's
+     * refresh token too, so `revoke` adds nothing). An access token about to expire is first
+     * traded for a fresh one with the refresh token, as Cognito refuses expired ones. */
+    global?: boolean;
+    /** Then go to the provider's logout page (`endSessionEndpoint` or `logoutEndpoint`), which
+     * ends the provider's own session (its cookie) too; the promise resolves as the browser
+     * leaves. */
+    redirect?: boolean;
+}
 
 
 
@@ -320,10 +348,14 @@ export class Session {
      */
     handleRedirect(): Promise<{ status: "signedIn" } | null>;
     /**
-     * Forgets the tokens here and, for `localStorage` sessions, in every tab. Waiters are
-     * rejected with `NOT_SIGNED_IN`. Does not call the provider.
+     * Forgets the tokens here and, for `localStorage` sessions, in every tab; waiters are
+     * rejected with `NOT_SIGNED_IN`. Without options that is all. The options then end the
+     * session at the provider, with the tokens held until now (see `SignOutOptions`). Options
+     * the provider cannot honour reject with `BAD_CONFIG` and nothing happens; a provider call
+     * that fails rejects with its typed error (`providerCode` names it), whose message says the
+     * session was signed out here all the same.
      */
-    signOut(): Promise<void>;
+    signOut(options?: SignOutOptions): Promise<void>;
     /**
      * Calls `listener(event)` for every session event; returns the function that unsubscribes.
      * Also fires `{type: "change"}` when `getSnapshot()` changes without another event, so it

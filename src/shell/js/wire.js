@@ -30,6 +30,7 @@ const SHAPES = {
   h: ['challenge', 'result'],
   u: ['authorization', 'url', 'record'],
   f: ['foreign', 'error'],
+  o: ['logout', 'url'],
 };
 
 /**
@@ -68,7 +69,9 @@ export const storage = (core, now, record) => quiet(call(core, 6, now, 0, 0, rec
 export const setTokens = (core, now, access, id, refresh, expiresIn) =>
   decode(call(core, 7, now, expiresIn ?? 0, 0, access, id, refresh));
 export const tokenRefused = (core, now, token) => quiet(call(core, 8, now, 0, 0, token)).yes;
-export const signOut = (core, now) => quiet(call(core, 9, now));
+/** Signs out: `cognitoLogout` says `logoutPage` is Cognito's `/logout`, not OpenID Connect's. */
+export const signOut = (core, now, cognitoLogout, options, revocation, logoutPage, back) =>
+  decode(call(core, 9, now, cognitoLogout ? 1 : 0, 0, options, revocation, logoutPage, back));
 export const pollAction = (core) => quiet(call(core, 10, 0));
 export const pollTimeout = (core) => quiet(call(core, 11, 0))?.at;
 /** The snapshot reply's text: equal texts are equal snapshots; `decode(text).snapshot` reads it. */
@@ -77,9 +80,11 @@ export const token = (core) => quiet(call(core, 13, 0));
 /** A Cognito sign-in step's request: `kind` 0 password (`a` user name, `b` password), 1 SRP (`a`
  * user name, `b` SRP A), 2 a challenge's answer (`a` the challenge, `b` the answer, as JSON). */
 export const signInRequest = (core, kind, a, b) => decode(call(core, 14, 0, kind, 0, a, b));
-export const signInAnswer = (core, now, a) =>
-  decode(call(core, 15, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
+/** The answer to a sign-in (op 15) or sign-out (op 18) request, as `refreshAnswer` passes one. */
+const answerTo = (op) => (core, now, a) => decode(call(core, op, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
+export const signInAnswer = answerTo(15);
 export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
   decode(call(core, 16, 0, 0, 0, endpoint, redirectUri, scope, secrets.join('\0')));
 export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
   decode(call(core, 17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
+export const signOutAnswer = answerTo(18);

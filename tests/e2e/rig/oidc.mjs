@@ -20,6 +20,12 @@
 //   active token and 401 `invalid_token` otherwise: the tests use it as the protected API.
 // - The development login and consent pages (devInteractions) accept any login and password;
 //   `signIn()` walks them with fetch and a cookie jar, as a browser would.
+// - Revocation (RFC 7009, `features.revocation`) at `/token/revocation`: a public client
+//   revokes its refresh token with `token`, `token_type_hint` and `client_id`; 200 with an empty
+//   body, and the token then answers `invalid_grant`.
+// - RP-Initiated Logout at `/session/end` (`end_session_endpoint`): with `id_token_hint` and a
+//   registered `post_logout_redirect_uri` it asks the user to confirm (a form posting
+//   `logout=yes`), ends its own session and sends the browser to that URI.
 
 import crypto from 'node:crypto';
 import { getFreePort } from './rig.mjs';
@@ -34,6 +40,7 @@ const HOST = '127.0.0.1';
 export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', lifetimeS = 3600 }) {
   const { default: Provider } = await import('oidc-provider');
   const redirectUri = `${siteOrigin}/tests/e2e/pages/harness.html`;
+  const postLogoutRedirectUri = `${siteOrigin}/tests/e2e/pages/login.html?signed-out`;
   let lifetime = lifetimeS;
   const counts = { refresh: 0, refreshRefused: [], codeExchanges: 0, refreshTokensSeen: [] };
 
@@ -48,8 +55,22 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [redirectUri],
+        post_logout_redirect_uris: [postLogoutRedirectUri],
       },
     ],
+    features: {
+      revocation: { enabled: true },
+      // The default pages load a web font from the internet, which this machine cannot reach.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.body = `<!DOCTYPE html><title>Sign out?</title>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>`;
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.body = '<!DOCTYPE html><title>Signed out</title><p>Signed out.</p>';
+        },
+      },
+    },
     ttl: {
       AccessToken: () => lifetime,
       IdToken: () => lifetime,
@@ -90,6 +111,7 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
   process.once('exit', stopOnExit);
 
   const tokenEndpoint = `${issuer}/token`;
+  const revocationEndpoint = `${issuer}/token/revocation`;
 
   /** One token-endpoint POST from node (not counted as the page's), answered as parsed JSON. */
   async function tokenRequest(params) {
@@ -106,6 +128,10 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
     issuer,
     clientId,
     tokenEndpoint,
+    revocationEndpoint,
+    endSessionEndpoint: `${issuer}/session/end`,
+    /** The one `post_logout_redirect_uri` the client has registered. */
+    postLogoutRedirectUri,
     /** The userinfo endpoint: 200 for an active access token, 401 for any other. */
     userinfoUrl: `${issuer}/me`,
     serverErrors,

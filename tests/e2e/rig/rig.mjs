@@ -44,7 +44,9 @@
 //   user (all sessions); afterwards REFRESH_TOKEN_AUTH → 400 NotAuthorizedException "Refresh Token
 //   has been revoked" and GetUser → NotAuthorizedException "Invalid token". AdminUserGlobalSignOut
 //   does the same by user name.
-// - GetTokensFromRefreshToken is not implemented: 500 with a Werkzeug HTML page.
+// - GetTokensFromRefreshToken is not implemented: 500 with a Werkzeug HTML page. Neither is
+//   RevokeToken (no revoke_token in moto's cognitoidp): the proxy answers it as Cognito does (see
+//   `revokeToken` below).
 // - CORS (flask-cors): every answer has Access-Control-Allow-Origin (`*`, or the request's Origin
 //   echoed with `Vary: Origin`); an OPTIONS preflight answers 200 echoing the requested headers,
 //   Allow-Methods "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT", no Max-Age (Chrome then caches
@@ -881,6 +883,43 @@ export async function startRig(options = {}) {
       up.end(outBody);
     };
 
+    // --- RevokeToken, which moto 5.2.5 lacks --------------------------------------------------
+    // moto's Cognito has no revoke_token (neither its models.py nor its responses.py know it), so
+    // the proxy answers RevokeToken as Cognito's API reference says: HTTP 200 with an empty body,
+    // and from then on the refresh token AND the access tokens issued with it stop working. A
+    // later refresh with the token answers 400 NotAuthorizedException "Refresh Token has been
+    // revoked" (Cognito's words for it, as for moto's own revocations); an API call or a Cognito
+    // call (GetUser, GlobalSignOut) with such an access token is refused ("Access Token has been
+    // revoked"). moto gives a sign-in's refresh and access tokens one `origin_jti`, so the proxy
+    // learns the token's by refreshing it once at moto before it revokes it.
+    const revoked = { refreshTokens: new Set(), originJtis: new Set() };
+    const revokeToken = async (json) => {
+      const token = json?.Token;
+      const client = json?.ClientId;
+      if (typeof token !== 'string' || !/^[\w=.-]+$/.test(token) || typeof client !== 'string' || !/^[\w+]+$/.test(client)) {
+        return cognitoError(400, 'InvalidParameterException', '1 validation error detected: Token and ClientId must be strings of the allowed characters');
+      }
+      if (!revoked.refreshTokens.has(token)) {
+        const r = await cognitoCall(moto.url, 'InitiateAuth', { ClientId: client, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: token } }, { headers: admin });
+        const claims = decodeJwt(r.json?.AuthenticationResult?.AccessToken ?? '')?.claims;
+        if (claims && claims.client_id !== client) return cognitoError(400, 'UnauthorizedException', 'Token was not issued to this client');
+        if (claims?.origin_jti) revoked.originJtis.add(claims.origin_jti);
+        revoked.refreshTokens.add(token);
+      }
+      return { status: 200, headers: { 'Content-Type': AMZ_JSON, 'x-amzn-RequestId': crypto.randomUUID() }, body: '' };
+    };
+    const isRevokedAccess = (token) => typeof token === 'string' && revoked.originJtis.has(decodeJwt(token)?.claims.origin_jti);
+    /** Cognito's own answer where moto's would be wrong (see above), or null to forward. */
+    const emulate = async (op, json) => {
+      if (op === 'RevokeToken') return revokeToken(json);
+      const refreshToken = json?.AuthParameters?.REFRESH_TOKEN ?? json?.RefreshToken;
+      if (REFRESH_OPERATIONS.includes(op) && revoked.refreshTokens.has(refreshToken)) {
+        return cognitoError(400, 'NotAuthorizedException', 'Refresh Token has been revoked');
+      }
+      if (isRevokedAccess(json?.AccessToken)) return cognitoError(400, 'NotAuthorizedException', 'Access Token has been revoked');
+      return null;
+    };
+
     const onProxyRequest = async (req, res) => {
       const url = new URL(req.url, `http://${HOST}`);
       if (url.pathname.startsWith('/__rig/')) return onControl(req, res, url);
@@ -901,6 +940,14 @@ export async function startRig(options = {}) {
           recordProxy(ev);
           res.writeHead(a.status, { ...a.headers, ...corsFor(req), 'content-length': Buffer.byteLength(a.body) });
           res.end(a.body);
+          return;
+        }
+        const emulated = await emulate(op, json);
+        if (emulated) {
+          Object.assign(ev, { outcome: 'emulated', status: emulated.status });
+          recordProxy(ev);
+          res.writeHead(emulated.status, { ...emulated.headers, ...corsFor(req), 'content-length': Buffer.byteLength(emulated.body) });
+          res.end(emulated.body);
           return;
         }
         forward(req, res, body, ev, json);
@@ -1035,6 +1082,7 @@ export async function startRig(options = {}) {
       if (d.claims.iss !== issuer) return { kind: 'bad-token', detail: `iss ${d.claims.iss}` };
       if (typeof d.claims.exp !== 'number') return { kind: 'bad-token', detail: 'no numeric exp' };
       if (d.claims.exp <= nowS()) return { kind: 'expired', claims: d.claims };
+      if (isRevokedAccess(token)) return { kind: 'revoked', claims: d.claims };
       return { kind: 'ok', claims: d.claims };
     };
 
