@@ -98,9 +98,10 @@ function tokenStore(session) {
     state = next;
     for (const listener of listeners) listener();
   };
-  // At least a second away: a moment already past (a clock set back) cannot make a loop.
+  // A moment already past (a clock set back, say) is a second away, so it cannot make a loop.
   const at = (moment, then) => {
-    timer = setTimeout(then, Math.max(1000, moment - Date.now()));
+    const wait = moment - Date.now();
+    timer = setTimeout(then, wait > 0 ? wait : 1000);
   };
   const forget = () => {
     clearTimeout(timer);
