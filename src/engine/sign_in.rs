@@ -573,4 +573,18 @@ mod tests {
             Some("access_denied")
         );
     }
+
+    #[test]
+    fn debug_output_says_the_secrets_are_there_and_not_what_they_are() {
+        let text = alloc::format!("{SECRETS:?}");
+        assert_eq!(text, "Secrets(<redacted>)");
+        for secret in [
+            SECRETS.state,
+            SECRETS.verifier,
+            SECRETS.challenge,
+            SECRETS.nonce,
+        ] {
+            assert!(!text.contains(secret));
+        }
+    }
 }
