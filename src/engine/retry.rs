@@ -414,6 +414,14 @@ mod tests {
             },
         );
         assert_eq!(b.shared(), theirs, "an older backoff teaches nothing");
+        b.adopt_stored(
+            T0,
+            RetryState {
+                not_before: T0 + 5_000,
+                failures: 1,
+            },
+        );
+        assert_eq!(b.shared(), theirs, "nor does one that holds back no longer");
         b.adopt_broadcast(T0, theirs, FailureKind::Throttled);
         assert_eq!(
             b.waiting_error(),
@@ -642,24 +650,6 @@ mod tests {
             "{}",
             at - now
         );
-    }
-
-    #[test]
-    fn a_stored_state_that_holds_back_no_longer_than_ours_is_not_adopted() {
-        let (mut b, _, _) = book();
-        let ours = RetryState {
-            not_before: T0 + 60_000,
-            failures: 3,
-        };
-        b.adopt_stored(T0, ours);
-        b.adopt_stored(
-            T0,
-            RetryState {
-                not_before: T0 + 60_000,
-                failures: 1,
-            },
-        );
-        assert_eq!(b.shared(), ours);
     }
 
     #[test]
