@@ -96,11 +96,18 @@ pub enum Op {
     /// The answer to a sign-out's request, read as `RefreshAnswer`'s (`m`, `a` to `d`) →
     /// `request`, `logout`, `error` or nothing, as `SignOut`.
     SignOutAnswer = 18,
+    /// The key-set lock `n` is held; `a` = the key-set record storage holds (absent: none).
+    KeysLock = 19,
+    /// The answer to key-set fetch `n`, read as `RefreshAnswer`'s (`m`, `a`; `a` = `cors` with
+    /// `m` = 0 when the URL answers but not to this origin), with `b` = its `Cache-Control`.
+    KeysAnswer = 20,
+    /// Signature check `n` answered: `m` = 1 when the signature matches.
+    Verified = 21,
 }
 
 impl Op {
     /// Every operation, in number order.
-    pub const ALL: [Op; 19] = [
+    pub const ALL: [Op; 22] = [
         Op::RequestToken,
         Op::Timeout,
         Op::Visibility,
@@ -120,6 +127,9 @@ impl Op {
         Op::Authorize,
         Op::RedirectReturn,
         Op::SignOutAnswer,
+        Op::KeysLock,
+        Op::KeysAnswer,
+        Op::Verified,
     ];
 
     /// The operation numbered `n`.
@@ -216,6 +226,18 @@ pub enum Call<'a> {
     SignOutAnswer {
         answer: Answer<'a>,
     },
+    KeysLock {
+        id: RefreshId,
+        record: Option<&'a str>,
+    },
+    KeysAnswer {
+        id: RefreshId,
+        answer: Answer<'a>,
+    },
+    Verified {
+        id: RefreshId,
+        ok: bool,
+    },
 }
 
 /// Why a call could not be read: a bug in the shell, answered as a `BAD_CONFIG` error reply.
@@ -274,6 +296,18 @@ impl<'a> Call<'a> {
             Op::RefreshLock => Call::RefreshLock {
                 id: RefreshId(n()?),
                 record: raw.a,
+            },
+            Op::KeysLock => Call::KeysLock {
+                id: RefreshId(n()?),
+                record: raw.a,
+            },
+            Op::KeysAnswer => Call::KeysAnswer {
+                id: RefreshId(n()?),
+                answer: answer(op, &raw)?,
+            },
+            Op::Verified => Call::Verified {
+                id: RefreshId(n()?),
+                ok: raw.m == 1.0,
             },
             Op::RefreshAnswer => Call::RefreshAnswer {
                 id: RefreshId(n()?),
@@ -434,6 +468,10 @@ pub mod tag {
     pub const AUTHORIZATION: char = 'u';
     pub const FOREIGN: char = 'f';
     pub const LOGOUT: char = 'o';
+    pub const ACQUIRE_KEYS_LOCK: char = 'K';
+    pub const FETCH_KEYS: char = 'F';
+    pub const PERSIST_KEYS: char = 'J';
+    pub const VERIFY: char = 'V';
 }
 
 /// A reply under construction: `[tag, field, ...]` as JSON text.
@@ -624,6 +662,13 @@ fn event_object(o: &mut Object, event: &Event) {
             o.text("detail", &detail);
             return;
         }
+        Event::TokenRejected { error } => {
+            o.text("type", "tokenRejected");
+            let mut detail = String::new();
+            error.describe(&mut detail);
+            o.text("detail", &detail);
+            return;
+        }
     };
     o.text("type", name);
     if at.is_some() {
@@ -662,6 +707,24 @@ pub fn action_reply(action: &Action) -> String {
         Action::Emit { event } => Reply::new(tag::EMIT)
             .object(|o| event_object(o, event))
             .finish(),
+        Action::AcquireKeysLock { id } => Reply::new(tag::ACQUIRE_KEYS_LOCK).number(id.0).finish(),
+        Action::FetchKeys { id, url } => {
+            Reply::new(tag::FETCH_KEYS).number(id.0).text(url).finish()
+        }
+        Action::PersistKeys { record } => Reply::new(tag::PERSIST_KEYS).text(record).finish(),
+        Action::Verify {
+            id,
+            alg,
+            key,
+            input,
+            signature,
+        } => Reply::new(tag::VERIFY)
+            .number(id.0)
+            .text(alg.name())
+            .text(key)
+            .text(input)
+            .text(signature)
+            .finish(),
     }
 }
 
@@ -674,6 +737,7 @@ pub fn snapshot_reply(s: &Snapshot) -> String {
             o.flag("refreshing", s.refreshing);
             o.number("retryAt", s.retry_at);
             o.flag("expired", s.expired);
+            o.flag("verifyTokens", s.verify_tokens);
         })
         .finish()
 }
@@ -829,6 +893,22 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
             m.handle_storage(now, record);
             None
         }
+        Call::KeysLock { id, record } => {
+            m.handle_keys_lock(now, id, record);
+            None
+        }
+        Call::KeysAnswer { id, answer } => {
+            let cache_control = match &answer {
+                Answer::Response(r) => r.error_type,
+                Answer::None(_) => None,
+            };
+            m.handle_keys_answer(now, id, answer.as_result(), cache_control);
+            None
+        }
+        Call::Verified { id, ok } => {
+            m.handle_verified(now, id, ok);
+            None
+        }
         Call::SetTokens {
             access,
             id,
@@ -866,7 +946,7 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
             .map(|at| Reply::new(tag::MOMENT).number(at).finish()),
         Call::Snapshot => Some(snapshot_reply(&m.snapshot())),
         Call::Token => {
-            let tokens = m.tokens()?;
+            let tokens = m.checked_tokens()?;
             let until = tokens
                 .expires_at
                 .saturating_sub(m.config().rules.min_validity);
@@ -949,6 +1029,14 @@ pub const SHAPES: &[(char, &str, &[&str])] = &[
     (tag::AUTHORIZATION, "authorization", &["url", "record"]),
     (tag::FOREIGN, "foreign", &["error"]),
     (tag::LOGOUT, "logout", &["url"]),
+    (tag::ACQUIRE_KEYS_LOCK, "acquireKeysLock", &["id"]),
+    (tag::FETCH_KEYS, "fetchKeys", &["id", "url"]),
+    (tag::PERSIST_KEYS, "persistKeys", &["record"]),
+    (
+        tag::VERIFY,
+        "verify",
+        &["id", "alg", "key", "input", "signature"],
+    ),
 ];
 
 /// The tags of [`SHAPES`], for checking that no two share a letter.

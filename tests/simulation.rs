@@ -617,6 +617,11 @@ impl World {
                 Action::ReleaseRefreshLock { .. }
                 | Action::Broadcast { .. }
                 | Action::Emit { .. } => {}
+                // This session checks no signatures.
+                Action::AcquireKeysLock { .. }
+                | Action::FetchKeys { .. }
+                | Action::PersistKeys { .. }
+                | Action::Verify { .. } => {}
                 Action::ResolveWaiters {
                     waiters,
                     access_token,

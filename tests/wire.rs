@@ -22,6 +22,7 @@ use cognito_session::engine::redirect::Callback;
 use cognito_session::engine::sign_in::{Secrets, SignedIn};
 use cognito_session::engine::sign_out::SignOut;
 use cognito_session::engine::tokens::StorageError;
+use cognito_session::engine::verify::{Alg, VerifyError};
 use cognito_session::wire::{
     self, action_reply, error_reply, sign_in_reply, snapshot_reply, tag, Answer, Call, Dispatcher,
     Op, RawArgs, Reply, WireError, SHAPES,
@@ -197,6 +198,46 @@ fn replies() -> Vec<ReplyVector> {
             r#"{"type":"emit","event":{"type":"storageDiscarded","detail":"stored session has an unknown version"}}"#,
         ),
         v(
+            "emit tokenRejected",
+            action_reply(&Action::Emit {
+                event: Event::TokenRejected {
+                    error: VerifyError::Signature,
+                },
+            }),
+            r#"{"type":"emit","event":{"type":"tokenRejected","detail":"bad JWT signature"}}"#,
+        ),
+        v(
+            "acquireKeysLock",
+            action_reply(&Action::AcquireKeysLock { id: RefreshId(12) }),
+            r#"{"type":"acquireKeysLock","id":12}"#,
+        ),
+        v(
+            "fetchKeys",
+            action_reply(&Action::FetchKeys {
+                id: RefreshId(13),
+                url: "https://idp/jwks.json".into(),
+            }),
+            r#"{"type":"fetchKeys","id":13,"url":"https://idp/jwks.json"}"#,
+        ),
+        v(
+            "persistKeys",
+            action_reply(&Action::PersistKeys {
+                record: "{\"at\":1}".into(),
+            }),
+            r#"{"type":"persistKeys","record":"{\"at\":1}"}"#,
+        ),
+        v(
+            "verify",
+            action_reply(&Action::Verify {
+                id: RefreshId(14),
+                alg: Alg::Es256,
+                key: "{\"kty\":\"EC\"}".into(),
+                input: "h.p".into(),
+                signature: "c2ln".into(),
+            }),
+            r#"{"type":"verify","id":14,"alg":"ES256","key":"{\"kty\":\"EC\"}","input":"h.p","signature":"c2ln"}"#,
+        ),
+        v(
             "token",
             Reply::new(tag::TOKEN).text("tok\"en").finish(),
             r#"{"type":"token","token":"tok\"en"}"#,
@@ -271,8 +312,9 @@ fn replies() -> Vec<ReplyVector> {
                 refreshing: false,
                 retry_at: None,
                 expired: false,
+                verify_tokens: true,
             }),
-            r#"{"type":"snapshot","snapshot":{"signedIn":true,"expiresAt":5,"refreshing":false,"retryAt":null,"expired":false}}"#,
+            r#"{"type":"snapshot","snapshot":{"signedIn":true,"expiresAt":5,"refreshing":false,"retryAt":null,"expired":false,"verifyTokens":true}}"#,
         ),
         v(
             "request",
@@ -476,6 +518,30 @@ fn calls() -> Vec<CallVector> {
             r#"[18,1000,0,0,"fetch failed",null,null,null]"#,
             Call::SignOutAnswer { answer: Answer::None("fetch failed") },
         ),
+        c("keysLock", "[1000, 5, \"rec\"]", "[19,1000,5,0,\"rec\",null,null,null]", Call::KeysLock { id: RefreshId(5), record: Some("rec") }),
+        c(
+            "keysAnswer",
+            r#"[1000, 6, {"status":200,"body":"{}","cacheControl":"max-age=60"}]"#,
+            r#"[20,1000,6,200,"{}","max-age=60",null,null]"#,
+            Call::KeysAnswer {
+                id: RefreshId(6),
+                answer: Answer::Response(HttpResponse {
+                    status: 200,
+                    body: "{}",
+                    error_type: Some("max-age=60"),
+                    retry_after: None,
+                    amz_retry_after: None,
+                }),
+            },
+        ),
+        c(
+            "keysAnswer",
+            r#"[1000, 6, {"status":0,"body":"cors"}]"#,
+            r#"[20,1000,6,0,"cors",null,null,null]"#,
+            Call::KeysAnswer { id: RefreshId(6), answer: Answer::None("cors") },
+        ),
+        c("verified", "[1000, 7, true]", "[21,1000,7,1,null,null,null,null]", Call::Verified { id: RefreshId(7), ok: true }),
+        c("verified", "[1000, 7, false]", "[21,1000,7,0,null,null,null,null]", Call::Verified { id: RefreshId(7), ok: false }),
         c(
             "authorize",
             r#"["https://auth/authorize", "https://app/", "openid", ["st","ve","ch","no"]]"#,
@@ -695,7 +761,7 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
             "{why}: {text}"
         );
     };
-    refused(d.call(20, 0.0, RawArgs::default()), "op 20");
+    refused(d.call(22, 0.0, RawArgs::default()), "op 22");
     refused(d.call(u32::MAX, 0.0, RawArgs::default()), "op max");
     for bad in [f64::NAN, -1.0, 0.5, f64::INFINITY, 2.0] {
         refused(
@@ -783,8 +849,8 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
     }
     // Which operation and argument was wrong, as the engine's tests see it.
     assert_eq!(
-        Call::decode(20, RawArgs::default()),
-        Err(WireError::UnknownOp(20))
+        Call::decode(22, RawArgs::default()),
+        Err(WireError::UnknownOp(22))
     );
     assert_eq!(
         Call::decode(

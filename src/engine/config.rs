@@ -10,6 +10,7 @@ use alloc::string::String;
 use super::backoff::{BackoffPolicy, BudgetPolicy, RefusalPolicy};
 use super::protocol::{ConfigError, Provider};
 use super::tokens::TokenRules;
+use super::verify::KeyBook;
 use super::Millis;
 
 /// Everything a session is configured with.
@@ -25,6 +26,9 @@ pub struct Config {
     pub request_timeout: Millis,
     /// Waiting this long for the cross-tab refresh lock counts as a network failure.
     pub lock_timeout: Millis,
+    /// Where the keys that check token signatures come from; `None`: signatures are not
+    /// checked ([`super::verify`]).
+    pub keys: Option<KeyBook>,
 }
 
 /// The provider settings an app gives a driver. Empty means not given.
@@ -42,6 +46,11 @@ pub struct ProviderOptions<'a> {
     pub issuer: &'a str,
     /// Cognito app clients with refresh-token rotation (`GetTokensFromRefreshToken`).
     pub rotation: bool,
+    /// Check token signatures (where the keys can be found: always for Cognito, with
+    /// `jwks_uri` or `issuer` for OAuth2).
+    pub verify_tokens: bool,
+    /// The JWKS URL instead of the pool's or the issuer's discovery document's.
+    pub jwks_uri: &'a str,
 }
 
 impl Config {
@@ -70,36 +79,57 @@ impl Config {
             refusal: RefusalPolicy::default(),
             request_timeout: 15_000,
             lock_timeout: 30_000,
+            keys: None,
         }
     }
 
     /// The configuration `options` describe: OAuth2 when a token endpoint is given (its JWTs held
     /// to `issuer` when one is given), otherwise Cognito at `endpoint` or, without one, at the
-    /// regional endpoint of the user pool, which must be well formed either way.
+    /// regional endpoint of the user pool, which must be well formed either way. Cognito tokens
+    /// are held to the pool's issuer, `https://cognito-idp.<region>.amazonaws.com/<pool>`, also
+    /// behind an `endpoint` override (moto issues that too).
+    ///
+    /// With `verify_tokens`, signatures are checked with the keys at `jwks_uri`, else at the
+    /// pool's `/.well-known/jwks.json` (under `endpoint` when given), else in the issuer's
+    /// discovery document; an OAuth2 session with neither checks none.
     pub fn from_options(options: &ProviderOptions<'_>) -> Result<Config, ConfigError> {
         let client_id = String::from(options.client_id);
-        if !options.token_endpoint.is_empty() {
+        let given = |s: &str| (!s.is_empty()).then(|| String::from(s));
+        let (mut config, keys) = if !options.token_endpoint.is_empty() {
             let mut config = Config::new(Provider::OAuth2 {
                 token_endpoint: String::from(options.token_endpoint),
                 client_id,
             });
-            config.rules.issuer =
-                (!options.issuer.is_empty()).then(|| String::from(options.issuer));
-            return Ok(config);
-        }
-        // The pool id is checked even with an endpoint override: it also names the session's
-        // storage, and the API reads it from the tokens.
-        let regional = Provider::cognito_endpoint_for_pool(options.user_pool_id)?;
-        let endpoint = if options.endpoint.is_empty() {
-            regional
+            config.rules.issuer = given(options.issuer);
+            let keys = config.rules.issuer.as_ref().map(|issuer| {
+                let mut url = String::from(issuer.strip_suffix('/').unwrap_or(issuer));
+                url.push_str("/.well-known/openid-configuration");
+                KeyBook::discover(url)
+            });
+            (config, keys)
         } else {
-            String::from(options.endpoint)
+            // The pool id is checked even with an endpoint override: it also names the session's
+            // storage, the issuer, and the API reads it from the tokens.
+            let regional = Provider::cognito_endpoint_for_pool(options.user_pool_id)?;
+            let mut issuer = regional.clone();
+            issuer.push_str(options.user_pool_id);
+            let endpoint = given(options.endpoint).unwrap_or(regional);
+            let mut url = String::from(endpoint.strip_suffix('/').unwrap_or(&endpoint));
+            url.push('/');
+            url.push_str(options.user_pool_id);
+            url.push_str("/.well-known/jwks.json");
+            let mut config = Config::new(Provider::Cognito {
+                endpoint,
+                client_id,
+                rotation: options.rotation,
+            });
+            config.rules.issuer = Some(issuer);
+            (config, Some(KeyBook::new(url)))
         };
-        Ok(Config::new(Provider::Cognito {
-            endpoint,
-            client_id,
-            rotation: options.rotation,
-        }))
+        if options.verify_tokens {
+            config.keys = given(options.jwks_uri).map(KeyBook::new).or(keys);
+        }
+        Ok(config)
     }
 }
 
@@ -130,7 +160,72 @@ mod tests {
         let r = &config.rules;
         assert_eq!(r.client_id.as_deref(), Some("client"));
         assert!(r.access_names_client && r.require_token_use && !r.allow_opaque_access);
-        assert_eq!(r.issuer, None);
+        assert_eq!(
+            r.issuer.as_deref(),
+            Some("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123")
+        );
+        assert_eq!(config.keys, None, "verify_tokens was not asked for");
+    }
+
+    #[test]
+    fn the_keys_come_from_the_pool_the_endpoint_the_issuers_discovery_or_jwks_uri() {
+        let url = |options: &ProviderOptions| {
+            let keys = Config::from_options(options).unwrap().keys?;
+            Some((keys.url.clone(), keys.discovery.clone()))
+        };
+        let mut pool = cognito("eu-west-1_AbC123", "");
+        pool.verify_tokens = true;
+        let jwks =
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json";
+        assert_eq!(url(&pool), Some((jwks.into(), None)));
+        let mut moto = cognito("us-east-1_x", "http://127.0.0.1:9229/");
+        moto.verify_tokens = true;
+        assert_eq!(
+            url(&moto),
+            Some((
+                "http://127.0.0.1:9229/us-east-1_x/.well-known/jwks.json".into(),
+                None
+            ))
+        );
+        // moto issues tokens with the real issuer, whatever its address.
+        assert_eq!(
+            Config::from_options(&moto).unwrap().rules.issuer.as_deref(),
+            Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x")
+        );
+        let oauth = ProviderOptions {
+            client_id: "spa",
+            token_endpoint: "https://auth.example.com/token",
+            issuer: "https://auth.example.com/",
+            verify_tokens: true,
+            ..ProviderOptions::default()
+        };
+        assert_eq!(
+            url(&oauth),
+            Some((
+                String::new(),
+                Some("https://auth.example.com/.well-known/openid-configuration".into())
+            ))
+        );
+        let no_issuer = ProviderOptions {
+            issuer: "",
+            ..oauth
+        };
+        assert_eq!(url(&no_issuer), None, "nowhere to find keys");
+        for options in [pool, moto, oauth, no_issuer] {
+            let given = ProviderOptions {
+                jwks_uri: "https://keys.example/jwks",
+                ..options
+            };
+            assert_eq!(
+                url(&given),
+                Some(("https://keys.example/jwks".into(), None))
+            );
+            let off = ProviderOptions {
+                verify_tokens: false,
+                ..given
+            };
+            assert_eq!(url(&off), None);
+        }
     }
 
     #[test]

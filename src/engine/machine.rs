@@ -35,6 +35,7 @@ use super::retry::RetryBook;
 use super::rng::Rng;
 use super::tabs::TabMessage;
 use super::tokens::{Provenance, StorageError, Stored, TokenError, TokenSet};
+use super::verify::{Alg, Check, KeyBook, Need, VerifyError};
 use super::Millis;
 use alloc::collections::VecDeque;
 use alloc::{string::String, vec::Vec};
@@ -99,6 +100,11 @@ pub enum Event {
     StorageDiscarded {
         error: StorageError,
     },
+    /// Tokens from storage, another tab or the app failed their signature check: they are not
+    /// handed out, and the refresh token (if any) gets new ones.
+    TokenRejected {
+        error: VerifyError,
+    },
 }
 
 /// Something the driver must do, in the order given.
@@ -112,8 +118,26 @@ pub enum Action {
     SendRefresh { id: RefreshId, request: HttpRequest },
     /// Stop waiting for this request (its answer would be ignored anyway).
     AbortRefresh { id: RefreshId },
-    /// Release (or stop waiting for) the cross-tab refresh lock.
+    /// Release (or stop waiting for) the cross-tab lock `id` (the refresh lock or the key-set
+    /// lock).
     ReleaseRefreshLock { id: RefreshId },
+    /// Take the cross-tab key-set lock, then call [`SessionMachine::handle_keys_lock`] with the
+    /// key-set record storage holds at that moment.
+    AcquireKeysLock { id: RefreshId },
+    /// GET `url` (the key set or the discovery document naming it); answer with
+    /// [`SessionMachine::handle_keys_answer`]. [`Action::AbortRefresh`] with `id` stops it.
+    FetchKeys { id: RefreshId, url: String },
+    /// Write the key-set record to its storage.
+    PersistKeys { record: String },
+    /// Verify `signature` (base64url) over `input` with `key` (a public JWK) by `alg`; answer
+    /// with [`SessionMachine::handle_verified`].
+    Verify {
+        id: RefreshId,
+        alg: Alg,
+        key: String,
+        input: String,
+        signature: String,
+    },
     /// Hand these waiters this access token.
     ResolveWaiters {
         waiters: Vec<WaiterId>,
@@ -144,6 +168,8 @@ pub struct Snapshot {
     pub retry_at: Option<Millis>,
     /// Set once a dead refresh token ended the session, until the next sign-in.
     pub expired: bool,
+    /// Whether token signatures are checked.
+    pub verify_tokens: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +184,29 @@ enum Flight {
         deadline: Millis,
         refresh_token: String,
     },
+    /// The answer's tokens are being checked (under the lock, not yet stored or shared).
+    Verifying {
+        id: RefreshId,
+        deadline: Millis,
+        tokens: TokenSet,
+    },
+}
+
+/// Fetching the key set: the lock, then the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeysFlight {
+    Idle,
+    Locking { id: RefreshId, deadline: Millis },
+    Fetching { id: RefreshId, deadline: Millis },
+}
+
+/// What checking a token set needs next.
+enum Step {
+    Nothing,
+    Passed,
+    Failed(VerifyError),
+    Verify(Vec<Check>),
+    Fetch,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -204,6 +253,13 @@ pub struct SessionMachine {
     pub(super) signing_in_as: Option<String>,
     /// The sign-out at the provider under way ([`super::sign_out`]).
     pub(super) signing_out: Option<super::sign_out::SigningOut>,
+    /// The key set that checks signatures; `None`: they are not checked.
+    keys: Option<KeyBook>,
+    keys_flight: KeysFlight,
+    /// Whether the current tokens passed their signature check (always, unchecked).
+    checked: bool,
+    /// The signature checks under way: their id and how many are unanswered.
+    verifying: Option<(RefreshId, usize)>,
     actions: VecDeque<Action>,
 }
 
@@ -212,6 +268,7 @@ impl SessionMachine {
     pub fn new(config: Config, seed: u64, now: Millis) -> SessionMachine {
         SessionMachine {
             retry: RetryBook::new(&config.backoff, config.budget, now),
+            keys: config.keys.clone(),
             config,
             rng: Rng::new(seed),
             tokens: None,
@@ -230,6 +287,9 @@ impl SessionMachine {
             exchanging: None,
             signing_in_as: None,
             signing_out: None,
+            keys_flight: KeysFlight::Idle,
+            checked: true,
+            verifying: None,
             actions: VecDeque::new(),
         }
     }
@@ -242,6 +302,17 @@ impl SessionMachine {
     /// The current tokens, valid or not.
     pub fn tokens(&self) -> Option<&TokenSet> {
         self.tokens.as_ref()
+    }
+
+    /// The current tokens if they passed their signature check (or none is made): the ones a
+    /// driver may cache and hand out while they are valid.
+    pub fn checked_tokens(&self) -> Option<&TokenSet> {
+        self.tokens.as_ref().filter(|_| self.checked)
+    }
+
+    /// The key set held, when signatures are checked.
+    pub fn keys(&self) -> Option<&KeyBook> {
+        self.keys.as_ref()
     }
 
     /// The access token if it may be handed out at `now`.
@@ -262,6 +333,7 @@ impl SessionMachine {
             refreshing: self.flight != Flight::Idle,
             retry_at: self.retry.retry_at(),
             expired: self.expired,
+            verify_tokens: self.keys.is_some(),
         }
     }
 
@@ -275,9 +347,23 @@ impl SessionMachine {
         let waiters = self.waiters.iter().map(|w| w.deadline).min();
         let flight = match &self.flight {
             Flight::Idle => None,
-            Flight::Locking { deadline, .. } | Flight::Sending { deadline, .. } => Some(*deadline),
+            Flight::Locking { deadline, .. }
+            | Flight::Sending { deadline, .. }
+            | Flight::Verifying { deadline, .. } => Some(*deadline),
         };
-        let refresh = match (&self.flight, self.can_refresh()) {
+        let keys = match self.keys_flight {
+            KeysFlight::Idle => None,
+            KeysFlight::Locking { deadline, .. } | KeysFlight::Fetching { deadline, .. } => {
+                Some(deadline)
+            }
+        };
+        // Tokens waiting for a key set while fetches back off: checked again when that ends.
+        let keys_wait = (self.holds_unchecked(self.latest_now)
+            && self.verifying.is_none()
+            && self.keys_flight == KeysFlight::Idle)
+            .then(|| self.retry.not_before())
+            .filter(|at| *at > self.latest_now);
+        let refresh = match (&self.flight, self.may_refresh(self.latest_now)) {
             (Flight::Idle, true) if !self.waiters.is_empty() => Some(self.retry.not_before()),
             (Flight::Idle, true) if self.visible => Some(
                 self.refresh_at
@@ -286,7 +372,10 @@ impl SessionMachine {
             ),
             _ => None,
         };
-        [waiters, flight, refresh].into_iter().flatten().min()
+        [waiters, flight, refresh, keys, keys_wait]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// A caller needs an access token by `deadline`.
@@ -305,7 +394,7 @@ impl SessionMachine {
                 SessionError::NotSignedIn
             });
         };
-        if tokens.refresh_token.is_none() {
+        if tokens.refresh_token.is_none() && !self.holds_unchecked(now) {
             self.expire(LoginReason::NoRefreshToken, true);
             return TokenAnswer::Failed(SessionError::SessionExpired);
         }
@@ -336,6 +425,21 @@ impl SessionMachine {
                     classify::network_error("refresh request timed out"),
                 );
             }
+            Flight::Verifying { id, deadline, .. } if *deadline <= now => {
+                let id = *id;
+                self.verifying = None;
+                self.park_answer(now);
+                self.on_failure(now, id, classify::network_error("token check timed out"));
+            }
+            _ => {}
+        }
+        match self.keys_flight {
+            KeysFlight::Locking { id, deadline } | KeysFlight::Fetching { id, deadline }
+                if deadline <= now =>
+            {
+                self.actions.push_back(Action::AbortRefresh { id });
+                self.keys_failed(now, id, classify::network_error("key set timed out"));
+            }
             _ => {}
         }
         self.settle(now);
@@ -357,9 +461,13 @@ impl SessionMachine {
         }
         // Another tab may have refreshed, rotated, backed off or signed out while we waited.
         self.absorb_record(now, record, true);
+        let fresh = self
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.usable_at(now, &self.config.rules));
         let still_needed = self.can_refresh()
             && now >= self.retry.not_before()
-            && (self.usable(now).is_none() || (now >= self.refresh_at && !self.waiters_waiting()));
+            && (!fresh || (now >= self.refresh_at && !self.waiters_waiting()));
         let refresh_token = self.tokens.as_ref().and_then(|t| t.refresh_token.clone());
         match refresh_token {
             Some(refresh_token) if still_needed && self.flight != Flight::Idle => {
@@ -399,6 +507,7 @@ impl SessionMachine {
             return;
         }
         let used = refresh_token.clone();
+        let deadline = now.saturating_add(self.config.request_timeout);
         let parsed = self
             .config
             .provider
@@ -414,8 +523,121 @@ impl SessionMachine {
                 .map_err(|e| classify::bad_response("UnusableTokens", &token_error_text(&e)))
             });
         match parsed {
+            // Checked before anyone gets them (see `check`).
+            Ok(tokens) if self.keys.is_some() => {
+                self.flight = Flight::Verifying {
+                    id,
+                    deadline,
+                    tokens,
+                }
+            }
             Ok(tokens) => self.on_refreshed(now, id, tokens),
             Err(error) => self.on_failure(now, id, error),
+        }
+        self.settle(now);
+    }
+
+    /// The key-set lock `id` is held; `record` is the key-set record storage holds now.
+    pub fn handle_keys_lock(&mut self, now: Millis, id: RefreshId, record: Option<&str>) {
+        self.observe_clock(now);
+        let (KeysFlight::Locking { id: current, .. }, Some(book)) =
+            (self.keys_flight, self.keys.as_mut())
+        else {
+            self.actions.push_back(Action::ReleaseRefreshLock { id });
+            return;
+        };
+        if current != id {
+            self.actions.push_back(Action::ReleaseRefreshLock { id });
+            return;
+        }
+        // Another tab fetched while we waited: use its set (checking again decides whether it
+        // has what we need, or fetches once more).
+        if record.is_some_and(|r| book.adopt(now, r)) {
+            self.keys_flight = KeysFlight::Idle;
+            self.actions.push_back(Action::ReleaseRefreshLock { id });
+        } else {
+            self.fetch_keys_now(now, id);
+        }
+        self.settle(now);
+    }
+
+    /// The answer to key-set fetch `id` (`Err`: none came, and why; [`KEYS_NOT_CORS`] when the
+    /// URL answers but not to this origin). `cache_control` is its `Cache-Control` header.
+    pub fn handle_keys_answer(
+        &mut self,
+        now: Millis,
+        id: RefreshId,
+        answer: Result<&HttpResponse<'_>, &str>,
+        cache_control: Option<&str>,
+    ) {
+        self.observe_clock(now);
+        let (KeysFlight::Fetching { id: current, .. }, Some(book)) =
+            (self.keys_flight, self.keys.as_mut())
+        else {
+            return;
+        };
+        if current != id {
+            return;
+        }
+        let error = match answer {
+            Ok(r) if r.status == 200 && book.url.is_empty() => {
+                if book.take_discovery(r.body) {
+                    self.fetch_keys_now(now, id);
+                    return;
+                }
+                classify::bad_response("BadDiscovery", "no jwks_uri")
+            }
+            Ok(r) if r.status == 200 => {
+                let age = cache_control.and_then(super::verify::max_age);
+                if book.take(now, r.body, age) {
+                    let record = book.record();
+                    self.keys_flight = KeysFlight::Idle;
+                    self.actions.push_back(Action::PersistKeys { record });
+                    self.actions.push_back(Action::ReleaseRefreshLock { id });
+                    self.settle(now);
+                    return;
+                }
+                classify::bad_response("BadKeySet", "not a JWKS")
+            }
+            Ok(r) => {
+                let mut e = classify::bad_response("KeySetUnavailable", "");
+                push_u64_text(&mut e.message, "HTTP ", r.status);
+                e.kind = match r.status {
+                    429 => FailureKind::Throttled,
+                    500..=599 => FailureKind::ServerError,
+                    _ => FailureKind::CallerBug,
+                };
+                e.retry_after = classify::retry_after(r);
+                e
+            }
+            Err(KEYS_NOT_CORS) => {
+                let mut e = classify::bad_response("KeySetNotCors", "");
+                e.kind = FailureKind::CallerBug;
+                e.message = String::from(book.fetch_url());
+                e
+            }
+            Err(why) => classify::network_error(why),
+        };
+        self.keys_failed(now, id, error);
+        self.settle(now);
+    }
+
+    /// The signature check `id` answered: `ok` when the signature matches.
+    pub fn handle_verified(&mut self, now: Millis, id: RefreshId, ok: bool) {
+        self.observe_clock(now);
+        let Some((current, left)) = &mut self.verifying else {
+            return;
+        };
+        if *current != id {
+            return;
+        }
+        *left = left.saturating_sub(1);
+        if !ok {
+            self.verifying = None;
+            self.rejected(now, VerifyError::Signature);
+        } else if *left == 0 {
+            self.verifying = None;
+            self.passed(now);
         }
         self.settle(now);
     }
@@ -589,9 +811,20 @@ impl SessionMachine {
         }
         match &mut self.flight {
             Flight::Idle => {}
-            Flight::Locking { deadline, .. } | Flight::Sending { deadline, .. } => {
+            Flight::Locking { deadline, .. }
+            | Flight::Sending { deadline, .. }
+            | Flight::Verifying { deadline, .. } => {
                 *deadline = deadline.saturating_sub(back);
             }
+        }
+        match &mut self.keys_flight {
+            KeysFlight::Idle => {}
+            KeysFlight::Locking { deadline, .. } | KeysFlight::Fetching { deadline, .. } => {
+                *deadline = deadline.saturating_sub(back);
+            }
+        }
+        if let Some(keys) = &mut self.keys {
+            keys.clock_set_back(back);
         }
         if let Some(tokens) = &mut self.tokens {
             tokens.expires_at = tokens.expires_at.saturating_sub(back);
@@ -617,9 +850,24 @@ impl SessionMachine {
     }
 
     fn usable(&self, now: Millis) -> Option<&TokenSet> {
-        self.tokens
-            .as_ref()
+        self.checked_tokens()
             .filter(|t| t.usable_at(now, &self.config.rules))
+    }
+
+    /// Whether the current tokens are valid but not yet checked: they are checked, not
+    /// refreshed.
+    fn holds_unchecked(&self, now: Millis) -> bool {
+        !self.checked
+            && self.flight == Flight::Idle
+            && self
+                .tokens
+                .as_ref()
+                .is_some_and(|t| t.usable_at(now, &self.config.rules))
+    }
+
+    /// Whether a refresh may start (a backoff aside).
+    fn may_refresh(&self, now: Millis) -> bool {
+        self.can_refresh() && !self.holds_unchecked(now)
     }
 
     fn can_refresh(&self) -> bool {
@@ -636,6 +884,7 @@ impl SessionMachine {
 
     /// Settles what can be settled at `now` and starts a refresh if one is due.
     fn settle(&mut self, now: Millis) {
+        self.check(now);
         if !self.waiters.is_empty() {
             if let Some(token) = self.usable(now).map(|t| t.access_token.clone()) {
                 let waiters = self.waiters.drain(..).map(|w| w.id).collect();
@@ -646,15 +895,14 @@ impl SessionMachine {
             } else {
                 // With no refresh under way, no token can come before the backoff ends (ours or
                 // one another tab shared): waiters that cannot last until then fail now.
-                let earliest = if self.flight == Flight::Idle {
-                    self.retry.not_before()
-                } else {
-                    now
-                };
+                let busy = self.flight != Flight::Idle
+                    || self.verifying.is_some()
+                    || self.keys_flight != KeysFlight::Idle;
+                let earliest = if busy { now } else { self.retry.not_before() };
                 self.reject_due(now, earliest);
             }
         }
-        if self.flight != Flight::Idle || !self.can_refresh() || now < self.retry.not_before() {
+        if self.flight != Flight::Idle || !self.may_refresh(now) || now < self.retry.not_before() {
             return;
         }
         let wanted = !self.waiters.is_empty()
@@ -692,6 +940,166 @@ impl SessionMachine {
             waiters: due.into_iter().map(|w| w.id).collect(),
             error,
         });
+    }
+
+    /// Checks the signatures of the refresh answer under way, else of the current tokens while
+    /// they are valid and unchecked: starts the checks, or the key-set fetch they wait for, or
+    /// settles them at once (an opaque access token has no signature; an `alg` off the
+    /// allow-list or a key the set lacks fails whatever the keys). A key-set fetch that fails
+    /// falls back on the set held when it has the keys; without them, the tokens wait (callers
+    /// are told when the fetch is retried) and nobody is signed out.
+    fn check(&mut self, now: Millis) {
+        let step = self.next_step(now);
+        match step {
+            Step::Nothing => {}
+            Step::Passed => self.passed(now),
+            Step::Failed(error) => self.rejected(now, error),
+            Step::Fetch => {
+                let id = RefreshId(self.take_id());
+                self.keys_flight = KeysFlight::Locking {
+                    id,
+                    deadline: now.saturating_add(self.config.lock_timeout),
+                };
+                self.actions.push_back(Action::AcquireKeysLock { id });
+            }
+            Step::Verify(checks) => {
+                let id = RefreshId(self.take_id());
+                let Some(book) = &self.keys else { return };
+                for c in &checks {
+                    let Some(key) = book.set().find(c) else {
+                        return self.rejected(now, VerifyError::UnknownKey);
+                    };
+                    self.actions.push_back(Action::Verify {
+                        id,
+                        alg: c.alg,
+                        key: key.jwk.clone(),
+                        input: c.input.clone(),
+                        signature: c.signature.clone(),
+                    });
+                }
+                self.verifying = Some((id, checks.len()));
+            }
+        }
+    }
+
+    fn next_step(&self, now: Millis) -> Step {
+        let Some(book) = &self.keys else {
+            return Step::Nothing;
+        };
+        if self.verifying.is_some() || self.keys_flight != KeysFlight::Idle {
+            return Step::Nothing;
+        }
+        let tokens = match &self.flight {
+            Flight::Verifying { tokens, .. } => tokens,
+            _ if self.holds_unchecked(now) => match &self.tokens {
+                Some(tokens) => tokens,
+                None => return Step::Nothing,
+            },
+            _ => return Step::Nothing,
+        };
+        let mut checks = Vec::new();
+        let access = Check::of(&tokens.access_token);
+        // An opaque OAuth2 access token has no signature to check.
+        if !(self.config.rules.allow_opaque_access && access == Err(VerifyError::Malformed)) {
+            match access {
+                Ok(c) => checks.push(c),
+                Err(e) => return Step::Failed(e),
+            }
+        }
+        if let Some(id_token) = &tokens.id_token {
+            match Check::of(id_token) {
+                Ok(c) => checks.push(c),
+                Err(e) => return Step::Failed(e),
+            }
+        }
+        if checks.is_empty() {
+            return Step::Passed;
+        }
+        match book.need(now, &checks) {
+            Need::Use | Need::Fetch { stale_ok: true } if now < self.retry.not_before() => {
+                Step::Verify(checks)
+            }
+            Need::Use => Step::Verify(checks),
+            Need::Fetch { .. } if now < self.retry.not_before() => Step::Nothing,
+            Need::Fetch { .. } => Step::Fetch,
+            Need::Unknown => Step::Failed(VerifyError::UnknownKey),
+        }
+    }
+
+    /// Every signature checked passed.
+    fn passed(&mut self, now: Millis) {
+        match core::mem::replace(&mut self.flight, Flight::Idle) {
+            Flight::Verifying { id, tokens, .. } => self.on_refreshed(now, id, tokens),
+            other => self.flight = other,
+        }
+        self.checked = true;
+    }
+
+    /// A signature check failed. A refresh answer counts as a bad response (backoff, the
+    /// refresh token kept, or the rotated one the answer carried); tokens from anywhere else are
+    /// never handed out (an event says so): the refresh token gets new ones, or without one the
+    /// session ends.
+    fn rejected(&mut self, now: Millis, error: VerifyError) {
+        self.verifying = None;
+        if let Flight::Verifying { id, tokens, .. } = &self.flight {
+            let id = *id;
+            if let (Some(current), Some(rotated)) = (&mut self.tokens, &tokens.refresh_token) {
+                current.refresh_token = Some(rotated.clone());
+            }
+            let mut detail = String::new();
+            error.describe(&mut detail);
+            self.on_failure(now, id, classify::bad_response("UnverifiedToken", &detail));
+            return;
+        }
+        self.actions.push_back(Action::Emit {
+            event: Event::TokenRejected { error },
+        });
+        let Some(tokens) = self.tokens.as_mut().filter(|t| t.refresh_token.is_some()) else {
+            self.clear_signed_out(true);
+            return;
+        };
+        tokens.expires_at = tokens.expires_at.min(now);
+        self.refresh_at = now;
+        self.publish();
+    }
+
+    /// Sends the key-set request `id` (its lock is held).
+    fn fetch_keys_now(&mut self, now: Millis, id: RefreshId) {
+        let Some(book) = &self.keys else { return };
+        self.keys_flight = KeysFlight::Fetching {
+            id,
+            deadline: now.saturating_add(self.config.request_timeout),
+        };
+        self.actions.push_back(Action::FetchKeys {
+            id,
+            url: String::from(book.fetch_url()),
+        });
+    }
+
+    /// Key-set fetch `id` failed: it backs off under the refresh policy (shared with the other
+    /// tabs, told to callers and the app as a refresh failure would be). A refresh answer
+    /// waiting for the keys is kept, unchecked.
+    fn keys_failed(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
+        self.keys_flight = KeysFlight::Idle;
+        if let Some(refresh) = self.park_answer(now) {
+            self.actions
+                .push_back(Action::ReleaseRefreshLock { id: refresh });
+        }
+        self.on_failure(now, id, error);
+    }
+
+    /// Installs the tokens of a refresh answer that could not be checked yet, unchecked (never
+    /// handed out until they pass), and shares them: a rotated refresh token must not be lost.
+    /// Returns the refresh whose lock is still to be released.
+    fn park_answer(&mut self, now: Millis) -> Option<RefreshId> {
+        let Flight::Verifying { id, tokens, .. } =
+            core::mem::replace(&mut self.flight, Flight::Idle)
+        else {
+            return None;
+        };
+        self.install(now, tokens);
+        self.publish();
+        Some(id)
     }
 
     fn on_refreshed(&mut self, now: Millis, id: RefreshId, tokens: TokenSet) {
@@ -816,9 +1224,14 @@ impl SessionMachine {
     }
 
     fn cancel_flight(&mut self) {
+        if matches!(self.flight, Flight::Verifying { .. }) {
+            self.verifying = None;
+        }
         match core::mem::replace(&mut self.flight, Flight::Idle) {
             Flight::Idle => {}
-            Flight::Locking { id, .. } => self.actions.push_back(Action::ReleaseRefreshLock { id }),
+            Flight::Locking { id, .. } | Flight::Verifying { id, .. } => {
+                self.actions.push_back(Action::ReleaseRefreshLock { id })
+            }
             Flight::Sending { id, .. } => {
                 self.actions.push_back(Action::AbortRefresh { id });
                 self.actions.push_back(Action::ReleaseRefreshLock { id });
@@ -827,6 +1240,11 @@ impl SessionMachine {
     }
 
     fn install(&mut self, now: Millis, tokens: TokenSet) {
+        // Checked anew (a check under way for other tokens is forgotten).
+        if !matches!(self.flight, Flight::Verifying { .. }) {
+            self.verifying = None;
+        }
+        self.checked = self.keys.is_none();
         self.installed_at = now;
         self.refused_age = 0;
         self.refresh_at = tokens.refresh_moment(&self.config.rules, &mut self.rng);
@@ -920,6 +1338,16 @@ impl SessionMachine {
     }
 }
 
+/// What a driver answers [`SessionMachine::handle_keys_answer`] with when the key-set URL is
+/// reachable but does not allow this origin to read it (no CORS): a configuration mistake.
+pub const KEYS_NOT_CORS: &str = "cors";
+
+/// `message` + `prefix` + `n`.
+fn push_u64_text(message: &mut String, prefix: &str, n: u16) {
+    message.push_str(prefix);
+    super::text::push_u64(message, u64::from(n));
+}
+
 fn token_error_text(error: &TokenError) -> String {
     let mut text = String::new();
     error.describe(&mut text);
@@ -949,6 +1377,12 @@ mod tests {
         broadcasts: Vec<String>,
         locks_held: Vec<RefreshId>,
         events: Vec<Event>,
+        /// The key-set record storage holds.
+        keys_storage: Option<String>,
+        /// Key-set requests sent: (id, URL).
+        fetches: Vec<(RefreshId, String)>,
+        /// Signature checks asked for: (id, the signed text).
+        checks: Vec<(RefreshId, String)>,
     }
 
     impl Harness {
@@ -979,6 +1413,9 @@ mod tests {
                 broadcasts: vec![],
                 locks_held: vec![],
                 events: vec![],
+                keys_storage: None,
+                fetches: vec![],
+                checks: vec![],
                 issuer,
             }
         }
@@ -1014,6 +1451,15 @@ mod tests {
                     Action::GoToLogin { reason } => self.logins.push(reason),
                     Action::Emit { event } => self.events.push(event),
                     Action::AbortRefresh { .. } => {}
+                    Action::AcquireKeysLock { id } if grant_lock => {
+                        let record = self.keys_storage.clone();
+                        self.locks_held.push(id);
+                        self.session.handle_keys_lock(now, id, record.as_deref());
+                    }
+                    Action::AcquireKeysLock { .. } => {}
+                    Action::FetchKeys { id, url } => self.fetches.push((id, url)),
+                    Action::PersistKeys { record } => self.keys_storage = Some(record),
+                    Action::Verify { id, input, .. } => self.checks.push((id, input)),
                 }
             }
         }
@@ -1436,6 +1882,11 @@ mod tests {
                                 self.flying.retain(|f| (f.0, f.1) != (i, id))
                             }
                             Action::Persist { record } => self.storage = record,
+                            // These tabs check no signatures.
+                            Action::AcquireKeysLock { .. }
+                            | Action::FetchKeys { .. }
+                            | Action::PersistKeys { .. }
+                            | Action::Verify { .. } => {}
                             Action::Broadcast { message } => self.inbox.extend(
                                 (0..self.tabs.len())
                                     .filter(|j| *j != i)
@@ -2146,5 +2597,373 @@ mod tests {
             Some("{not json"),
             "rewrote storage without the lock"
         );
+    }
+
+    // ----- signatures (issue 14) -----
+
+    const KEYS_URL: &str =
+        "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Sim/.well-known/jwks.json";
+    const JWKS: &str =
+        r#"{"keys":[{"kid":"sim","kty":"RSA","alg":"RS256","use":"sig","n":"AQAB","e":"AQAB"}]}"#;
+
+    /// `token` with its header replaced by `header` (JSON).
+    fn with_header(token: &str, header: &str) -> String {
+        let rest = crate::engine::text::split_once(token, b'.').unwrap().1;
+        let mut out = crate::engine::base64url::encode(header.as_bytes());
+        out.push('.');
+        out.push_str(rest);
+        out
+    }
+
+    impl Harness {
+        /// A tab that checks signatures with the keys at [`KEYS_URL`], signed out.
+        fn verifying_tab(now: Millis) -> Harness {
+            let mut h = Harness::new_tab(now);
+            let mut config = h.session.config.clone();
+            config.keys = Some(KeyBook::new(KEYS_URL.into()));
+            h.session = SessionMachine::new(config, 42, now);
+            h
+        }
+
+        /// Answers the last key-set request.
+        fn keys_answer(&mut self, now: Millis, status: u16, body: &str, cache: Option<&str>) {
+            let (id, _) = self.fetches.last().cloned().expect("no key-set request");
+            let response = HttpResponse::new(status, body);
+            self.session
+                .handle_keys_answer(now, id, Ok(&response), cache);
+            self.drain(now, true);
+        }
+
+        /// Answers every signature check asked for so far with `ok`.
+        fn verify_all(&mut self, now: Millis, ok: bool) {
+            for (id, _) in core::mem::take(&mut self.checks) {
+                self.session.handle_verified(now, id, ok);
+                self.drain(now, true);
+            }
+        }
+
+        /// Signed in at `T0` with checked tokens (and the key set fetched then).
+        fn verified() -> Harness {
+            let mut h = Harness::verifying_tab(T0);
+            let grant = h.grant(T0, None);
+            h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+            h.drain(T0, true);
+            h.keys_answer(T0, 200, JWKS, Some("max-age=86400"));
+            h.verify_all(T0, true);
+            assert!(h.session.access_token(T0).is_some());
+            h
+        }
+    }
+
+    #[test]
+    fn tokens_are_not_handed_out_before_their_signature_passes() {
+        let mut h = Harness::verifying_tab(T0);
+        let grant = h.grant(T0, None);
+        h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        h.drain(T0, true);
+        assert_eq!(h.session.access_token(T0), None);
+        assert_eq!(h.session.checked_tokens(), None, "a driver could cache it");
+        let waiter = h.wait(T0, T0 + 10_000);
+        assert_eq!(h.fetches, vec![(h.fetches[0].0, KEYS_URL.to_owned())]);
+        assert!(
+            h.sent.is_empty(),
+            "refreshed a valid token instead of checking it"
+        );
+        h.keys_answer(T0 + 50, 200, JWKS, Some("max-age=600"));
+        assert_eq!(h.checks.len(), 1);
+        assert!(h.resolved.is_empty());
+        h.verify_all(T0 + 60, true);
+        assert_eq!(h.resolved, vec![waiter]);
+        assert!(h.session.access_token(T0 + 70).is_some());
+        assert!(h.session.snapshot().verify_tokens);
+        assert!(h.keys_storage.is_some(), "the key set was not stored");
+    }
+
+    #[test]
+    fn fifty_callers_at_start_cause_one_key_fetch_and_one_refresh() {
+        let stored = Harness::signed_in().storage.unwrap();
+        let mut h = Harness::verifying_tab(EXPIRED);
+        h.storage = Some(stored.clone());
+        h.session.handle_storage(EXPIRED, Some(&stored));
+        h.drain(EXPIRED, true);
+        let waiters: Vec<WaiterId> = (0..50).map(|_| h.wait(EXPIRED, EXPIRED + 10_000)).collect();
+        assert_eq!(h.sent.len(), 1);
+        h.answer_ok(EXPIRED + 100);
+        assert_eq!(h.fetches.len(), 1);
+        assert!(h.resolved.is_empty(), "handed out before the check");
+        h.keys_answer(EXPIRED + 150, 200, JWKS, None);
+        assert_eq!(h.checks.len(), 2, "the access and the ID token");
+        h.verify_all(EXPIRED + 160, true);
+        assert_eq!(h.resolved, waiters);
+        assert_eq!((h.sent.len(), h.fetches.len()), (1, 1));
+        assert!(h.locks_held.is_empty(), "a lock was kept");
+    }
+
+    #[test]
+    fn a_refresh_answer_with_a_bad_signature_is_a_bad_response_and_the_next_answer_is_used() {
+        let mut h = Harness::verified();
+        let short = h.wait(EXPIRED, EXPIRED + 1_000);
+        let long = h.wait(EXPIRED, EXPIRED + HOUR);
+        h.answer_ok(EXPIRED + 100);
+        h.verify_all(EXPIRED + 110, false);
+        assert!(
+            matches!(&h.rejected[..], [(w, SessionError::BadResponse { .. })] if *w == short),
+            "{:?}",
+            h.rejected
+        );
+        assert!(h.resolved.is_empty());
+        assert_eq!(h.session.access_token(EXPIRED + 120), None);
+        assert_eq!(
+            h.session.tokens().unwrap().refresh_token.as_deref(),
+            Some("rt-1"),
+            "the refresh token was lost"
+        );
+        let retry_at = h.session.snapshot().retry_at.expect("no backoff");
+        assert!(retry_at > EXPIRED + 110);
+        assert!(h.session.poll_timeout().unwrap() >= retry_at);
+        h.timeout(retry_at);
+        assert_eq!(h.sent.len(), 2);
+        assert!(h.sent[1].1.body.contains("rt-1"));
+        h.answer_ok(retry_at + 100);
+        h.verify_all(retry_at + 110, true);
+        assert_eq!(h.resolved, vec![long]);
+        assert_eq!(h.fetches.len(), 1, "the key set was fetched again");
+    }
+
+    #[test]
+    fn alg_none_and_hmac_tokens_are_refused_without_fetching_keys() {
+        for header in [
+            r#"{"alg":"HS256","kid":"sim"}"#,
+            r#"{"alg":"HS512"}"#,
+            r#"{"alg":"RS512","kid":"sim"}"#,
+        ] {
+            let mut h = Harness::verifying_tab(T0);
+            let mut grant = h.grant(T0, None);
+            grant.access_token = with_header(&grant.access_token, header);
+            h.session
+                .set_tokens(T0, grant, Provenance::External)
+                .unwrap();
+            h.drain(T0, true);
+            assert!(
+                h.events.contains(&Event::TokenRejected {
+                    error: VerifyError::Alg
+                }),
+                "{header}: {:?}",
+                h.events
+            );
+            assert_eq!(h.session.access_token(T0), None, "{header}");
+            assert!(h.fetches.is_empty() && h.checks.is_empty(), "{header}");
+            // The refresh token gets new tokens.
+            h.wait(T0, T0 + 10_000);
+            assert_eq!(h.sent.len(), 1, "{header}");
+        }
+        // alg none does not even decode: refused as input.
+        let mut h = Harness::verifying_tab(T0);
+        let mut grant = h.grant(T0, None);
+        grant.access_token = with_header(&grant.access_token, r#"{"alg":"none"}"#);
+        assert!(h
+            .session
+            .set_tokens(T0, grant, Provenance::External)
+            .is_err());
+    }
+
+    #[test]
+    fn a_stored_token_with_a_bad_signature_is_discarded_with_an_event_and_refreshed() {
+        let stored = Harness::signed_in().storage.unwrap();
+        let mut h = Harness::verifying_tab(T0 + MINUTE);
+        h.storage = Some(stored.clone());
+        h.session.handle_storage(T0 + MINUTE, Some(&stored));
+        h.drain(T0 + MINUTE, true);
+        let waiter = h.wait(T0 + MINUTE, T0 + 2 * MINUTE);
+        h.keys_answer(T0 + MINUTE, 200, JWKS, None);
+        h.verify_all(T0 + MINUTE, false);
+        assert!(h.events.contains(&Event::TokenRejected {
+            error: VerifyError::Signature
+        }));
+        assert!(h.resolved.is_empty());
+        assert_eq!(h.sent.len(), 1, "no refresh for the discarded token");
+        h.answer_ok(T0 + MINUTE + 100);
+        h.verify_all(T0 + MINUTE + 100, true);
+        assert_eq!(h.resolved, vec![waiter]);
+        assert_ne!(h.storage.as_deref(), Some(stored.as_str()));
+    }
+
+    #[test]
+    fn a_stored_token_with_a_bad_signature_and_no_refresh_token_signs_out() {
+        let mut h = Harness::verifying_tab(T0);
+        let mut grant = h.grant(T0, None);
+        grant.refresh_token = None;
+        h.session
+            .set_tokens(T0, grant, Provenance::External)
+            .unwrap();
+        h.drain(T0, true);
+        h.keys_answer(T0, 200, JWKS, None);
+        h.verify_all(T0, false);
+        assert!(!h.session.snapshot().signed_in);
+        assert_eq!(h.events.last(), Some(&Event::SignedOut));
+        assert!(h.logins.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_kid_fetches_the_keys_again_once_per_window() {
+        let mut h = Harness::verified();
+        // Key rotation: the next answer is signed with a new key.
+        let rotated = |h: &Harness, at: Millis| {
+            let mut grant = h.grant(at, Some("rt-1"));
+            grant.access_token = with_header(&grant.access_token, r#"{"alg":"RS256","kid":"new"}"#);
+            grant
+        };
+        let grant = rotated(&h, T0 + 10 * MINUTE);
+        h.session
+            .set_tokens(T0 + 10 * MINUTE, grant, Provenance::External)
+            .unwrap();
+        h.drain(T0 + 10 * MINUTE, true);
+        assert_eq!(
+            h.fetches.len(),
+            2,
+            "an unknown kid did not fetch the keys again"
+        );
+        let both = r#"{"keys":[{"kid":"sim","kty":"RSA","n":"AQAB","e":"AQAB"},{"kid":"new","kty":"RSA","n":"AQAB","e":"AQAB"}]}"#;
+        h.keys_answer(T0 + 10 * MINUTE, 200, both, None);
+        h.verify_all(T0 + 10 * MINUTE, true);
+        assert!(h.session.access_token(T0 + 10 * MINUTE).is_some());
+        // A kid that is nowhere, right after: refused without a fetch.
+        let mut grant = h.grant(T0 + 11 * MINUTE, Some("rt-1"));
+        grant.access_token = with_header(&grant.access_token, r#"{"alg":"RS256","kid":"made-up"}"#);
+        h.session
+            .set_tokens(T0 + 11 * MINUTE, grant, Provenance::External)
+            .unwrap();
+        h.drain(T0 + 11 * MINUTE, true);
+        assert_eq!(h.fetches.len(), 2);
+        assert!(h.events.contains(&Event::TokenRejected {
+            error: VerifyError::UnknownKey
+        }));
+    }
+
+    #[test]
+    fn a_key_set_another_tab_stored_is_used_without_a_fetch() {
+        let a = Harness::verified();
+        let mut b = Harness::verifying_tab(T0 + 10);
+        b.keys_storage = a.keys_storage.clone();
+        let stored = a.storage.clone().unwrap();
+        b.storage = Some(stored.clone());
+        b.session.handle_storage(T0 + 10, Some(&stored));
+        b.drain(T0 + 10, true);
+        assert!(b.fetches.is_empty());
+        assert_eq!(b.checks.len(), 1);
+        b.verify_all(T0 + 20, true);
+        assert!(b.session.access_token(T0 + 20).is_some());
+    }
+
+    #[test]
+    fn a_key_set_outage_never_signs_out_and_fetches_are_bounded() {
+        let stored = Harness::signed_in().storage.unwrap();
+        let mut h = Harness::verifying_tab(T0 + 10);
+        h.storage = Some(stored.clone());
+        h.session.handle_storage(T0 + 10, Some(&stored));
+        h.drain(T0 + 10, true);
+        let waiter = h.wait(T0 + 10, T0 + 10 + HOUR);
+        let mut now = T0 + 10;
+        // The key set answers 503 for 30 s.
+        while now < T0 + 30_000 {
+            h.keys_answer(now, 503, "busy", None);
+            assert!(h.session.snapshot().signed_in);
+            let next = h.session.poll_timeout().expect("nothing scheduled");
+            assert!(next > now, "{next} <= {now}");
+            now = next;
+            h.timeout(now);
+        }
+        // As many as refreshes failing for 30 s would make (the first retry within 10 s, the
+        // next ones after 50-70 % of the time spent failing, at least 4 s).
+        assert!(h.fetches.len() <= 8, "{} fetches in 30 s", h.fetches.len());
+        assert!(h.rejected.is_empty() && h.logins.is_empty());
+        // Still failing: a caller that cannot wait for the next attempt is told when it is.
+        h.keys_answer(now, 503, "busy", None);
+        let short = h.wait(now, now + 1);
+        assert!(
+            matches!(&h.rejected[..], [(w, SessionError::Unavailable { retry_at: Some(_) })] if *w == short),
+            "{:?}",
+            h.rejected
+        );
+        now = h.session.poll_timeout().unwrap();
+        h.timeout(now);
+        h.keys_answer(now, 200, JWKS, None);
+        h.verify_all(now, true);
+        assert_eq!(h.resolved, vec![waiter]);
+        assert!(h.sent.is_empty(), "refreshed because of the key set");
+    }
+
+    #[test]
+    fn a_key_set_without_cors_is_a_config_error_for_callers() {
+        let stored = Harness::signed_in().storage.unwrap();
+        let mut h = Harness::verifying_tab(T0 + 10);
+        h.storage = Some(stored.clone());
+        h.session.handle_storage(T0 + 10, Some(&stored));
+        h.drain(T0 + 10, true);
+        let waiter = h.wait(T0 + 10, T0 + HOUR);
+        let (id, _) = h.fetches[0].clone();
+        h.session
+            .handle_keys_answer(T0 + 20, id, Err(KEYS_NOT_CORS), None);
+        h.drain(T0 + 20, true);
+        assert!(
+            matches!(&h.rejected[..], [(w, SessionError::BadConfig { detail })] if *w == waiter && detail.contains(KEYS_URL)),
+            "{:?}",
+            h.rejected
+        );
+        assert!(h.session.snapshot().signed_in);
+    }
+
+    #[test]
+    fn a_key_fetch_failing_under_a_refresh_answer_keeps_its_rotated_refresh_token() {
+        let mut h = Harness::verifying_tab(T0);
+        let mut grant = h.grant(T0, None);
+        grant.expires_in = Some(3_600);
+        h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        h.drain(T0, true);
+        h.keys_answer(T0, 200, JWKS, None);
+        h.verify_all(T0, true);
+        // An hour later the keys are stale; the answer carries a rotated refresh token.
+        h.wait(EXPIRED, EXPIRED + HOUR);
+        let body = h
+            .issuer
+            .cognito_answer("alice", EXPIRED / 1_000, 3_600, EXPIRED, Some("rt-2"));
+        h.answer(EXPIRED + 100, 200, None, &body);
+        assert_eq!(h.fetches.len(), 2, "stale keys were not fetched again");
+        h.keys_answer(EXPIRED + 200, 503, "", None);
+        // The stale set has the key: checked with it.
+        assert_eq!(h.checks.len(), 2);
+        h.verify_all(EXPIRED + 210, true);
+        assert_eq!(h.resolved.len(), 1);
+        assert_eq!(
+            h.session.tokens().unwrap().refresh_token.as_deref(),
+            Some("rt-2")
+        );
+    }
+
+    #[test]
+    fn opaque_access_tokens_need_no_keys() {
+        let mut config = Config::new(Provider::OAuth2 {
+            token_endpoint: "https://idp/token".into(),
+            client_id: "spa".into(),
+        });
+        config.keys = Some(KeyBook::new("https://idp/jwks".into()));
+        let mut session = SessionMachine::new(config, 1, T0);
+        let grant = TokenGrant {
+            access_token: "opaque-token".into(),
+            id_token: None,
+            refresh_token: Some("rt".into()),
+            expires_in: Some(600),
+        };
+        session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        assert_eq!(session.access_token(T0), Some("opaque-token"));
+        while let Some(action) = session.poll_action() {
+            assert!(
+                !matches!(
+                    action,
+                    Action::AcquireKeysLock { .. } | Action::Verify { .. }
+                ),
+                "{action:?}"
+            );
+        }
     }
 }

@@ -25,6 +25,8 @@
 //! - [`retry`]: the retry books: failure streak, shared not-before moment, budget, last failure.
 //! - [`rng`]: the small seeded random source the state machine draws jitter from.
 //! - [`tabs`]: the messages the tabs of one session send each other, and their text form.
+//! - [`verify`]: token signatures: the `alg` allow-list, key selection, when the key set is
+//!   fetched.
 //! - [`text`]: splitting and trimming at ASCII delimiters, byte by byte.
 
 pub mod backoff;
@@ -46,6 +48,7 @@ pub mod sign_out;
 pub mod tabs;
 pub mod text;
 pub mod tokens;
+pub mod verify;
 
 /// A moment or a duration in milliseconds. Moments are milliseconds since the Unix epoch on the
 /// local clock (the browser's `Date.now()`); the core never assumes that clock agrees with the

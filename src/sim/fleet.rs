@@ -1104,6 +1104,11 @@ impl ShippedFleet {
                 Action::AbortRefresh { .. }
                 | Action::ReleaseRefreshLock { .. }
                 | Action::Broadcast { .. } => {}
+                // The fleet's sessions check no signatures.
+                Action::AcquireKeysLock { .. }
+                | Action::FetchKeys { .. }
+                | Action::PersistKeys { .. }
+                | Action::Verify { .. } => {}
                 Action::ResolveWaiters {
                     waiters,
                     access_token,

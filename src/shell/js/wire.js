@@ -31,6 +31,10 @@ const SHAPES = {
   u: ['authorization', 'url', 'record'],
   f: ['foreign', 'error'],
   o: ['logout', 'url'],
+  K: ['acquireKeysLock', 'id'],
+  F: ['fetchKeys', 'id', 'url'],
+  J: ['persistKeys', 'record'],
+  V: ['verify', 'id', 'alg', 'key', 'input', 'signature'],
 };
 
 /**
@@ -88,3 +92,8 @@ export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
 export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
   decode(call(core, 17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
 export const signOutAnswer = answerTo(18);
+export const keysLock = (core, now, id, record) => quiet(call(core, 19, now, id, 0, record));
+/** A key-set answer: `a.cacheControl` its Cache-Control header; status 0 with body `cors` when
+ * the URL answers, but not to this origin. */
+export const keysAnswer = (core, now, id, a) => quiet(call(core, 20, now, id, a.status, a.body, a.cacheControl));
+export const verified = (core, now, id, ok) => quiet(call(core, 21, now, id, ok ? 1 : 0));
