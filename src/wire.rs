@@ -99,7 +99,8 @@ pub enum Op {
     /// The key-set lock `n` is held; `a` = the key-set record storage holds (absent: none).
     KeysLock = 19,
     /// The answer to key-set fetch `n`, read as `RefreshAnswer`'s (`m`, `a`; `a` = `cors` with
-    /// `m` = 0 when the URL answers but not to this origin), with `b` = its `Cache-Control`.
+    /// `m` = 0 when the URL answers but not to this origin), with `b` = its `Cache-Control`
+    /// `max-age` (seconds).
     KeysAnswer = 20,
     /// Signature check `n` answered: `m` = 1 when the signature matches.
     Verified = 21,
@@ -898,11 +899,11 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
             None
         }
         Call::KeysAnswer { id, answer } => {
-            let cache_control = match &answer {
+            let max_age = match &answer {
                 Answer::Response(r) => r.error_type,
                 Answer::None(_) => None,
             };
-            m.handle_keys_answer(now, id, answer.as_result(), cache_control);
+            m.handle_keys_answer(now, id, answer.as_result(), max_age);
             None
         }
         Call::Verified { id, ok } => {

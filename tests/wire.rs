@@ -521,14 +521,14 @@ fn calls() -> Vec<CallVector> {
         c("keysLock", "[1000, 5, \"rec\"]", "[19,1000,5,0,\"rec\",null,null,null]", Call::KeysLock { id: RefreshId(5), record: Some("rec") }),
         c(
             "keysAnswer",
-            r#"[1000, 6, {"status":200,"body":"{}","cacheControl":"max-age=60"}]"#,
-            r#"[20,1000,6,200,"{}","max-age=60",null,null]"#,
+            r#"[1000, 6, {"status":200,"body":"{}","cacheControl":"public, max-age=60"}]"#,
+            r#"[20,1000,6,200,"{}","60",null,null]"#,
             Call::KeysAnswer {
                 id: RefreshId(6),
                 answer: Answer::Response(HttpResponse {
                     status: 200,
                     body: "{}",
-                    error_type: Some("max-age=60"),
+                    error_type: Some("60"),
                     retry_after: None,
                     amz_retry_after: None,
                 }),

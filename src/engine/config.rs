@@ -101,11 +101,11 @@ impl Config {
                 client_id,
             });
             config.rules.issuer = given(options.issuer);
-            let keys = config.rules.issuer.as_ref().map(|issuer| {
-                let mut url = String::from(issuer.strip_suffix('/').unwrap_or(issuer));
-                url.push_str("/.well-known/openid-configuration");
-                KeyBook::discover(url)
-            });
+            let keys = config
+                .rules
+                .issuer
+                .as_deref()
+                .map(|issuer| KeyBook::discover(under(issuer, "", "openid-configuration")));
             (config, keys)
         } else {
             // The pool id is checked even with an endpoint override: it also names the session's
@@ -114,10 +114,7 @@ impl Config {
             let mut issuer = regional.clone();
             issuer.push_str(options.user_pool_id);
             let endpoint = given(options.endpoint).unwrap_or(regional);
-            let mut url = String::from(endpoint.strip_suffix('/').unwrap_or(&endpoint));
-            url.push('/');
-            url.push_str(options.user_pool_id);
-            url.push_str("/.well-known/jwks.json");
+            let url = under(&endpoint, options.user_pool_id, "jwks.json");
             let mut config = Config::new(Provider::Cognito {
                 endpoint,
                 client_id,
@@ -131,6 +128,19 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// `base` + `/` + `dir` + `/.well-known/` + `name`, with one `/` after `base` (none more when
+/// `dir` is empty).
+fn under(base: &str, dir: &str, name: &str) -> String {
+    let mut url = String::from(base.strip_suffix("/").unwrap_or(base));
+    if !dir.is_empty() {
+        url.push('/');
+        url.push_str(dir);
+    }
+    url.push_str("/.well-known/");
+    url.push_str(name);
+    url
 }
 
 #[cfg(test)]

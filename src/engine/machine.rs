@@ -265,10 +265,10 @@ pub struct SessionMachine {
 
 impl SessionMachine {
     /// A signed-out session. `seed` fixes its jitter (the shell draws it from WebCrypto).
-    pub fn new(config: Config, seed: u64, now: Millis) -> SessionMachine {
+    pub fn new(mut config: Config, seed: u64, now: Millis) -> SessionMachine {
         SessionMachine {
             retry: RetryBook::new(&config.backoff, config.budget, now),
-            keys: config.keys.clone(),
+            keys: config.keys.take(),
             config,
             rng: Rng::new(seed),
             tokens: None,
@@ -330,7 +330,7 @@ impl SessionMachine {
         Snapshot {
             signed_in: self.tokens.is_some(),
             expires_at: self.tokens.as_ref().map(|t| t.expires_at),
-            refreshing: self.flight != Flight::Idle,
+            refreshing: !matches!(self.flight, Flight::Idle),
             retry_at: self.retry.retry_at(),
             expired: self.expired,
             verify_tokens: self.keys.is_some(),
@@ -429,7 +429,7 @@ impl SessionMachine {
                 let id = *id;
                 self.verifying = None;
                 self.park_answer(now);
-                self.on_failure(now, id, classify::network_error("token check timed out"));
+                self.on_failure(now, id, classify::network_error("timed out"));
             }
             _ => {}
         }
@@ -438,7 +438,7 @@ impl SessionMachine {
                 if deadline <= now =>
             {
                 self.actions.push_back(Action::AbortRefresh { id });
-                self.keys_failed(now, id, classify::network_error("key set timed out"));
+                self.keys_failed(now, id, classify::network_error("timed out"));
             }
             _ => {}
         }
@@ -470,7 +470,7 @@ impl SessionMachine {
             && (!fresh || (now >= self.refresh_at && !self.waiters_waiting()));
         let refresh_token = self.tokens.as_ref().and_then(|t| t.refresh_token.clone());
         match refresh_token {
-            Some(refresh_token) if still_needed && self.flight != Flight::Idle => {
+            Some(refresh_token) if still_needed && !matches!(self.flight, Flight::Idle) => {
                 let request = self.config.provider.refresh_request(&refresh_token);
                 self.flight = Flight::Sending {
                     id,
@@ -562,13 +562,13 @@ impl SessionMachine {
     }
 
     /// The answer to key-set fetch `id` (`Err`: none came, and why; [`KEYS_NOT_CORS`] when the
-    /// URL answers but not to this origin). `cache_control` is its `Cache-Control` header.
+    /// URL answers but not to this origin). `max_age` is its `Cache-Control: max-age`.
     pub fn handle_keys_answer(
         &mut self,
         now: Millis,
         id: RefreshId,
         answer: Result<&HttpResponse<'_>, &str>,
-        cache_control: Option<&str>,
+        max_age: Option<&str>,
     ) {
         self.observe_clock(now);
         let (KeysFlight::Fetching { id: current, .. }, Some(book)) =
@@ -585,10 +585,10 @@ impl SessionMachine {
                     self.fetch_keys_now(now, id);
                     return;
                 }
-                classify::bad_response("BadDiscovery", "no jwks_uri")
+                classify::bad_response("BadKeySet", "")
             }
             Ok(r) if r.status == 200 => {
-                let age = cache_control.and_then(super::verify::max_age);
+                let age = max_age.and_then(super::text::parse_u64);
                 if book.take(now, r.body, age) {
                     let record = book.record();
                     self.keys_flight = KeysFlight::Idle;
@@ -597,17 +597,16 @@ impl SessionMachine {
                     self.settle(now);
                     return;
                 }
-                classify::bad_response("BadKeySet", "not a JWKS")
+                classify::bad_response("BadKeySet", "")
             }
             Ok(r) => {
-                let mut e = classify::bad_response("KeySetUnavailable", "");
-                push_u64_text(&mut e.message, "HTTP ", r.status);
-                e.kind = match r.status {
-                    429 => FailureKind::Throttled,
-                    500..=599 => FailureKind::ServerError,
-                    _ => FailureKind::CallerBug,
-                };
-                e.retry_after = classify::retry_after(r);
+                // Throttling and server failures are retried; any other refusal (403, 404) is
+                // the app's configuration.
+                let mut e = classify::cognito_error(r);
+                if !matches!(e.kind, FailureKind::Throttled | FailureKind::ServerError) {
+                    e.kind = FailureKind::CallerBug;
+                    e.message = String::from(book.fetch_url());
+                }
                 e
             }
             Err(KEYS_NOT_CORS) => {
@@ -858,7 +857,7 @@ impl SessionMachine {
     /// refreshed.
     fn holds_unchecked(&self, now: Millis) -> bool {
         !self.checked
-            && self.flight == Flight::Idle
+            && matches!(self.flight, Flight::Idle)
             && self
                 .tokens
                 .as_ref()
@@ -895,14 +894,17 @@ impl SessionMachine {
             } else {
                 // With no refresh under way, no token can come before the backoff ends (ours or
                 // one another tab shared): waiters that cannot last until then fail now.
-                let busy = self.flight != Flight::Idle
+                let busy = !matches!(self.flight, Flight::Idle)
                     || self.verifying.is_some()
                     || self.keys_flight != KeysFlight::Idle;
                 let earliest = if busy { now } else { self.retry.not_before() };
                 self.reject_due(now, earliest);
             }
         }
-        if self.flight != Flight::Idle || !self.may_refresh(now) || now < self.retry.not_before() {
+        if !matches!(self.flight, Flight::Idle)
+            || !self.may_refresh(now)
+            || now < self.retry.not_before()
+        {
             return;
         }
         let wanted = !self.waiters.is_empty()
@@ -1341,12 +1343,6 @@ impl SessionMachine {
 /// What a driver answers [`SessionMachine::handle_keys_answer`] with when the key-set URL is
 /// reachable but does not allow this origin to read it (no CORS): a configuration mistake.
 pub const KEYS_NOT_CORS: &str = "cors";
-
-/// `message` + `prefix` + `n`.
-fn push_u64_text(message: &mut String, prefix: &str, n: u16) {
-    message.push_str(prefix);
-    super::text::push_u64(message, u64::from(n));
-}
 
 fn token_error_text(error: &TokenError) -> String {
     let mut text = String::new();
@@ -2648,7 +2644,7 @@ mod tests {
             let grant = h.grant(T0, None);
             h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
             h.drain(T0, true);
-            h.keys_answer(T0, 200, JWKS, Some("max-age=86400"));
+            h.keys_answer(T0, 200, JWKS, Some("86400"));
             h.verify_all(T0, true);
             assert!(h.session.access_token(T0).is_some());
             h
@@ -2669,7 +2665,7 @@ mod tests {
             h.sent.is_empty(),
             "refreshed a valid token instead of checking it"
         );
-        h.keys_answer(T0 + 50, 200, JWKS, Some("max-age=600"));
+        h.keys_answer(T0 + 50, 200, JWKS, Some("600"));
         assert_eq!(h.checks.len(), 1);
         assert!(h.resolved.is_empty());
         h.verify_all(T0 + 60, true);
@@ -2911,6 +2907,42 @@ mod tests {
             h.rejected
         );
         assert!(h.session.snapshot().signed_in);
+    }
+
+    #[test]
+    fn a_key_set_that_is_not_there_is_a_config_error_and_a_throttled_one_is_throttling() {
+        for (status, error_type, body, expected) in [
+            (404, None, "Not Found", "BadConfig"),
+            (403, None, "<html>", "BadConfig"),
+            (429, None, "", "Throttled"),
+            (400, Some("TooManyRequestsException"), THROTTLE, "Throttled"),
+        ] {
+            let stored = Harness::signed_in().storage.unwrap();
+            let mut h = Harness::verifying_tab(T0 + 10);
+            h.storage = Some(stored.clone());
+            h.session.handle_storage(T0 + 10, Some(&stored));
+            h.drain(T0 + 10, true);
+            let waiter = h.wait(T0 + 10, T0 + 1_000);
+            let (id, _) = h.fetches[0].clone();
+            let response = HttpResponse {
+                error_type,
+                ..HttpResponse::new(status, body)
+            };
+            h.session
+                .handle_keys_answer(T0 + 20, id, Ok(&response), None);
+            h.drain(T0 + 20, true);
+            let got = match &h.rejected[..] {
+                [(w, SessionError::BadConfig { detail })] if *w == waiter => {
+                    assert!(detail.contains(KEYS_URL), "{detail}");
+                    "BadConfig"
+                }
+                [(w, SessionError::Throttled { .. })] if *w == waiter => "Throttled",
+                other => panic!("{status}: {other:?}"),
+            };
+            assert_eq!(got, expected, "{status}");
+            assert!(h.session.snapshot().signed_in && h.logins.is_empty());
+            assert!(h.locks_held.is_empty(), "the key-set lock was kept");
+        }
     }
 
     #[test]

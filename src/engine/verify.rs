@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 
 use super::json::{self, write_string, Value};
 use super::jwt;
-use super::text::{self, push_u64};
+use super::text::push_u64;
 use super::Millis;
 
 /// The shortest a key set is used before it is fetched again, whatever its `Cache-Control`.
@@ -142,7 +142,11 @@ impl KeySet {
         if text.len() > MAX_KEYS_LEN {
             return None;
         }
-        let doc = json::parse(text).ok()?;
+        KeySet::read(&json::parse(text).ok()?)
+    }
+
+    /// [`KeySet::parse`] of a parsed document.
+    fn read(doc: &Value) -> Option<KeySet> {
         let Some(Value::Array(items)) = doc.get("keys") else {
             return None;
         };
@@ -211,6 +215,8 @@ pub struct KeyBook {
     /// The OpenID Connect discovery document that names the JWKS URL, when the app gave none.
     pub discovery: Option<String>,
     set: KeySet,
+    /// The key-set document as fetched (what the record stores); empty when adopted.
+    body: String,
     /// When the set was fetched (by this tab or, through storage, another); 0: never.
     fetched_at: Millis,
     /// Until when it is used without fetching it again.
@@ -224,6 +230,7 @@ impl KeyBook {
             url,
             discovery: None,
             set: KeySet::default(),
+            body: String::new(),
             fetched_at: 0,
             fresh_until: 0,
         }
@@ -284,7 +291,7 @@ impl KeyBook {
         }
     }
 
-    /// A fetched key set: `body` with `Cache-Control: max-age` `max_age` (seconds, when given).
+    /// A fetched key set: `body`, with its `Cache-Control: max-age` (seconds) when given.
     /// Returns false, keeping what was held, when `body` is no key set.
     pub fn take(&mut self, now: Millis, body: &str, max_age: Option<u64>) -> bool {
         let Some(set) = KeySet::parse(body) else {
@@ -294,13 +301,14 @@ impl KeyBook {
             .map_or(KEYS_MIN_LIFE, |s| s.saturating_mul(1_000))
             .clamp(KEYS_MIN_LIFE, KEYS_MAX_LIFE);
         self.set = set;
+        self.body = String::from(body);
         self.fetched_at = now;
         self.fresh_until = now.saturating_add(life);
         true
     }
 
     /// The storage record: `{"src", "url", "at", "until", "keys"}` (`src`: the configured
-    /// source, `keys`: the public JWKs).
+    /// source, `keys`: the key-set document as fetched).
     pub fn record(&self) -> String {
         let mut out = String::from("{\"src\":");
         write_string(&mut out, self.source());
@@ -310,52 +318,37 @@ impl KeyBook {
         push_u64(&mut out, self.fetched_at);
         out.push_str(",\"until\":");
         push_u64(&mut out, self.fresh_until);
-        out.push_str(",\"keys\":{\"keys\":[");
-        for (i, key) in self.set.keys.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            // The JWK with its `kid` put back in front.
-            out.push('{');
-            if let Some(kid) = &key.kid {
-                out.push_str("\"kid\":");
-                write_string(&mut out, kid);
-                out.push(',');
-            }
-            out.push_str(key.jwk.get(1..).unwrap_or_default());
-        }
-        out.push_str("]}}");
+        out.push_str(",\"keys\":");
+        out.push_str(&self.body);
+        out.push('}');
         out
     }
 
     /// Takes in a record another tab stored, when it is for our source and fetched later than
     /// ours (but not in the future of `now`). Returns whether it was taken.
     pub fn adopt(&mut self, now: Millis, record: &str) -> bool {
-        if record.len() > MAX_KEYS_LEN {
+        if record.len() > MAX_KEYS_LEN + 4_096 {
             return false;
         }
         let Ok(doc) = json::parse(record) else {
             return false;
         };
+        let text = |name| doc.get(name).and_then(Value::as_str);
         let number = |name| doc.get(name).and_then(Value::as_u64);
-        let (Some(at), Some(until)) = (number("at"), number("until")) else {
+        let (Some(url), Some(at), Some(until), Some(set)) = (
+            text("url").filter(|u| !u.is_empty()),
+            number("at"),
+            number("until"),
+            doc.get("keys").and_then(KeySet::read),
+        ) else {
             return false;
         };
-        let url = doc.get("url").and_then(Value::as_str);
-        if doc.get("src").and_then(Value::as_str) != Some(self.source())
-            || !url.is_some_and(|u| !u.is_empty())
-            || at <= self.fetched_at
-            || at > now
-        {
+        if text("src") != Some(self.source()) || at <= self.fetched_at || at > now {
             return false;
         }
-        let Some(Value::Array(items)) = doc.get("keys").and_then(|k| k.get("keys")) else {
-            return false;
-        };
-        self.set = KeySet {
-            keys: items.iter().filter_map(key).take(MAX_KEYS).collect(),
-        };
-        self.url = String::from(url.unwrap_or_default());
+        self.set = set;
+        self.body = String::new();
+        self.url = String::from(url);
         self.fetched_at = at;
         self.fresh_until = until.min(at.saturating_add(KEYS_MAX_LIFE));
         true
@@ -366,26 +359,6 @@ impl KeyBook {
         self.fetched_at = self.fetched_at.saturating_sub(back);
         self.fresh_until = self.fresh_until.saturating_sub(back);
     }
-}
-
-/// `max-age` of a `Cache-Control` header, in seconds (`no-store` / `no-cache`: 0).
-pub fn max_age(cache_control: &str) -> Option<u64> {
-    let mut age = None;
-    for directive in text::split(cache_control, b',') {
-        let directive = directive.trim_ascii();
-        match text::split_once(directive, b'=') {
-            Some((name, value)) if name.trim_ascii().eq_ignore_ascii_case("max-age") => {
-                age = text::parse_u64(value.trim_ascii());
-            }
-            None if directive.eq_ignore_ascii_case("no-store")
-                || directive.eq_ignore_ascii_case("no-cache") =>
-            {
-                return Some(0);
-            }
-            _ => {}
-        }
-    }
-    age
 }
 
 #[cfg(test)]
@@ -538,7 +511,7 @@ mod tests {
         let record = a.record();
         let mut b = KeyBook::new(a.url.clone());
         assert!(b.adopt(T0 + 10, &record));
-        assert_eq!(b, a);
+        assert_eq!((b.set(), b.need(T0 + 10, &[])), (a.set(), Need::Use));
         assert!(!b.adopt(T0 + 10, &record), "the same fetch again");
         let mut other = KeyBook::new("https://elsewhere/keys".into());
         assert!(!other.adopt(T0 + 10, &record));
@@ -570,17 +543,8 @@ mod tests {
         assert!(a.take(T0, &set(&[RSA]), None));
         let mut b = KeyBook::discover(a.discovery.clone().unwrap());
         assert!(b.adopt(T0, &a.record()));
-        assert_eq!(b, a);
+        assert_eq!((b.set(), b.fetch_url()), (a.set(), a.fetch_url()));
         let mut direct = KeyBook::new("https://idp.example/jwks".into());
         assert!(!direct.adopt(T0, &a.record()), "another source");
-    }
-
-    #[test]
-    fn max_age_is_read_from_cache_control() {
-        assert_eq!(max_age("public, max-age=3600"), Some(3_600));
-        assert_eq!(max_age("max-age = 60, must-revalidate"), Some(60));
-        assert_eq!(max_age("no-store"), Some(0));
-        assert_eq!(max_age("public"), None);
-        assert_eq!(max_age(""), None);
     }
 }

@@ -29,6 +29,8 @@ impl Core {
         token_endpoint: &str,
         issuer: &str,
         rotation: bool,
+        verify_tokens: bool,
+        jwks_uri: &str,
         seed_hi: u32,
         seed_lo: u32,
         now: f64,
@@ -40,6 +42,8 @@ impl Core {
             token_endpoint,
             issuer,
             rotation,
+            verify_tokens,
+            jwks_uri,
         };
         let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
         Core(Dispatcher::new(&options, seed, now))

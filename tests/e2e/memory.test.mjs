@@ -39,7 +39,7 @@ const OP = {
 };
 const CLIENT_ID = 'memorytestclient';
 /** A Cognito session (the `Core` constructor's arguments, see src/shell/exports.rs). */
-const newCore = (Core, now) => new Core(CLIENT_ID, 'us-east-1_MemTest01', '', '', '', false, 1, 2, now);
+const newCore = (Core, now) => new Core(CLIENT_ID, 'us-east-1_MemTest01', '', '', '', false, false, '', 1, 2, now);
 
 /** The linear memory a page may have once the module is loaded (the issue's bound). */
 const MEMORY_BOUND = 262_144;

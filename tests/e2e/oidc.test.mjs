@@ -248,7 +248,8 @@ describe('cognito-session in OAuth2 mode against oidc-provider (rotating refresh
       assert.equal(tab.obs.apiRequests, 0, 'no API request went out without a valid token');
       const rotated = await op.refreshFromNode(elsewhere.body.refresh_token);
       assert.equal(rotated.status, 400, 'reuse detection revoked the whole grant');
-      const leftovers = await tab.page.evaluate(() => Object.keys({ ...sessionStorage, ...localStorage }).filter((k) => k.startsWith('cognito-session:')));
+      // The provider's public key set may stay (`:keys`); no tokens may.
+      const leftovers = await tab.page.evaluate(() => Object.keys({ ...sessionStorage, ...localStorage }).filter((k) => k.startsWith('cognito-session:') && !k.endsWith(':keys')));
       assert.deepEqual(leftovers, [], 'no tokens left in storage');
       assert.deepEqual(tab.obs.pageErrors, []);
       t.diagnostic(`oauth2 reuse: 1 refresh attempt refused invalid_grant, ${outcomes.length} waiters SESSION_EXPIRED, 1 redirect, 0 API requests`);
@@ -396,7 +397,7 @@ describe('cognito-session in OAuth2 mode against oidc-provider (rotating refresh
       // The provider asks; the user confirms; it ends its own session and sends the browser back.
       await tab.page.click('button[name="logout"]');
       await tab.page.waitForURL((u) => u.href === op.postLogoutRedirectUri, { timeout: 10000 });
-      const kept = await tab.page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('cognito-session:') && !k.endsWith(':signIn')));
+      const kept = await tab.page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('cognito-session:') && !k.endsWith(':signIn') && !k.endsWith(':keys')));
       assert.deepEqual(kept, [], 'the session was signed out here: its record is gone');
       assert.deepEqual(tab.obs.pageErrors, []);
       t.diagnostic('revoked at the provider, then its end-session page and back');

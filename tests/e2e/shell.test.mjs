@@ -257,7 +257,7 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       const first = session.getSnapshot();
       ok(Object.is(first, session.getSnapshot()), 'same object');
       ok(Object.isFrozen(first), 'frozen');
-      eq(first, { signedIn: false, expiresAt: null, refreshing: false, retryAt: null, expired: false });
+      eq(first, { signedIn: false, expiresAt: null, refreshing: false, retryAt: null, expired: false, verifyTokens: false });
 
       session.setTokens(tokens(access(client, 3600, 1), null, 'rt'));
       const second = session.getSnapshot();
@@ -894,7 +894,7 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       session.setTokens({ accessToken: forApi, idToken: idToken('spa', 3600), refreshToken: 'rt' });
       eq(await session.getAccessToken(), forApi);
       // With an issuer configured, JWTs must name it.
-      const strict = new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token', issuer: 'https://auth.example.com', storage: 'memory' });
+      const strict = new Session({ clientId: 'spa', tokenEndpoint: 'https://auth.example.com/oauth2/token', issuer: 'https://auth.example.com', storage: 'memory', verifyTokens: false });
       const id = (iss) => mint({ sub: 'u1', aud: 'spa', iat, exp: iat + 3600, ...(iss ? { iss } : {}) });
       for (const iss of ['https://evil.example', 'https://auth.example.com/', null]) {
         const refused = throws(() => strict.setTokens({ ...opaque('opaque-4', 3600), idToken: id(iss) }), String(iss));
@@ -1088,6 +1088,7 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
         authorizationEndpoint: 'https://auth.example.com/oauth2/authorize',
         issuer: 'https://auth.example.com',
         storage: 'memory',
+        verifyTokens: false,
       });
       const back = location.pathname;
       sessionStorage.setItem(recordKey, record);

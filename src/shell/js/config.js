@@ -28,6 +28,8 @@ const KNOWN = [
   'endSessionEndpoint',
   'logoutEndpoint',
   'postLogoutRedirectUri',
+  'verifyTokens',
+  'jwksUri',
 ];
 
 /** OAuth2 scope tokens (RFC 6749 §3.3: visible ASCII but `"` and `\`), one space apart. */
@@ -42,7 +44,7 @@ const httpUrl = (text, base) => {
 };
 
 /**
- * The validated config: `{clientId, pool, endpoint, tokenEndpoint, issuer, rotation,
+ * The validated config: `{clientId, pool, endpoint, tokenEndpoint, issuer, rotation, verifyTokens, jwksUri,
  * authorizationEndpoint, redirectUri, scope, storage, key, pendingKey, loginUrl,
  * onLoginRequired, allowedOrigins, adopt}` (absent strings are "").
  */
@@ -123,6 +125,12 @@ export function readConfig(value) {
   if (endSessionEndpoint && logoutEndpoint) throw badConfig('endSessionEndpoint or logoutEndpoint');
   if (logoutEndpoint && !postLogoutRedirectUri) throw badConfig('logoutEndpoint needs postLogoutRedirectUri');
 
+  // Token signatures, checked by default where the keys can be found (the engine decides).
+  const verifyTokens = get('verifyTokens');
+  if (verifyTokens != null && typeof verifyTokens !== 'boolean') throw badConfig('verifyTokens must be true or false');
+  const jwksUri = string('jwksUri');
+  if (jwksUri) url('jwksUri', jwksUri);
+
   const storage = string('storage') || 'session';
   if (!['session', 'local', 'memory'].includes(storage)) throw badConfig('storage must be "session", "local" or "memory"');
 
@@ -177,5 +185,7 @@ export function readConfig(value) {
     endSessionEndpoint,
     logoutEndpoint,
     postLogoutRedirectUri,
+    verifyTokens: verifyTokens !== false,
+    jwksUri,
   };
 }

@@ -91,7 +91,9 @@ export class Driver {
   constructor(c) {
     this.config = c;
     const now = Date.now();
-    this.store = new Store(c.storage, c.key, (detail) => this.#notices.push({ type: 'storageUnavailable', detail }));
+    const fail = (detail) => this.#notices.push({ type: 'storageUnavailable', detail });
+    this.store = new Store(c.storage, c.key, fail);
+    this.keyStore = new Store(c.storage, `${c.key}:keys`, fail);
     if (this.store.area) {
       const place = `${c.storage} ${c.key}`;
       const siblings = PAGE.sessions.get(place);
@@ -107,7 +109,7 @@ export class Driver {
       seed[0] = Math.random() * 2 ** 32;
       seed[1] = (Math.random() * 2 ** 32) ^ now;
     }
-    this.core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.issuer, c.rotation, seed[0], seed[1], now);
+    this.core = new Core(c.clientId, c.pool, c.endpoint, c.tokenEndpoint, c.issuer, c.rotation, c.verifyTokens, c.jwksUri, seed[0], seed[1], now);
     const doc = globalThis.document;
     // What storage holds at start is the session to resume (or a record to discard). Options
     // the engine refuses (a malformed user pool id) make this first call throw its BAD_CONFIG.
@@ -178,8 +180,42 @@ export class Driver {
       const id = a.id;
       switch (a.type) {
         case 'acquireLock':
-          this.#acquire(now, id);
+          this.#acquire(now, id, '', (n) => wire.refreshLock(this.core, n, id, this.store.read()));
           break;
+        case 'acquireKeysLock':
+          this.#acquire(now, id, ' keys', (n) => wire.keysLock(this.core, n, id, this.keyStore.read()));
+          break;
+        case 'fetchKeys': {
+          const controller = new AbortController();
+          this.#aborts.set(id, controller);
+          send({ url: a.url, headers: [] }, controller)
+            // No answer: one the page may not read (no CORS) if the URL answers a no-cors fetch.
+            .then((r) => (r.status || controller.signal.aborted ? r : fetch(a.url, { mode: 'no-cors', credentials: 'omit' }).then(() => ({ status: 0, body: 'cors' }), () => r)))
+            .then((r) =>
+              this.drive((n) => {
+                this.#aborts.delete(id);
+                wire.keysAnswer(this.core, n, id, r);
+              }),
+            );
+          break;
+        }
+        case 'persistKeys':
+          this.keyStore.write(a.record);
+          break;
+        case 'verify': {
+          const alg = a.alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
+          const subtle = globalThis.crypto?.subtle;
+          // The engine chose the key and the algorithm; WebCrypto parses the key and checks.
+          Promise.resolve()
+            .then(() => subtle.importKey('jwk', JSON.parse(a.key), { ...alg, hash: 'SHA-256' }, false, ['verify']))
+            .then((key) => subtle.verify(alg, key, Uint8Array.from(atob(a.signature.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)), new TextEncoder().encode(a.input)))
+            .then(
+              (ok) => ok === true,
+              () => false,
+            )
+            .then((ok) => this.drive((n) => wire.verified(this.core, n, id, ok)));
+          break;
+        }
         case 'sendRefresh': {
           const controller = new AbortController();
           this.#aborts.set(id, controller);
@@ -263,31 +299,32 @@ export class Driver {
   }
 
   /**
-   * Takes the refresh lock: a Web Lock on web storage (for `localStorage` one shared with the
-   * other tabs, for `sessionStorage` one of this page's, for its sessions on the key), at once in
-   * memory. The lock is held by keeping the promise the lock callback returns pending until the
-   * engine says release.
+   * Takes the refresh lock (`suffix` ''; the key-set lock: ' keys'): a Web Lock on web storage
+   * (for `localStorage` one shared with the other tabs, for `sessionStorage` one of this page's,
+   * for its sessions on the key), at once in memory, then tells the engine with `granted(now)`.
+   * The lock is held by keeping the promise the lock callback returns pending until the engine
+   * says release.
    */
-  #acquire(now, id) {
+  #acquire(now, id, suffix, granted) {
     const locks = this.store.area ? globalThis.navigator?.locks : undefined;
     if (typeof locks?.request === 'function') {
       try {
         locks
           .request(
             // sessionStorage is the tab's own: its lock is this page's.
-            this.store.shared ? this.config.key : `${this.config.key} ${PAGE.id}`,
+            (this.store.shared ? this.config.key : `${this.config.key} ${PAGE.id}`) + suffix,
             () =>
               new Promise((release) => {
                 const ran = this.drive((n) => {
                   this.#locks.set(id, release);
-                  wire.refreshLock(this.core, n, id, this.store.read());
+                  granted(n);
                 });
                 if (!ran) release();
               }),
           )
           // Refused (the lock manager failed, or the page is going away): fail over at once,
           // as when Web Locks is missing, instead of waiting out the engine's lock timeout.
-          .catch(() => this.drive((n) => wire.refreshLock(this.core, n, id, this.store.read())));
+          .catch(() => this.drive(granted));
         return;
       } catch {
         // Web Locks refused outright: grant at once; the engine's record checks limit the
@@ -295,7 +332,7 @@ export class Driver {
       }
     }
     // Granted at once, inside the drive that asked: the engine takes it as the next input.
-    wire.refreshLock(this.core, now, id, this.store.read());
+    granted(now);
   }
 
   /**

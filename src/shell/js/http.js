@@ -25,9 +25,9 @@ function seconds(value) {
 }
 
 /**
- * POSTs `request` (`{url, body, headers: [[name, value], ...]}`, as the engine built it) without
- * cookies or caching; `controller` aborts it.
- * @returns {Promise<{status: number, body: string, errorType?: string, retryAfter?: string, amzRetryAfter?: string}>}
+ * POSTs `request` (`{url, body, headers: [[name, value], ...]}`, as the engine built it; a GET
+ * without `body`) without cookies or caching; `controller` aborts it.
+ * @returns {Promise<{status: number, body: string, errorType?: string, retryAfter?: string, amzRetryAfter?: string, cacheControl?: string}>}
  */
 export async function send({ url, body, headers }, controller) {
   let response;
@@ -35,7 +35,7 @@ export async function send({ url, body, headers }, controller) {
     response = await fetch(
       // A redirect is not followed: it would re-send the refresh token (or the code, or the
       // password) to wherever the answer points, and take tokens from there.
-      new Request(url, { method: 'POST', headers, body, credentials: 'omit', cache: 'no-store', redirect: 'manual', signal: controller.signal }),
+      new Request(url, { method: body === undefined ? 'GET' : 'POST', headers, body, credentials: 'omit', cache: 'no-store', redirect: 'manual', signal: controller.signal }),
     );
   } catch (e) {
     return failed(cause('fetch failed', e));
@@ -48,6 +48,7 @@ export async function send({ url, body, headers }, controller) {
     errorType: header('x-amzn-errortype'),
     retryAfter: seconds(header('retry-after')),
     amzRetryAfter: header('x-amz-retry-after'),
+    cacheControl: header('cache-control'),
     body: '',
   };
   const announced = header('content-length')?.trim();

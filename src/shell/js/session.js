@@ -181,13 +181,15 @@ export class Session {
   }
 
   /** Sends the sign-in request the engine built (or rejects with its error) and hands the
-   * answer back: `{status: "signedIn"}`, a Cognito challenge (its `parameters` frozen), or a
-   * typed error. */
+   * answer back: `{status: "signedIn"}` (once the tokens can be handed out, or could not be), a
+   * Cognito challenge (its `parameters` frozen), or a typed error. */
   #signInWith(reply) {
     if (reply.error) return Promise.reject(reply.error);
     return this.#exchange(reply, wire.signInAnswer).then((out) => {
       Object.freeze(out.result.parameters);
-      return out.result;
+      // Signed in: once the tokens passed their signature check (their claims are then there).
+      const done = () => out.result;
+      return out.type === 'signedIn' ? this.#driver.request(DEFAULT_DEADLINE).then(done, done) : done();
     });
   }
 

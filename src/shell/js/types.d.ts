@@ -74,6 +74,12 @@ export interface SessionConfig {
     issuer?: string;
     /** Cognito app clients with refresh-token rotation: refresh with GetTokensFromRefreshToken. */
     rotation?: boolean;
+    /** Check every JWT's signature with WebCrypto before handing it out (default true where the
+     * keys can be found: the pool's JWKS, `jwksUri`, or the `issuer`'s discovery document). The
+     * key set must be served with CORS. */
+    verifyTokens?: boolean;
+    /** The JWKS URL instead of the pool's or the issuer's discovery document's. */
+    jwksUri?: string;
     /** The provider's authorization endpoint (with tokenEndpoint): enables `signIn()` and
      * `handleRedirect()`, e.g. Cognito's `https://<domain>/oauth2/authorize`. */
     authorizationEndpoint?: string;
@@ -135,6 +141,9 @@ export type SessionEvent =
 | { type: "signedOut" }
 | { type: "storageDiscarded"; detail: string }
 | { type: "storageUnavailable"; detail: string }
+/** Tokens from storage, another tab, `setTokens` or `adopt` failed their signature check: they
+ * are never handed out; the refresh token gets new ones (without one, the session signs out). */
+| { type: "tokenRejected"; detail: string }
 /** Once per origin: a request to `origin` left without the token because it is neither the
  * page's origin nor in `allowedOrigins` (also said once with `console.warn`). */
 | { type: "tokenWithheld"; origin: string }
@@ -151,6 +160,8 @@ export interface SessionSnapshot {
     readonly refreshing: boolean;
     readonly retryAt: number | null;
     readonly expired: boolean;
+    /** Whether token signatures are checked (`verifyTokens`, and keys to check them with). */
+    readonly verifyTokens: boolean;
 }
 
 export interface TokenOptions {

@@ -93,7 +93,7 @@ export const redirectReturn = (core, now, code, state, error, description, iss, 
   decode(call(core, 17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
 export const signOutAnswer = answerTo(18);
 export const keysLock = (core, now, id, record) => quiet(call(core, 19, now, id, 0, record));
-/** A key-set answer: `a.cacheControl` its Cache-Control header; status 0 with body `cors` when
- * the URL answers, but not to this origin. */
-export const keysAnswer = (core, now, id, a) => quiet(call(core, 20, now, id, a.status, a.body, a.cacheControl));
+/** A key-set answer: its Cache-Control max-age goes as `b`; status 0 with body `cors` when the
+ * URL answers, but not to this origin. */
+export const keysAnswer = (core, now, id, a) => quiet(call(core, 20, now, id, a.status, a.body, /max-age=(\d+)/.exec(a.cacheControl)?.[1]));
 export const verified = (core, now, id, ok) => quiet(call(core, 21, now, id, ok ? 1 : 0));

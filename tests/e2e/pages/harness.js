@@ -202,7 +202,8 @@ const H = {
     for (const area of [sessionStorage, localStorage]) {
       for (let i = 0; i < area.length; i += 1) {
         const key = area.key(i);
-        if (!key || !key.startsWith('cognito-session:')) continue;
+        // The key set the session checks signatures with is not the session (keysRecord()).
+        if (!key || !key.startsWith('cognito-session:') || key.endsWith(':keys')) continue;
         const raw = area.getItem(key);
         let value = raw;
         try {
@@ -217,6 +218,17 @@ const H = {
   },
 
   /** The stored record of this session (null when there is none). */
+  /** The stored key-set record (parsed), or null. */
+  keysRecord() {
+    for (const area of [sessionStorage, localStorage]) {
+      for (let i = 0; i < area.length; i += 1) {
+        const key = area.key(i);
+        if (key?.startsWith('cognito-session:') && key.endsWith(':keys')) return JSON.parse(area.getItem(key));
+      }
+    }
+    return null;
+  },
+
   record() {
     const values = Object.values(H.stored());
     return values.length ? values[0] : null;

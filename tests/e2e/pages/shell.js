@@ -9,7 +9,9 @@ import init, { Session } from '/pkg/web/cognito_session.js';
 const POOL = 'us-east-1_Shell1';
 const b64 = (text) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const nowS = () => Math.floor(Date.now() / 1000);
-const mint = (claims) => `${b64('{"alg":"RS256","kid":"k1"}')}.${b64(JSON.stringify(claims))}.c2lnbmF0dXJl`;
+/** The pool's issuer, which Cognito sessions hold tokens to. */
+const ISS = `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`;
+const mint = (claims) => `${b64('{"alg":"RS256","kid":"k1"}')}.${b64(JSON.stringify({ iss: ISS, ...claims }))}.c2lnbmF0dXJl`;
 const realFetch = globalThis.fetch;
 
 const T = {
@@ -18,8 +20,9 @@ const T = {
   THROTTLE: '{"__type":"TooManyRequestsException","message":"Rate exceeded"}',
   REVOKED: '{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}',
 
-  /** A base config for client `client`, plus `extra` fields. */
-  config: (client, extra = {}) => ({ userPoolId: POOL, clientId: client, ...extra }),
+  /** A base config for client `client`, plus `extra` fields. The tokens minted here are not
+   * signed: signatures are tests/e2e/verify.test.mjs's subject, so they are not checked. */
+  config: (client, extra = {}) => ({ userPoolId: POOL, clientId: client, verifyTokens: false, ...extra }),
   storageKey: (client) => `cognito-session:${POOL}:${client}`,
   mint,
   /** An access token for `client` expiring `ttl` s from now; `nonce` makes it unique. */

@@ -105,7 +105,25 @@ export const FAULT_MODES = Object.freeze([
   'expired-token', // 200 with a well-formed, correctly signed AccessToken whose exp is past
   'redirect', // 307 to `location` (a client that follows re-sends the refresh token there)
   'answer', // 200 with `answer` (an object): a recorded Cognito answer moto cannot give
+  'bad-signature', // 200 with a valid answer whose AccessToken's signature has one byte altered
+  'forged-alg', // 200 with a valid answer whose AccessToken names `alg` ("none": no signature;
+  //               "HS256": an HMAC keyed with moto's public key in PEM, the key-confusion forgery)
 ]);
+
+/** `token` with one byte of its signature changed (a base64url letter in the middle). */
+export function alterSignature(token) {
+  const dot = token.lastIndexOf('.');
+  const at = dot + Math.floor((token.length - dot) / 2);
+  return token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+}
+
+/** `token` re-made with header `alg`: "none" (empty signature) or "HS256" keyed with `secret`. */
+export function forgeAlg(token, alg, secret) {
+  const d = decodeJwt(token);
+  const input = `${b64url(JSON.stringify({ ...d.header, alg }))}.${token.split('.')[1]}`;
+  if (alg === 'none') return `${input}.`;
+  return `${input}.${crypto.createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
 
 // ----------------------------------------------------------------------------- small helpers --
 
@@ -536,6 +554,8 @@ export async function startRig(options = {}) {
     if (jwks.status !== 200 || !jwks.json || !Array.isArray(jwks.json.keys)) throw new Error(`JWKS fetch failed: ${jwks.status} ${jwks.text}`);
     const publicKeys = new Map();
     for (const k of jwks.json.keys) publicKeys.set(k.kid, crypto.createPublicKey({ key: k, format: 'jwk' }));
+    /** moto's public key in PEM: the secret of the HS256 key-confusion forgery. */
+    const publicPem = [...publicKeys.values()][0]?.export({ type: 'spki', format: 'pem' }) ?? '';
 
     let signer = loadMotoSigningKey(opts.venv);
     if (!signer) {
@@ -660,6 +680,7 @@ export async function startRig(options = {}) {
         expiredAgoS: spec.expiredAgoS,
         location: spec.location,
         answer: spec.answer,
+        alg: spec.alg,
         remaining: spec.count == null ? null : Math.floor(spec.count),
         until: spec.forMs == null ? null : Date.now() + spec.forMs,
         setAt: Date.now(),
@@ -795,6 +816,13 @@ export async function startRig(options = {}) {
           return { status: 307, headers: { Location: f.location }, body: '' };
         case 'answer':
           return ok200(JSON.stringify(f.answer));
+        case 'bad-signature':
+        case 'forged-alg': {
+          const body = successBody(op, reqJson);
+          const t = body.AuthenticationResult.AccessToken;
+          body.AuthenticationResult.AccessToken = f.mode === 'bad-signature' ? alterSignature(t) : forgeAlg(t, f.alg ?? 'HS256', publicPem);
+          return ok200(JSON.stringify(body));
+        }
         case 'expired-token': {
           const ago = f.expiredAgoS ?? 300;
           return ok200(JSON.stringify(successBody(op, reqJson, { iat: nowS() - 3600 - ago })));
