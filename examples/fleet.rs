@@ -5,7 +5,14 @@
 //! cargo run --release --example fleet                      # everything (recovery storm at 1k, 10k, 100k)
 //! cargo run --release --example fleet -- --scenario mixed_storm --sessions 10000 --json
 //! cargo run --release --example fleet -- --scenario always_401   # 10,000 sessions, ~90 s on 2 cores
+//! cargo run --release --example fleet -- --scenario key_rotation --sessions 10000   # issue 14
 //! ```
+//!
+//! `key_rotation` (issue 14, `cognito_session::sim::key_fleet`): N sessions that check token
+//! signatures start at once with cold key caches, the signing key rotates at 30 minutes, two hours
+//! in all; it prints the key-set requests per session, the cold start's, the busiest second after
+//! the rotation, and then the same run with the key set answering 503 for 30 s around the
+//! rotation. Only `--sessions` and `--seed` apply to it.
 //!
 //! Flags: `--scenario NAME` (`recovery_storm`, `mixed_storm`, `synchronized_expiry`,
 //! `long_throttle`, `signin_pressure`, `always_401`), `--sessions N`, `--quota C` (requests per
@@ -34,6 +41,7 @@
 
 use cognito_session::sim::baselines::ModelKind;
 use cognito_session::sim::fleet::{self, Policy, Report, Scenario, ScenarioKind};
+use cognito_session::sim::key_fleet;
 use cognito_session::sim::mint::Issuer;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -53,12 +61,17 @@ struct Args {
     threads: Option<usize>,
     /// `key=value` overrides of the shipped backoff and budget (a `cognito-session*` run).
     tuning: Vec<(String, u64)>,
+    /// `--scenario key_rotation`: the key-set fleet (issue 14) instead.
+    key_rotation: bool,
 }
+
+/// The key-set fleet's name on the command line ([`cognito_session::sim::key_fleet`]).
+const KEY_ROTATION: &str = "key_rotation";
 
 fn usage() -> &'static str {
     "usage: fleet [--scenario NAME] [--sessions N] [--quota C] [--seed S] [--json] [--policy NAME]... \
      [--throttled-consume] [--background RPS] [--threads T] [--tune key=value,...]\n\
-     scenarios: recovery_storm mixed_storm synchronized_expiry long_throttle signin_pressure always_401"
+     scenarios: recovery_storm mixed_storm synchronized_expiry long_throttle signin_pressure always_401 key_rotation"
 }
 
 fn parse() -> Result<Args, String> {
@@ -73,6 +86,7 @@ fn parse() -> Result<Args, String> {
         background: 0.0,
         threads: None,
         tuning: Vec::new(),
+        key_rotation: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -80,6 +94,10 @@ fn parse() -> Result<Args, String> {
         match flag.as_str() {
             "--scenario" => {
                 let name = value("--scenario")?;
+                if name == KEY_ROTATION {
+                    args.key_rotation = true;
+                    continue;
+                }
                 let kind =
                     ScenarioKind::parse(&name).ok_or_else(|| format!("unknown scenario {name}"))?;
                 args.scenarios.push(kind);
@@ -204,6 +222,22 @@ fn main() -> ExitCode {
             };
         }
     };
+    if args.key_rotation {
+        // Issue 14: sessions checking signatures start cold; the signing key rotates at 30 min.
+        let mut scenario = key_fleet::KeyScenario::new(args.sessions.unwrap_or(10_000), args.seed);
+        let started = Instant::now();
+        let report = key_fleet::run(&scenario);
+        println!(
+            "{} ({:.1} s)",
+            report.line(),
+            started.elapsed().as_secs_f64()
+        );
+        // The same with the key set answering 503 for the 30 s around the rotation.
+        scenario.outage = Some((scenario.rotate_at - 15_000, scenario.rotate_at + 15_000));
+        let report = key_fleet::run(&scenario);
+        println!("{}  [key set 503 for 30 s at the rotation]", report.line());
+        return ExitCode::SUCCESS;
+    }
     let policies = match policies(&args.policies, &args.tuning) {
         Ok(p) => p,
         Err(message) => {

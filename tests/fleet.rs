@@ -562,3 +562,29 @@ fn a_tab_that_takes_over_a_streak_it_did_not_see_backs_off_as_long_as_the_streak
         "{delay} for a typical span of {span}"
     );
 }
+
+/// Issue 14: sessions that check signatures start at once with cold key caches, and the signing
+/// key rotates at 30 minutes; two hours in all.
+#[test]
+fn a_key_rotation_costs_each_session_at_most_one_key_set_fetch_beyond_its_cold_start() {
+    use cognito_session::sim::key_fleet::{self, KeyScenario};
+    let mut scenario = KeyScenario::new(2_000, 7);
+    let report = key_fleet::run(&scenario);
+    eprintln!("{}", report.line());
+    assert_eq!(
+        report.at_start, 2_000,
+        "one request per cold session, no more"
+    );
+    // The cold start, then one more: for the new kid, or the set's hour running out.
+    assert_eq!(report.max_per_session, 2, "{report:?}");
+    assert!(report.refetched_for_rotation > 0);
+    assert!(report.peak_after_rotation < 50, "{report:?}");
+    assert_eq!((report.failed, report.rejected, report.signouts), (0, 0, 0));
+    // The key set down for the 30 s around the rotation: retries back off, nobody signs out.
+    scenario.outage = Some((scenario.rotate_at - 15_000, scenario.rotate_at + 15_000));
+    let report = key_fleet::run(&scenario);
+    eprintln!("{}", report.line());
+    assert!(report.max_per_session <= 8, "{report:?}");
+    assert!(report.key_requests < 2_000 * 21 / 10, "{report:?}");
+    assert_eq!((report.rejected, report.signouts), (0, 0), "{report:?}");
+}

@@ -206,7 +206,8 @@ enum Step {
     Passed,
     Failed(VerifyError),
     Verify(Vec<Check>),
-    Fetch,
+    /// `true`: for a key the set lacks.
+    Fetch(bool),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -956,7 +957,10 @@ impl SessionMachine {
             Step::Nothing => {}
             Step::Passed => self.passed(now),
             Step::Failed(error) => self.rejected(now, error),
-            Step::Fetch => {
+            Step::Fetch(unknown) => {
+                if let Some(book) = self.keys.as_mut().filter(|_| unknown) {
+                    book.refetching();
+                }
                 let id = RefreshId(self.take_id());
                 self.keys_flight = KeysFlight::Locking {
                     id,
@@ -1018,12 +1022,12 @@ impl SessionMachine {
             return Step::Passed;
         }
         match book.need(now, &checks) {
-            Need::Use | Need::Fetch { stale_ok: true } if now < self.retry.not_before() => {
+            Need::Use | Need::Fetch { stale_ok: true, .. } if now < self.retry.not_before() => {
                 Step::Verify(checks)
             }
             Need::Use => Step::Verify(checks),
             Need::Fetch { .. } if now < self.retry.not_before() => Step::Nothing,
-            Need::Fetch { .. } => Step::Fetch,
+            Need::Fetch { unknown, .. } => Step::Fetch(unknown),
             Need::Unknown => Step::Failed(VerifyError::UnknownKey),
         }
     }

@@ -11,9 +11,10 @@
 //! - the key: the one whose `kid` the token names, of the algorithm's key type, not marked for
 //!   encryption; a token without `kid` only when the set has one key of that type;
 //! - when to fetch ([`KeyBook::need`]): a set is used for its HTTP cache lifetime held to 1 h to
-//!   24 h ([`KEYS_MIN_LIFE`], [`KEYS_MAX_LIFE`]); a `kid` the set lacks makes it fetched again at
-//!   most once per [`UNKNOWN_KID_WINDOW`] (5 min) since the last fetch by any tab (the fetch
-//!   moment travels with the stored set), so tokens naming made-up keys cannot drive fetches.
+//!   24 h ([`KEYS_MIN_LIFE`], [`KEYS_MAX_LIFE`]); a `kid` the set lacks (a key rotation) makes it
+//!   fetched again at once, and then at most once per [`UNKNOWN_KID_WINDOW`] (5 min) across the
+//!   tabs (the moment travels with the stored set), so tokens naming made-up keys cannot drive
+//!   fetches.
 //!   Failed fetches back off under the session's refresh policy (the machine's retry books).
 
 use alloc::string::String;
@@ -200,10 +201,12 @@ fn key(v: &Value) -> Option<Key> {
 pub enum Need {
     /// The set is fresh and has every key: verify now.
     Use,
-    /// Fetch the set first (none yet, past its lifetime, or a key it lacks and the window is
-    /// open). `stale_ok`: the set held has every key, so a failed fetch may fall back on it.
-    Fetch { stale_ok: bool },
-    /// A key the set lacks, and it was fetched less than [`UNKNOWN_KID_WINDOW`] ago.
+    /// Fetch the set first (none yet, past its lifetime, or, `unknown`, a key it lacks and no
+    /// fetch for a missing key in the last [`UNKNOWN_KID_WINDOW`]). `stale_ok`: the set held has
+    /// every key, so a failed fetch may fall back on it.
+    Fetch { stale_ok: bool, unknown: bool },
+    /// A key the set lacks, and a fetch for a missing key was made less than
+    /// [`UNKNOWN_KID_WINDOW`] ago.
     Unknown,
 }
 
@@ -221,6 +224,11 @@ pub struct KeyBook {
     fetched_at: Millis,
     /// Until when it is used without fetching it again.
     fresh_until: Millis,
+    /// When a fetch for a key the set lacked last brought a set (by any tab); 0: never.
+    refetched_at: Millis,
+    /// A fetch for a key the set lacks is under way: its set, when it comes, starts the window
+    /// (a failed one does not: failures back off instead).
+    refetching: bool,
 }
 
 impl KeyBook {
@@ -233,6 +241,8 @@ impl KeyBook {
             body: String::new(),
             fetched_at: 0,
             fresh_until: 0,
+            refetched_at: 0,
+            refetching: false,
         }
     }
 
@@ -278,17 +288,22 @@ impl KeyBook {
     /// Whether `checks` can be verified at `now` with the set held.
     pub fn need(&self, now: Millis, checks: &[Check]) -> Need {
         let all_known = checks.iter().all(|c| self.set.find(c).is_some());
-        if now < self.fresh_until && now >= self.fetched_at {
-            if all_known {
-                return Need::Use;
-            }
-            if now < self.fetched_at.saturating_add(UNKNOWN_KID_WINDOW) {
-                return Need::Unknown;
-            }
+        let fresh = now < self.fresh_until && now >= self.fetched_at;
+        if fresh && all_known {
+            return Need::Use;
+        }
+        if fresh && now < self.refetched_at.saturating_add(UNKNOWN_KID_WINDOW) {
+            return Need::Unknown;
         }
         Need::Fetch {
             stale_ok: all_known && self.fetched_at > 0,
+            unknown: fresh,
         }
+    }
+
+    /// A fetch for a key the set lacks starts.
+    pub fn refetching(&mut self) {
+        self.refetching = true;
     }
 
     /// A fetched key set: `body`, with its `Cache-Control: max-age` (seconds) when given.
@@ -302,13 +317,16 @@ impl KeyBook {
             .clamp(KEYS_MIN_LIFE, KEYS_MAX_LIFE);
         self.set = set;
         self.body = String::from(body);
+        if core::mem::take(&mut self.refetching) {
+            self.refetched_at = now;
+        }
         self.fetched_at = now;
         self.fresh_until = now.saturating_add(life);
         true
     }
 
-    /// The storage record: `{"src", "url", "at", "until", "keys"}` (`src`: the configured
-    /// source, `keys`: the key-set document as fetched).
+    /// The storage record: `{"src", "url", "at", "until", "re", "keys"}` (`src`: the configured
+    /// source, `re`: the last fetch for a missing key, `keys`: the key-set document as fetched).
     pub fn record(&self) -> String {
         let mut out = String::from("{\"src\":");
         write_string(&mut out, self.source());
@@ -318,6 +336,8 @@ impl KeyBook {
         push_u64(&mut out, self.fetched_at);
         out.push_str(",\"until\":");
         push_u64(&mut out, self.fresh_until);
+        out.push_str(",\"re\":");
+        push_u64(&mut out, self.refetched_at);
         out.push_str(",\"keys\":");
         out.push_str(&self.body);
         out.push('}');
@@ -351,6 +371,7 @@ impl KeyBook {
         self.url = String::from(url);
         self.fetched_at = at;
         self.fresh_until = until.min(at.saturating_add(KEYS_MAX_LIFE));
+        self.refetched_at = self.refetched_at.max(number("re").unwrap_or(0).min(now));
         true
     }
 
@@ -358,6 +379,7 @@ impl KeyBook {
     pub fn clock_set_back(&mut self, back: Millis) {
         self.fetched_at = self.fetched_at.saturating_sub(back);
         self.fresh_until = self.fresh_until.saturating_sub(back);
+        self.refetched_at = self.refetched_at.saturating_sub(back);
     }
 }
 
@@ -470,12 +492,21 @@ mod tests {
     fn a_set_is_used_for_its_cache_lifetime_held_to_one_hour_to_a_day() {
         let known = [Check::of(&token(r#"{"alg":"RS256","kid":"k1"}"#)).unwrap()];
         let empty = KeyBook::new("u".into());
-        assert_eq!(empty.need(T0, &known), Need::Fetch { stale_ok: false });
+        assert_eq!(
+            empty.need(T0, &known),
+            Need::Fetch {
+                stale_ok: false,
+                unknown: false
+            }
+        );
         let b = book();
         assert_eq!(b.need(T0 + 7_199_999, &known), Need::Use);
         assert_eq!(
             b.need(T0 + 7_200_000, &known),
-            Need::Fetch { stale_ok: true }
+            Need::Fetch {
+                stale_ok: true,
+                unknown: false
+            }
         );
         for (age, life) in [
             (None, KEYS_MIN_LIFE),
@@ -494,15 +525,29 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_kid_fetches_again_at_most_once_per_window() {
+    fn an_unknown_kid_fetches_again_at_once_then_at_most_once_per_window() {
         let unknown = [Check::of(&token(r#"{"alg":"RS256","kid":"new"}"#)).unwrap()];
-        let b = book();
-        assert_eq!(b.need(T0 + 1, &unknown), Need::Unknown);
-        assert_eq!(b.need(T0 + UNKNOWN_KID_WINDOW - 1, &unknown), Need::Unknown);
+        let mut b = book();
+        // Fetched a second ago, but never for a missing key: a rotation is fetched at once.
+        let refetch = Need::Fetch {
+            stale_ok: false,
+            unknown: true,
+        };
+        assert_eq!(b.need(T0 + 1_000, &unknown), refetch);
+        b.refetching();
+        // A failed fetch does not start the window (failures back off instead).
+        assert_eq!(b.need(T0 + 1_001, &unknown), refetch);
+        assert!(b.take(T0 + 1_000, &set(&[RSA]), None));
+        assert_eq!(b.need(T0 + 1_001, &unknown), Need::Unknown);
         assert_eq!(
-            b.need(T0 + UNKNOWN_KID_WINDOW, &unknown),
-            Need::Fetch { stale_ok: false }
+            b.need(T0 + 1_000 + UNKNOWN_KID_WINDOW - 1, &unknown),
+            Need::Unknown
         );
+        assert_eq!(b.need(T0 + 1_000 + UNKNOWN_KID_WINDOW, &unknown), refetch);
+        // The window travels with the stored set.
+        let mut other = KeyBook::new(b.url.clone());
+        assert!(other.adopt(T0 + 2_000, &b.record()));
+        assert_eq!(other.need(T0 + 2_000, &unknown), Need::Unknown);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Mints unsigned tokens shaped like Cognito's, and the provider answers that carry them.
 //!
-//! The signature part is a fixed placeholder: the session decodes tokens, it does not verify
-//! them (the API that receives an access token does), so simulated tokens need only the claims
+//! The signature part is a fixed placeholder, and the header names the issuer's `kid` (RS256):
+//! simulations that check signatures (`crate::sim::key_fleet`) play WebCrypto by matching the
+//! `kid` with the key the session picked, so simulated tokens need only the claims and the `kid`
 //! to be right.
 
 use crate::engine::base64url;
@@ -13,6 +14,8 @@ pub struct Issuer {
     /// `iss`: `https://cognito-idp.{region}.amazonaws.com/{poolId}`.
     pub iss: String,
     pub client_id: String,
+    /// The key the tokens name in their header.
+    pub kid: String,
 }
 
 impl Default for Issuer {
@@ -20,6 +23,7 @@ impl Default for Issuer {
         Issuer {
             iss: String::from("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Sim"),
             client_id: String::from("simclient"),
+            kid: String::from("sim"),
         }
     }
 }
@@ -36,7 +40,7 @@ impl Issuer {
         claims.push_str(",\"username\":");
         json::write_string(&mut claims, sub);
         claims.push('}');
-        seal(&claims)
+        seal(&self.kid, &claims)
     }
 
     /// An ID token for `sub` (same timing rules as [`Issuer::access_token`]).
@@ -47,7 +51,7 @@ impl Issuer {
         claims.push_str(",\"cognito:username\":");
         json::write_string(&mut claims, sub);
         claims.push('}');
-        seal(&claims)
+        seal(&self.kid, &claims)
     }
 
     /// The body of Cognito's successful `InitiateAuth` answer. `refresh_token` is present for
@@ -87,8 +91,11 @@ impl Issuer {
     }
 }
 
-fn seal(claims: &str) -> String {
-    let header = base64url::encode(br#"{"kid":"sim","alg":"RS256"}"#);
+fn seal(kid: &str, claims: &str) -> String {
+    let mut header = String::from("{\"kid\":");
+    json::write_string(&mut header, kid);
+    header.push_str(",\"alg\":\"RS256\"}");
+    let header = base64url::encode(header.as_bytes());
     let mut token = header;
     token.push('.');
     token.push_str(&base64url::encode(claims.as_bytes()));

@@ -6,5 +6,6 @@
 
 pub mod baselines;
 pub mod fleet;
+pub mod key_fleet;
 pub mod mint;
 pub mod quota;

@@ -39,74 +39,105 @@ const HOST = '127.0.0.1';
  */
 export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', lifetimeS = 3600 }) {
   const { default: Provider } = await import('oidc-provider');
+  // oidc-provider's own in-memory adapter, on one store that outlives a restart (rotateKeys).
+  const { default: MemoryAdapter } = await import('oidc-provider/lib/adapters/memory_adapter.js');
+  const { default: LRU } = await import('oidc-provider/lib/helpers/lru.js');
+  const store = new LRU({ maxSize: 1000 });
   const redirectUri = `${siteOrigin}/tests/e2e/pages/harness.html`;
   const postLogoutRedirectUri = `${siteOrigin}/tests/e2e/pages/login.html?signed-out`;
   let lifetime = lifetimeS;
-  const counts = { refresh: 0, refreshRefused: [], codeExchanges: 0, refreshTokensSeen: [] };
+  const counts = { refresh: 0, refreshRefused: [], codeExchanges: 0, refreshTokensSeen: [], jwks: 0, discovery: 0 };
 
   // The issuer needs its port before the provider exists: reserve one, then listen on it.
   const port = await getFreePort();
   const issuer = `http://${HOST}:${port}`;
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: clientId,
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [redirectUri],
-        post_logout_redirect_uris: [postLogoutRedirectUri],
-      },
-    ],
-    features: {
-      revocation: { enabled: true },
-      // The default pages load a web font from the internet, which this machine cannot reach.
-      rpInitiatedLogout: {
-        enabled: true,
-        logoutSource: (ctx, form) => {
-          ctx.body = `<!DOCTYPE html><title>Sign out?</title>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>`;
-        },
-        postLogoutSuccessSource: (ctx) => {
-          ctx.body = '<!DOCTYPE html><title>Signed out</title><p>Signed out.</p>';
-        },
-      },
-    },
-    ttl: {
-      AccessToken: () => lifetime,
-      IdToken: () => lifetime,
-      RefreshToken: () => 24 * 3600,
-      Grant: () => 24 * 3600,
-      Session: () => 24 * 3600,
-      Interaction: () => 600,
-    },
-    // The token and userinfo endpoints answer pages of the test site, and no other origin.
-    clientBasedCORS: (_ctx, origin) => origin === siteOrigin,
-    findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    cookies: { keys: [crypto.randomBytes(16).toString('hex')] },
-  });
-  provider.on('grant.success', (ctx) => {
-    if (ctx.oidc.params.grant_type === 'refresh_token') {
-      counts.refresh += 1;
-      counts.refreshTokensSeen.push(ctx.oidc.params.refresh_token);
-    } else if (ctx.oidc.params.grant_type === 'authorization_code') {
-      counts.codeExchanges += 1;
-    }
-  });
-  provider.on('grant.error', (ctx, error) => {
-    if (ctx.oidc.params?.grant_type === 'refresh_token') {
-      counts.refreshRefused.push({ error: error.error, refreshToken: ctx.oidc.params.refresh_token });
-      counts.refreshTokensSeen.push(ctx.oidc.params.refresh_token);
-    }
-  });
-  // oidc-provider logs unexpected server errors here; a test must not pass over one silently.
+  /** A new RS256 signing key (private JWK) named `kid`. */
+  const newKey = (kid) => ({ ...crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
+  let keys = [newKey('key-1')];
+  let current;
+  const cookieKeys = [crypto.randomBytes(16).toString('hex')];
   const serverErrors = [];
-  provider.on('server_error', (_ctx, error) => serverErrors.push(String(error?.stack || error)));
-
-  const server = provider.listen(port, HOST);
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  // The provider is built again (same issuer, port and, through the shared store, grants) when
+  // its keys rotate: it signs with the first key of `keys`.
+  const build = () => {
+    const provider = new Provider(issuer, {
+      jwks: { keys },
+      adapter: (model) => new MemoryAdapter(model, store),
+      clients: [
+        {
+          client_id: clientId,
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          redirect_uris: [redirectUri],
+          post_logout_redirect_uris: [postLogoutRedirectUri],
+        },
+      ],
+      features: {
+        revocation: { enabled: true },
+        // The default pages load a web font from the internet, which this machine cannot reach.
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: (ctx, form) => {
+            ctx.body = `<!DOCTYPE html><title>Sign out?</title>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>`;
+          },
+          postLogoutSuccessSource: (ctx) => {
+            ctx.body = '<!DOCTYPE html><title>Signed out</title><p>Signed out.</p>';
+          },
+        },
+      },
+      ttl: {
+        AccessToken: () => lifetime,
+        IdToken: () => lifetime,
+        RefreshToken: () => 24 * 3600,
+        Grant: () => 24 * 3600,
+        Session: () => 24 * 3600,
+        Interaction: () => 600,
+      },
+      // The token and userinfo endpoints answer pages of the test site, and no other origin.
+      clientBasedCORS: (_ctx, origin) => origin === siteOrigin,
+      findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+      cookies: { keys: cookieKeys },
+    });
+    provider.on('grant.success', (ctx) => {
+      if (ctx.oidc.params.grant_type === 'refresh_token') {
+        counts.refresh += 1;
+        counts.refreshTokensSeen.push(ctx.oidc.params.refresh_token);
+      } else if (ctx.oidc.params.grant_type === 'authorization_code') {
+        counts.codeExchanges += 1;
+      }
+    });
+    provider.on('grant.error', (ctx, error) => {
+      if (ctx.oidc.params?.grant_type === 'refresh_token') {
+        counts.refreshRefused.push({ error: error.error, refreshToken: ctx.oidc.params.refresh_token });
+        counts.refreshTokensSeen.push(ctx.oidc.params.refresh_token);
+      }
+    });
+    // oidc-provider logs unexpected server errors here; a test must not pass over one silently.
+    provider.on('server_error', (_ctx, error) => serverErrors.push(String(error?.stack || error)));
+    // The key set and the discovery document, as the pages fetch them.
+    provider.use(async (ctx, next) => {
+      if (ctx.method === 'GET' && ctx.path === '/jwks') counts.jwks += 1;
+      if (ctx.method === 'GET' && ctx.path === '/.well-known/openid-configuration') counts.discovery += 1;
+      await next();
+    });
+    current = provider;
+    return provider;
+  };
+  const listen = async () => {
+    const server = build().listen(port, HOST);
+    await new Promise((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    return server;
+  };
+  const close = (s) =>
+    new Promise((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections?.();
+    });
+  let server = await listen();
   const stopOnExit = () => server.close();
   process.once('exit', stopOnExit);
 
@@ -139,10 +170,21 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
     /** What the provider answered since the last reset (refreshes counted at the provider). */
     counts: () => ({ ...counts, refreshRefused: [...counts.refreshRefused], refreshTokensSeen: [...counts.refreshTokensSeen] }),
     reset() {
+      counts.jwks = 0;
+      counts.discovery = 0;
       counts.refresh = 0;
       counts.codeExchanges = 0;
       counts.refreshRefused.length = 0;
       counts.refreshTokensSeen.length = 0;
+    },
+    /** Key rotation: from now on tokens are signed with a new key (a new `kid`), and the key set
+     * publishes it before the old one. The provider restarts on the same address; grants,
+     * sessions and refresh tokens stay. */
+    async rotateKeys() {
+      keys = [newKey(`key-${keys.length + 1}`), ...keys];
+      await close(server);
+      server = await listen();
+      return keys[0].kid;
     },
     /** Lifetime, in seconds, of the access and ID tokens issued from now on. */
     setTokenLifetime(seconds) {
@@ -209,16 +251,13 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
 
     /** Whether the provider holds `accessToken` as issued, unexpired and not revoked. */
     async isActive(accessToken) {
-      const token = await provider.AccessToken.find(accessToken);
+      const token = await current.AccessToken.find(accessToken);
       return Boolean(token && !token.isExpired);
     },
 
     stop() {
       process.removeListener('exit', stopOnExit);
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections?.();
-      });
+      return close(server);
     },
   };
 }
