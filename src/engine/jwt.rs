@@ -1,8 +1,9 @@
 //! Decodes a compact JWS (`header.payload.signature`) into typed header and claims.
 //!
-//! Decoding is not verifying: nothing here, and nothing in the shell, checks the signature. The
-//! session reads a token's timing and audience to decide when to refresh and whether the token
-//! is meant for this app; the API that receives the access token is what must verify it. What
+//! Decoding is not verifying: nothing here checks the signature ([`super::verify`] decides how,
+//! the shell's WebCrypto checks it). The session reads a token's timing and audience to decide
+//! when to refresh and whether the token is meant for this app; the API that receives the access
+//! token must verify it all the same. What
 //! this module guarantees is that any string, however hostile, yields a [`Jwt`] or a typed
 //! [`JwtError`]: length is capped at [`MAX_TOKEN_LEN`] before any work, `alg: none` is refused,
 //! and a token without a numeric `exp` is an error, so a token with unknown expiry can never pass
