@@ -233,6 +233,7 @@ pub struct KeyBook {
 
 impl KeyBook {
     /// No keys yet, to be fetched from `url`.
+    #[inline(never)]
     pub fn new(url: String) -> KeyBook {
         KeyBook {
             url,

@@ -38,6 +38,9 @@ const LOCK_SETTLE_MS = 50;
  */
 const PAGE = (globalThis[Symbol.for('cognito-session.page')] ??= { id: Math.random(), sessions: new Map() });
 
+/** The bytes of base64url `text` (unpadded). */
+export const base64url = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
 /** Calls app code; one that throws must not stop the others. */
 export function call(f, arg) {
   try {
@@ -203,12 +206,12 @@ export class Driver {
           this.keyStore.write(a.record);
           break;
         case 'verify': {
-          const alg = a.alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
+          const alg = a.alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
           const subtle = globalThis.crypto?.subtle;
           // The engine chose the key and the algorithm; WebCrypto parses the key and checks.
           Promise.resolve()
-            .then(() => subtle.importKey('jwk', JSON.parse(a.key), { ...alg, hash: 'SHA-256' }, false, ['verify']))
-            .then((key) => subtle.verify(alg, key, Uint8Array.from(atob(a.signature.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)), new TextEncoder().encode(a.input)))
+            .then(() => subtle.importKey('jwk', JSON.parse(a.key), alg, false, ['verify']))
+            .then((key) => subtle.verify(alg, key, base64url(a.signature), new TextEncoder().encode(a.input)))
             .then(
               (ok) => ok === true,
               () => false,

@@ -4,7 +4,7 @@
 // cognito_session.d.ts for the API.
 
 import { readConfig } from './config.js';
-import { Driver, MAX_TIMER, call } from './driver.js';
+import { Driver, MAX_TIMER, base64url, call } from './driver.js';
 import { badConfig } from './errors.js';
 import { DEFAULT_DEADLINE, fetchWithToken } from './fetch.js';
 import { send } from './http.js';
@@ -104,7 +104,7 @@ export class Session {
       let value = null;
       try {
         // The payload: base64url JSON (UTF-8) between the first and the second dot.
-        const bytes = Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+        const bytes = base64url(token.split('.')[1]);
         value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
       } catch {
         // signed out, or not a JWT: no claims
