@@ -251,31 +251,36 @@ describe('token signatures checked in Chromium against moto behind the fault pro
     }
   });
 
-  test('the key set answering 503 for 30 s: nobody is signed out, attempts are bounded, callers are told when to come back', { timeout: 120000 }, async (t) => {
-    fresh();
-    const { page, close, pageErrors } = await openPage();
-    try {
-      await page.evaluate(() => window.H.make());
-      assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), await expiredSession()), { ok: true });
-      rig.control.setFault({ mode: 'unavailable', operations: ['jwks'], forMs: 30000 });
-      const early = await page.evaluate(() => window.H.tokens(1, 2000));
-      assert.equal(early[0].code, 'UNAVAILABLE', JSON.stringify(early));
-      assert.ok(early[0].retryAt > Date.now() - 5000, 'no retryAt');
-      const waiting = await page.evaluate(() => window.H.tokens(1, 90000));
-      assert.deepEqual(byCode(waiting), { ok: 1 }, JSON.stringify(waiting));
-      const attempts = count('jwks');
-      assert.ok(attempts >= 2 && attempts <= 9, `key-set requests: ${attempts}`);
-      assert.equal(refreshes(), 1, 'the refresh answer was kept while the keys were away');
-      assert.deepEqual(await page.evaluate(() => window.H.loginRequired), []);
-      const calls = await page.evaluate(() => window.H.burst(2));
-      assert.deepEqual(calls.map((c) => c.value?.status), [200, 200]);
-      assert.equal(badApiRequests(), 0);
-      assert.deepEqual(pageErrors, []);
-      t.diagnostic(`key set down 30 s: ${attempts} key-set requests, ${refreshes()} refresh, no sign-out`);
-    } finally {
-      await close();
-    }
-  });
+  for (const [mode, code] of [
+    ['unavailable', 'UNAVAILABLE'],
+    ['throttle', 'THROTTLED'],
+  ]) {
+    test(`the key set answering ${mode} for 30 s: nobody is signed out, attempts are bounded, callers get ${code} with retryAt`, { timeout: 120000 }, async (t) => {
+      fresh();
+      const { page, close, pageErrors } = await openPage();
+      try {
+        await page.evaluate(() => window.H.make());
+        assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), await expiredSession()), { ok: true });
+        rig.control.setFault({ mode, operations: ['jwks'], forMs: 30000 });
+        const early = await page.evaluate(() => window.H.tokens(1, 2000));
+        assert.equal(early[0].code, code, JSON.stringify(early));
+        assert.ok(early[0].retryAt > Date.now() - 5000, 'no retryAt');
+        const waiting = await page.evaluate(() => window.H.tokens(1, 90000));
+        assert.deepEqual(byCode(waiting), { ok: 1 }, JSON.stringify(waiting));
+        const attempts = count('jwks');
+        assert.ok(attempts >= 2 && attempts <= 9, `key-set requests: ${attempts}`);
+        assert.equal(refreshes(), 1, 'the refresh answer was kept while the keys were away');
+        assert.deepEqual(await page.evaluate(() => window.H.loginRequired), []);
+        const calls = await page.evaluate(() => window.H.burst(2));
+        assert.deepEqual(calls.map((c) => c.value?.status), [200, 200]);
+        assert.equal(badApiRequests(), 0);
+        assert.deepEqual(pageErrors, []);
+        t.diagnostic(`key set ${mode} 30 s: ${attempts} key-set requests, ${refreshes()} refresh, no sign-out`);
+      } finally {
+        await close();
+      }
+    });
+  }
 });
 
 /** moto's public key in PEM (the HS256 forgery's secret). */
