@@ -5,7 +5,9 @@
 //! laptop's lid closed), the local clock set back and forward by seconds to days (by hand, by a
 //! time sync), hidden tabs, throttling storms, 5xx, dropped and hung connections, garbage
 //! answers, revocations and sign-ins — and drives the real `SessionMachine` through it on a
-//! virtual clock, checking the behaviour contract after every step:
+//! virtual clock, checking the behaviour contract after every step. Odd seeds check token
+//! signatures (issue 14): the key set is fetched with random latency and fails with the
+//! provider's storms, and WebCrypto's answers come a few ms late (the provider's tokens pass).
 //!
 //! 1. no caller is ever handed a token that is missing or expired on the provider's clock;
 //! 2. at most one refresh request is on the wire at a time;
@@ -46,6 +48,7 @@ use cognito_session::engine::protocol::TokenGrant;
 use cognito_session::engine::retry::RetryBook;
 use cognito_session::engine::rng::Rng;
 use cognito_session::engine::tokens::Provenance;
+use cognito_session::engine::verify::KeyBook;
 use cognito_session::engine::Millis;
 use cognito_session::sim::fleet::cognito_config;
 use cognito_session::sim::mint::Issuer;
@@ -125,7 +128,20 @@ enum Event {
     /// of the provider's gets its fresh tokens refused as expired, by design).
     ClockForward(Millis),
     SignIn,
+    /// The answer to key-set fetch `id`: the set (`ok`) or a 503.
+    KeysAnswer {
+        id: u64,
+        ok: bool,
+    },
+    /// WebCrypto answered signature check `id` (the provider's tokens are genuine: it passes).
+    Verified {
+        id: u64,
+    },
 }
+
+/// The pool's key set, with the key the simulated tokens name.
+const JWKS: &str =
+    r#"{"keys":[{"kid":"sim","kty":"RSA","alg":"RS256","use":"sig","n":"AQAB","e":"AQAB"}]}"#;
 
 impl Event {
     /// What the app or the user does, as opposed to the network, the timers and the provider.
@@ -255,6 +271,10 @@ struct World {
     log: Vec<String>,
     verbose: bool,
     totals: Totals,
+    /// Odd seeds check signatures (issue 14): the key set's record, and a random stream of its
+    /// own for the key set's latencies (so even seeds replay as before).
+    keys_storage: Option<String>,
+    krng: Rng,
 }
 
 impl World {
@@ -281,7 +301,10 @@ impl World {
             revoke_at,
             calm_from: Millis::MAX,
         };
-        let config = cognito_config(&issuer);
+        let mut config = cognito_config(&issuer);
+        if seed % 2 == 1 {
+            config.keys = Some(KeyBook::new(String::from("https://keys.example/jwks.json")));
+        }
         let longest_hold = RetryBook::longest_hold(&config.backoff, &config.budget);
         let start = 1_700_000_000_000 + rng.up_to(HOUR);
         let session = SessionMachine::new(config, rng.next_u64(), start);
@@ -315,6 +338,8 @@ impl World {
             log: Vec::new(),
             verbose,
             totals: Totals::default(),
+            keys_storage: None,
+            krng: Rng::new(seed ^ 0x6b65_7973),
         };
         world.schedule_at(start, Event::SignIn);
         let mut t = start;
@@ -514,6 +539,34 @@ impl World {
                 );
                 self.note_arrival();
             }
+            Event::KeysAnswer { id, ok } => {
+                self.note(|| format!("key set {id}: {ok}"));
+                let response = if ok {
+                    HttpResponse::new(200, JWKS)
+                } else {
+                    HttpResponse::new(503, "<html>503</html>")
+                };
+                let now = self.call_now();
+                self.session.handle_keys_answer(
+                    now,
+                    cognito_session::engine::machine::RefreshId(id),
+                    Ok(&response),
+                    Some("3600"),
+                );
+                // A key set that failed installs a refresh answer's tokens unchecked.
+                self.note_arrival();
+            }
+            Event::Verified { id } => {
+                self.note(|| format!("verified {id}"));
+                let now = self.call_now();
+                self.session.handle_verified(
+                    now,
+                    cognito_session::engine::machine::RefreshId(id),
+                    true,
+                );
+                // A refresh answer's tokens are installed once checked.
+                self.note_arrival();
+            }
             Event::NetworkFailure { id } => {
                 if self.on_wire == Some(id) {
                     self.on_wire = None;
@@ -617,11 +670,23 @@ impl World {
                 Action::ReleaseRefreshLock { .. }
                 | Action::Broadcast { .. }
                 | Action::Emit { .. } => {}
-                // This session checks no signatures.
-                Action::AcquireKeysLock { .. }
-                | Action::FetchKeys { .. }
-                | Action::PersistKeys { .. }
-                | Action::Verify { .. } => {}
+                Action::AcquireKeysLock { id } => {
+                    let record = self.keys_storage.clone();
+                    let now = self.call_now();
+                    self.session.handle_keys_lock(now, id, record.as_deref());
+                }
+                Action::FetchKeys { id, .. } => {
+                    // The key set fails with the provider's storms.
+                    let ok = self.provider.answer_for(self.real, &mut self.krng) == Answer::Ok;
+                    let slowest = pick(&mut self.krng, &[200, 2_000, 20_000]);
+                    let at = self.real + self.krng.between(5, slowest);
+                    self.schedule_at(at, Event::KeysAnswer { id: id.0, ok });
+                }
+                Action::PersistKeys { record } => self.keys_storage = Some(record),
+                Action::Verify { id, .. } => {
+                    let at = self.real + self.krng.up_to(5);
+                    self.schedule_at(at, Event::Verified { id: id.0 });
+                }
                 Action::ResolveWaiters {
                     waiters,
                     access_token,

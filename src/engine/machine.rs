@@ -788,7 +788,8 @@ impl SessionMachine {
     ///   is still about its age ([`SessionMachine::handle_token_refused`]), and the proactive
     ///   refresh moment;
     /// - the deadlines of the waiters and of the refresh under way: a caller is answered when it
-    ///   expects to be, not hours later;
+    ///   expects to be, not hours later (a refresh answer whose signatures are being checked is
+    ///   distrusted as the tokens are);
     /// - the tokens' expiry, and then some: moved back by `back`, the expiry is still later than
     ///   the real one by however long passed unseen between the last reading and the jump (a
     ///   hidden tab may not have been called for an hour). A token that can be refreshed is
@@ -811,10 +812,16 @@ impl SessionMachine {
         }
         match &mut self.flight {
             Flight::Idle => {}
-            Flight::Locking { deadline, .. }
-            | Flight::Sending { deadline, .. }
-            | Flight::Verifying { deadline, .. } => {
+            Flight::Locking { deadline, .. } | Flight::Sending { deadline, .. } => {
                 *deadline = deadline.saturating_sub(back);
+            }
+            // A refresh answer being checked was timed on the old clock: distrusted like the
+            // current tokens (below), it is refreshed again once it passes.
+            Flight::Verifying {
+                deadline, tokens, ..
+            } => {
+                *deadline = deadline.saturating_sub(back);
+                tokens.expires_at = tokens.expires_at.saturating_sub(back).min(now);
             }
         }
         match &mut self.keys_flight {
@@ -2974,6 +2981,26 @@ mod tests {
             h.session.tokens().unwrap().refresh_token.as_deref(),
             Some("rt-2")
         );
+    }
+
+    #[test]
+    fn a_refresh_answer_checked_across_a_clock_set_back_is_refreshed_again_not_handed_out() {
+        // Found by tests/simulation.rs (seed 3611 with signatures checked).
+        let mut h = Harness::verified();
+        let waiter = h.wait(EXPIRED, EXPIRED + HOUR);
+        h.answer_ok(EXPIRED + 100);
+        assert_eq!(h.checks.len(), 2);
+        // The clock goes back 30 minutes before WebCrypto answers.
+        let back = EXPIRED + 200 - 30 * MINUTE;
+        h.verify_all(back, true);
+        assert!(
+            h.resolved.is_empty(),
+            "handed out a token timed on the old clock"
+        );
+        assert_eq!(h.sent.len(), 2, "not refreshed again");
+        h.answer_ok(back + 100);
+        h.verify_all(back + 110, true);
+        assert_eq!(h.resolved, vec![waiter]);
     }
 
     #[test]
