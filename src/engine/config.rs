@@ -120,7 +120,8 @@ impl Config {
                 client_id,
                 rotation: options.rotation,
             });
-            config.rules.issuer = Some(issuer);
+            // An emulator behind `endpoint` may issue its own (cognito-local does).
+            config.rules.issuer = Some(given(options.issuer).unwrap_or(issuer));
             (config, Some(KeyBook::new(url)))
         };
         if options.verify_tokens {
@@ -197,10 +198,23 @@ mod tests {
                 None
             ))
         );
-        // moto issues tokens with the real issuer, whatever its address.
+        // moto issues tokens with the real issuer, whatever its address; another emulator may
+        // name its own.
         assert_eq!(
             Config::from_options(&moto).unwrap().rules.issuer.as_deref(),
             Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x")
+        );
+        let local = ProviderOptions {
+            issuer: "http://localhost:9229/us-east-1_x",
+            ..moto
+        };
+        assert_eq!(
+            Config::from_options(&local)
+                .unwrap()
+                .rules
+                .issuer
+                .as_deref(),
+            Some("http://localhost:9229/us-east-1_x")
         );
         let oauth = ProviderOptions {
             client_id: "spa",

@@ -83,7 +83,7 @@ export function readConfig(value) {
   const endpoint = string('endpoint');
   const tokenEndpoint = string('tokenEndpoint');
   const issuer = string('issuer');
-  if (issuer && !tokenEndpoint) throw badConfig("issuer goes with tokenEndpoint (a Cognito pool's issuer follows from its id)");
+  if (issuer && !tokenEndpoint && !endpoint) throw badConfig("issuer goes with tokenEndpoint, or with endpoint (an emulator's own issuer); a Cognito pool's follows from its id");
   const rotation = get('rotation');
   if (rotation != null && typeof rotation !== 'boolean') throw badConfig('rotation must be true or false');
 

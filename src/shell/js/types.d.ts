@@ -70,7 +70,8 @@ export interface SessionConfig {
     /** OAuth2 / OIDC token endpoint: use the refresh_token grant instead of the Cognito API. */
     tokenEndpoint?: string;
     /** With tokenEndpoint: the provider's issuer identifier, exactly; ID tokens (and JWT access
-     * tokens) that do not name it in `iss` are refused. */
+     * tokens) that do not name it in `iss` are refused. With endpoint (Cognito mode): an
+     * emulator's own issuer instead of the pool's. */
     issuer?: string;
     /** Cognito app clients with refresh-token rotation: refresh with GetTokensFromRefreshToken. */
     rotation?: boolean;
