@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 
-use cognito_session::engine::challenge::Challenge;
 use cognito_session::engine::config::ProviderOptions;
 use cognito_session::engine::error::{AppError, ErrorCode};
 use cognito_session::engine::http::{HttpRequest, HttpResponse};
@@ -291,29 +290,8 @@ fn replies() -> Vec<ReplyVector> {
         ),
         v(
             "challenge",
-            sign_in_reply(&SignedIn::Challenge(Challenge {
-                name: "SMS_MFA".into(),
-                session: "AYAB".into(),
-                username: "alice".into(),
-                parameters: vec![
-                    ("CODE_DELIVERY_DELIVERY_MEDIUM".into(), "SMS".into()),
-                    ("CODE_DELIVERY_DESTINATION".into(), "+*******\"1234".into()),
-                ],
-            })),
-            r#"{"type":"challenge","result":{"status":"challenge","challengeName":"SMS_MFA",
-                "session":"AYAB","username":"alice","parameters":{
-                "CODE_DELIVERY_DELIVERY_MEDIUM":"SMS","CODE_DELIVERY_DESTINATION":"+*******\"1234"}}}"#,
-        ),
-        v(
-            "challenge without parameters",
-            sign_in_reply(&SignedIn::Challenge(Challenge {
-                name: "SOFTWARE_TOKEN_MFA".into(),
-                session: "S".into(),
-                username: "u".into(),
-                parameters: vec![],
-            })),
-            r#"{"type":"challenge","result":{"status":"challenge","challengeName":"SOFTWARE_TOKEN_MFA",
-                "session":"S","username":"u","parameters":{}}}"#,
+            sign_in_reply(&SignedIn::Challenge("SMS_MFA".into())),
+            r#"{"type":"challenge","name":"SMS_MFA"}"#,
         ),
         v(
             "foreign",
@@ -413,11 +391,12 @@ fn calls() -> Vec<CallVector> {
         c("tokenRefused", "[1000, \"tok\"]", "[8,1000,0,0,\"tok\",null,null,null]", Call::TokenRefused { token: "tok" }),
         c(
             "signOut",
-            r#"[1000, false, "{\"revoke\":true}", "https://auth/revoke", "https://auth/end", "https://app/bye"]"#,
-            r#"[9,1000,0,0,"{\"revoke\":true}","https://auth/revoke","https://auth/end","https://app/bye"]"#,
+            r#"[1000, {"revoke":true,"redirect":true}, false, "https://auth/revoke", "https://auth/end", "https://app/bye"]"#,
+            r#"[9,1000,5,0,"https://auth/revoke","https://auth/end","https://app/bye",null]"#,
             Call::SignOut {
-                options: Some(r#"{"revoke":true}"#),
                 request: SignOut {
+                    revoke: true,
+                    redirect: true,
                     revocation_endpoint: Some("https://auth/revoke"),
                     logout_page: Some(LogoutPage { endpoint: "https://auth/end", cognito: false, back: Some("https://app/bye") }),
                     ..SignOut::default()
@@ -426,11 +405,11 @@ fn calls() -> Vec<CallVector> {
         ),
         c(
             "signOut",
-            r#"[1000, true, "{}", "", "https://auth/logout", ""]"#,
-            r#"[9,1000,1,0,"{}","","https://auth/logout",""]"#,
+            r#"[1000, {"global":true,"revoke":false}, true, "", "https://auth/logout", ""]"#,
+            r#"[9,1000,10,0,"","https://auth/logout","",null]"#,
             Call::SignOut {
-                options: Some("{}"),
                 request: SignOut {
+                    global: true,
                     logout_page: Some(LogoutPage { endpoint: "https://auth/logout", cognito: true, back: None }),
                     ..SignOut::default()
                 },
@@ -438,9 +417,9 @@ fn calls() -> Vec<CallVector> {
         ),
         c(
             "signOut",
-            "[1000, false, null, null, null, null]",
+            "[1000, {}, false, null, null, null]",
             "[9,1000,0,0,null,null,null,null]",
-            Call::SignOut { options: None, request: SignOut::default() },
+            Call::SignOut { request: SignOut::default() },
         ),
         c("pollAction", "[]", "[10,0,0,0,null,null,null,null]", Call::PollAction),
         c("pollTimeout", "[]", "[11,0,0,0,null,null,null,null]", Call::PollTimeout),
@@ -460,9 +439,9 @@ fn calls() -> Vec<CallVector> {
         ),
         c(
             "signInRequest",
-            r#"[2, "{\"challengeName\":\"SMS_MFA\"}", "{\"code\":\"1\"}"]"#,
-            r#"[14,0,2,0,"{\"challengeName\":\"SMS_MFA\"}","{\"code\":\"1\"}",null,null]"#,
-            Call::AnswerChallenge { challenge: r#"{"challengeName":"SMS_MFA"}"#, answer: r#"{"code":"1"}"# },
+            r#"[2, "SMS_MFA", "AYAB", "{\"USERNAME\":\"u\",\"SMS_MFA_CODE\":\"1\"}"]"#,
+            r#"[14,0,2,0,"SMS_MFA","AYAB","{\"USERNAME\":\"u\",\"SMS_MFA_CODE\":\"1\"}",null]"#,
+            Call::AnswerChallenge { name: "SMS_MFA", session: "AYAB", responses: r#"{"USERNAME":"u","SMS_MFA_CODE":"1"}"# },
         ),
         c(
             "signInAnswer",
@@ -755,13 +734,21 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
         ),
         "no password",
     );
-    for style in [2.0, -1.0, 0.5, f64::NAN] {
+    for bits in [16.0, -1.0, 0.5, f64::NAN] {
         let raw = RawArgs {
-            n: style,
+            n: bits,
             ..RawArgs::default()
         };
-        refused(d.call(Op::SignOut as u32, 0.0, raw), "logout page style");
+        refused(d.call(Op::SignOut as u32, 0.0, raw), "sign-out bits");
     }
+    // A challenge's answer needs its responses.
+    let raw = RawArgs {
+        n: 2.0,
+        a: Some("SMS_MFA"),
+        b: Some("AYAB"),
+        ..RawArgs::default()
+    };
+    refused(d.call(Op::SignInRequest as u32, 0.0, raw), "no responses");
     for kind in [3.0, -1.0, 0.5, f64::NAN] {
         let raw = RawArgs {
             n: kind,

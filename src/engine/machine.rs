@@ -199,9 +199,6 @@ pub struct SessionMachine {
     /// The redirect sign-in whose code exchange is under way: its answer is checked against it
     /// ([`super::sign_in`]).
     pub(super) exchanging: Option<super::redirect::Pending>,
-    /// The user name the Cognito sign-in step under way is for: a challenge in its answer that
-    /// names nobody is answered as this user ([`super::sign_in`]).
-    pub(super) signing_in_as: Option<String>,
     /// The sign-out at the provider under way ([`super::sign_out`]).
     pub(super) signing_out: Option<super::sign_out::SigningOut>,
     actions: VecDeque<Action>,
@@ -228,7 +225,6 @@ impl SessionMachine {
             expired: false,
             login_requested: false,
             exchanging: None,
-            signing_in_as: None,
             signing_out: None,
             actions: VecDeque::new(),
         }
