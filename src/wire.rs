@@ -97,11 +97,14 @@ pub enum Op {
     /// The answer to a sign-out's request, read as `RefreshAnswer`'s (`m`, `a` to `d`) →
     /// `request`, `logout`, `error` or nothing, as `SignOut`.
     SignOutAnswer = 18,
+    /// The browser's network came back (`n` = 1: the `online` event) or went away (`n` = 0:
+    /// `navigator.onLine` false, the `offline` event).
+    Network = 19,
 }
 
 impl Op {
     /// Every operation, in number order.
-    pub const ALL: [Op; 19] = [
+    pub const ALL: [Op; 20] = [
         Op::RequestToken,
         Op::Timeout,
         Op::Visibility,
@@ -121,6 +124,7 @@ impl Op {
         Op::Authorize,
         Op::RedirectReturn,
         Op::SignOutAnswer,
+        Op::Network,
     ];
 
     /// The operation numbered `n`.
@@ -157,6 +161,9 @@ pub enum Call<'a> {
     Timeout,
     Visibility {
         visible: bool,
+    },
+    Network {
+        online: bool,
     },
     RefreshLock {
         id: RefreshId,
@@ -267,6 +274,11 @@ impl<'a> Call<'a> {
         Ok(match op {
             Op::RequestToken => Call::RequestToken { wait: n()? },
             Op::Timeout => Call::Timeout,
+            Op::Network => match n()? {
+                0 => Call::Network { online: false },
+                1 => Call::Network { online: true },
+                _ => return Err(bad("n")),
+            },
             Op::Visibility => match n()? {
                 0 => Call::Visibility { visible: false },
                 1 => Call::Visibility { visible: true },
@@ -630,8 +642,16 @@ fn event_object(o: &mut Object, event: &Event) {
             return;
         }
         Event::SignedOut => ("signedOut", "", None),
-        Event::StorageDiscarded { error } => {
-            o.text("type", "storageDiscarded");
+        Event::StorageDiscarded { error } | Event::StorageUnavailable { error } => {
+            let discarded = matches!(event, Event::StorageDiscarded { .. });
+            o.text(
+                "type",
+                if discarded {
+                    "storageDiscarded"
+                } else {
+                    "storageUnavailable"
+                },
+            );
             let mut detail = String::new();
             error.describe(&mut detail);
             o.text("detail", &detail);
@@ -808,6 +828,10 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
         }
         Call::Visibility { visible } => {
             m.handle_visibility(now, visible);
+            None
+        }
+        Call::Network { online } => {
+            m.handle_network(now, online);
             None
         }
         Call::RefreshLock { id, record } => {

@@ -359,6 +359,8 @@ fn calls() -> Vec<CallVector> {
         c("timeout", "[1000]", "[1,1000,0,0,null,null,null,null]", Call::Timeout),
         c("visibility", "[1000, false]", "[2,1000,0,0,null,null,null,null]", Call::Visibility { visible: false }),
         c("visibility", "[1000, true]", "[2,1000,1,0,null,null,null,null]", Call::Visibility { visible: true }),
+        c("network", "[1000, false]", "[19,1000,0,0,null,null,null,null]", Call::Network { online: false }),
+        c("network", "[1000, true]", "[19,1000,1,0,null,null,null,null]", Call::Network { online: true }),
         c("refreshLock", "[1000, 3, \"rec\"]", "[3,1000,3,0,\"rec\",null,null,null]", Call::RefreshLock { id: RefreshId(3), record: Some("rec") }),
         c("refreshLock", "[1000, 3, null]", "[3,1000,3,0,null,null,null,null]", Call::RefreshLock { id: RefreshId(3), record: None }),
         c(
@@ -674,20 +676,25 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
             "{why}: {text}"
         );
     };
-    refused(d.call(20, 0.0, RawArgs::default()), "op 20");
+    refused(
+        d.call(Op::ALL.len() as u32, 0.0, RawArgs::default()),
+        "the first unknown op",
+    );
     refused(d.call(u32::MAX, 0.0, RawArgs::default()), "op max");
     for bad in [f64::NAN, -1.0, 0.5, f64::INFINITY, 2.0] {
-        refused(
-            d.call(
-                Op::Visibility as u32,
-                0.0,
-                RawArgs {
-                    n: bad,
-                    ..RawArgs::default()
-                },
-            ),
-            "visibility",
-        );
+        for op in [Op::Visibility, Op::Network] {
+            refused(
+                d.call(
+                    op as u32,
+                    0.0,
+                    RawArgs {
+                        n: bad,
+                        ..RawArgs::default()
+                    },
+                ),
+                "a flag",
+            );
+        }
     }
     for bad in [f64::NAN, -1.0, 1.5, 1e300] {
         refused(

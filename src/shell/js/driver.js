@@ -1,6 +1,7 @@
 // The loop that drives one session's `.wasm` engine: it turns browser happenings (the timer,
-// fetch answers, lock grants, tab messages, `storage` and `visibilitychange` events) into wire
-// calls and carries out the actions the engine asks for. It holds no policy: whether and when to
+// fetch answers, lock grants, tab messages, `storage`, `visibilitychange`, `online`/`offline`,
+// `pageshow` and `focus` events) into wire calls and carries out the actions the engine asks
+// for. It holds no policy: whether and when to
 // refresh, retry, reject or go to login is the engine's call (src/engine/machine.rs).
 //
 // Every entry goes through `drive`: feed the engine one call with `now`, drain its actions
@@ -114,6 +115,7 @@ export class Driver {
     try {
       this.drive((n) => {
         wire.visibility(this.core, n, !doc?.hidden);
+        if (globalThis.navigator?.onLine === false) wire.network(this.core, n, false);
         const record = this.store.read();
         if (record !== undefined) wire.storage(this.core, n, record);
       });
@@ -134,6 +136,20 @@ export class Driver {
       }
     }
     if (doc) this.#listen(doc, 'visibilitychange', () => this.drive((n) => wire.visibility(this.core, n, !doc.hidden)));
+    if (globalThis.window) {
+      for (const online of [true, false]) this.#listen(window, online ? 'online' : 'offline', () => this.drive((n) => wire.network(this.core, n, online)));
+      // Back from the back-forward cache, or focused after a sleep: the page may have missed
+      // storage events, messages and timers for hours. Storage first, then the engine looks
+      // again at what is due, before anything is handed out.
+      const wake = (e) =>
+        this.drive((n) => {
+          const record = e.persisted ? this.store.read() : undefined;
+          if (record !== undefined) wire.storage(this.core, n, record);
+          wire.timeout(this.core, n);
+        });
+      this.#listen(window, 'pageshow', wake);
+      this.#listen(window, 'focus', wake);
+    }
     if (shared) {
       this.#listen(window, 'storage', (e) => {
         if (this.store.area && e.storageArea === this.store.area && (e.key === null || e.key === c.key)) {

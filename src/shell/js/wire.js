@@ -91,3 +91,4 @@ export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
 export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
   decode(call(core, 17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
 export const signOutAnswer = answerTo(18);
+export const network = (core, now, online) => quiet(call(core, 19, now, online ? 1 : 0));
