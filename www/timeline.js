@@ -169,7 +169,7 @@ export class Timeline {
       } else if (e.kind === 'refresh' || e.kind === 'signin') {
         const y = rowY(laneOf(e.tab)) + ROW / 2;
         const o = OUTCOMES[e.outcome] ?? OUTCOMES.pending;
-        const g = add(svg, 'g', { class: 'attempt', 'data-outcome': e.outcome ?? 'pending', 'data-kind': e.kind, 'data-tab': e.tab });
+        const g = add(svg, 'g', { class: 'attempt', 'data-outcome': e.outcome ?? 'pending', 'data-kind': e.kind, 'data-tab': e.tab, 'data-t0': e.t0, 'data-t1': e.t1 });
         // The request's span (the tab holds the refresh lock meanwhile), then its outcome.
         add(g, 'rect', { x: x(e.t0), y: y - 5, width: Math.max(3, x(e.t1 ?? now) - x(e.t0)), height: 10, fill: o.colour, opacity: 0.45 });
         shape(add, g, o, x(e.t1 ?? now), y);
