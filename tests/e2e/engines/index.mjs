@@ -12,8 +12,9 @@
 // Chromium: Debian's chromium through playwright-core (tests/e2e/rig/browser.mjs). Firefox:
 // Debian's firefox-esr through geckodriver (`cargo install geckodriver`). WebKit: WebKitGTK's
 // MiniBrowser through WebKitWebDriver (Debian's webkit2gtk-driver), on an Xvfb display started
-// here when DISPLAY is unset. Firefox and WebKit go over classic WebDriver (./webdriver.mjs): a
-// context is a WebDriver session (its own profile), a page a window in it. Page observers
+// here when DISPLAY is unset. Firefox and WebKit go over classic WebDriver (./webdriver.mjs): one
+// WebDriver session per engine, a context is windows of it whose storage and cookies are wiped
+// when it closes, a page a window. Page observers
 // (network, page errors) differ per driver, so the suite counts on the rig's side instead.
 // Paths: CHROMIUM, FIREFOX, GECKODRIVER, WEBKIT_WEBDRIVER, WEBKIT_BROWSER (environment).
 
@@ -149,19 +150,18 @@ async function launchWebDriver(name) {
       capabilities = { 'webkitgtk:browserOptions': { binary: webkitBrowserPath(), args: ['--automation'] } };
     }
     stops.unshift(driver.stop);
-    // The version as the browser reports it: a throwaway session's capabilities.
-    const probe = await openSession(driver.url, capabilities);
-    const caps = probe.capabilities || {};
-    await probe.close();
+    // One browser for every context: a context is windows of it, wiped when closed.
+    const session = await openSession(driver.url, capabilities);
+    stops.unshift(() => session.close());
     const label = name === 'firefox' ? 'Firefox' : 'WebKitGTK';
     return {
       name,
-      version: `${label} ${caps.browserVersion ?? '?'}`,
+      version: `${label} ${session.capabilities?.browserVersion ?? '?'}`,
       async newContext() {
-        const session = await openSession(driver.url, capabilities);
+        const context = session.newContext();
         return {
-          newPage: async () => withWait(await session.newPage()),
-          close: () => session.close(),
+          newPage: async () => withWait(await context.newPage()),
+          close: () => context.close(),
         };
       },
       async close() {
