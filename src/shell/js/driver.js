@@ -30,6 +30,18 @@ export const MAX_TIMER = 0x7fffffff;
 const LOCK_SETTLE_MS = 50;
 
 /**
+ * Without Web Locks (Safari before 15.4), tabs on localStorage take the refresh lock as a lease
+ * written in that storage: a tab writes its claim, waits LEASE_SETTLE_MS for other tabs' writes
+ * to reach it, and holds the lease if the claim read back is still its own; otherwise it tries
+ * again until the holder removes the lease or it runs out. Tabs that claim together all read
+ * back the last claim, so one refreshes and the others then read the record it stored. A lease
+ * outlasts a refresh request (15 s), so a tab closed while holding one delays the others by
+ * at most that, less than the engine's 30 s lock timeout.
+ */
+const LEASE_MS = 20000;
+const LEASE_SETTLE_MS = 100;
+
+/**
  * This page's sessions on web storage, by area and key. Two sessions on one key in one page (a
  * hot reload that did not free the old one, two micro-frontends) follow each other as tabs do,
  * but the browser tells a page neither of its own storage writes nor, for sessionStorage, of its
@@ -310,8 +322,48 @@ export class Driver {
         // damage to a duplicate refresh at worst.
       }
     }
+    if (this.store.shared) return this.#lease(id);
     // Granted at once, inside the drive that asked: the engine takes it as the next input.
     wire.refreshLock(this.core, now, id, this.store.read());
+  }
+
+  /** The refresh lock as a lease in localStorage (see LEASE_MS), when Web Locks is missing. */
+  #lease(id) {
+    const area = this.store.area;
+    const key = `lock:${this.config.key}`;
+    const me = `${PAGE.id} ${id}`;
+    const holder = () => {
+      try {
+        const [who, until] = JSON.parse(area.getItem(key));
+        return until > Date.now() ? who : null;
+      } catch {
+        return null;
+      }
+    };
+    const mine = () => {
+      try {
+        if (holder() === me) area.removeItem(key);
+      } catch {
+        // Left to run out.
+      }
+    };
+    const grant = () => this.drive((n) => {
+      this.#locks.set(id, mine);
+      wire.refreshLock(this.core, n, id, this.store.read());
+    }) || mine();
+    const claim = () => {
+      if (this.freed) return;
+      const who = holder();
+      if (who !== null && who !== me) return setTimeout(claim, LEASE_SETTLE_MS);
+      try {
+        area.setItem(key, JSON.stringify([me, Date.now() + LEASE_MS]));
+      } catch {
+        // Storage refused the claim: grant, as without any lock.
+        return grant();
+      }
+      setTimeout(() => (holder() === me ? grant() : claim()), LEASE_SETTLE_MS);
+    };
+    claim();
   }
 
   /**
