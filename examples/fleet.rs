@@ -1,5 +1,5 @@
-//! The fleet bench: every scenario of issue 4 (and issue 13's always-401) against the shipped
-//! policy and the baselines.
+//! The fleet bench: every scenario of issue 4 (and issue 13's always-401, issue 16's wake-up)
+//! against the shipped policy and the baselines.
 //!
 //! ```text
 //! cargo run --release --example fleet                      # everything (recovery storm at 1k, 10k, 100k)
@@ -15,12 +15,16 @@
 //! rotation. Only `--sessions` and `--seed` apply to it.
 //!
 //! Flags: `--scenario NAME` (`recovery_storm`, `mixed_storm`, `synchronized_expiry`,
-//! `long_throttle`, `signin_pressure`, `always_401`), `--sessions N`, `--quota C` (requests per
-//! second, default 120), `--seed S` (default 1), `--json` (one JSON object per scenario × policy
+//! `long_throttle`, `signin_pressure`, `always_401`, `wake_up`), `--sessions N`, `--quota C`
+//! (requests per second, default 120), `--seed S` (default 1), `--json` (one JSON object per scenario × policy
 //! line instead of the table), `--policy NAME` (only this policy; repeatable; `no-401-backoff` is
 //! the shipped session before issue 13's 401 backoff), `--throttled-consume` (throttled
 //! calls also spend quota), `--background RPS` (other operations in the same quota category),
 //! `--threads T` (runs in parallel; default: every core — the numbers do not depend on it),
+//! `--svg DIR` (also write SVG charts there: `<scenario>-calls.svg`, the calls per second
+//! against the quota under each policy, and for a scenario run at several sizes
+//! `<scenario>-scaling.svg`, makespan ratio and calls per session against N; see
+//! `cognito_session::sim::chart`),
 //! `--tune first=10000,idle=8,...` (run only the shipped session with these backoff / budget
 //! parameters changed, to measure alternatives: keys `first`, `low`, `high`, `floor`, `cap`,
 //! `idle`, `idle_cap`, `budget`, `refill`, and `refused`, `refused_cap` for the age a 401 needs).
@@ -31,6 +35,11 @@
 //! `refreshes_per_session_hour`) is the refresh calls per session per hour after each session's
 //! first 10 minutes, the fleet's mean, and `max` the largest session's.
 //!
+//! `wake_up` (issue 16): devices that slept overnight wake within one minute with tokens
+//! expired for 11 hours; each has one to four tabs (the baselines play one tab per device,
+//! their best case) whose apps all call their API within 5 s of waking. Its physical limit is
+//! at least the minute over which they wake.
+//!
 //! The table's `p50 ttt` / `p99 ttt` are the time-to-token of callers (from their first ask to a
 //! valid token) and `idle p50` / `idle p99` that of sessions nobody was waiting on (the mixed
 //! storm's idle tabs; the synchronized expiry's proactive refreshes). A JSON line's
@@ -40,6 +49,7 @@
 //! needed a token. The numbers do not depend on `--threads`; they depend on `--seed`.
 
 use cognito_session::sim::baselines::ModelKind;
+use cognito_session::sim::chart;
 use cognito_session::sim::fleet::{self, Policy, Report, Scenario, ScenarioKind};
 use cognito_session::sim::key_fleet;
 use cognito_session::sim::mint::Issuer;
@@ -63,6 +73,8 @@ struct Args {
     tuning: Vec<(String, u64)>,
     /// `--scenario key_rotation`: the key-set fleet (issue 14) instead.
     key_rotation: bool,
+    /// Where to write the charts, if anywhere.
+    svg: Option<std::path::PathBuf>,
 }
 
 /// The key-set fleet's name on the command line ([`cognito_session::sim::key_fleet`]).
@@ -70,8 +82,8 @@ const KEY_ROTATION: &str = "key_rotation";
 
 fn usage() -> &'static str {
     "usage: fleet [--scenario NAME] [--sessions N] [--quota C] [--seed S] [--json] [--policy NAME]... \
-     [--throttled-consume] [--background RPS] [--threads T] [--tune key=value,...]\n\
-     scenarios: recovery_storm mixed_storm synchronized_expiry long_throttle signin_pressure always_401 key_rotation"
+     [--throttled-consume] [--background RPS] [--threads T] [--tune key=value,...] [--svg DIR]\n\
+     scenarios: recovery_storm mixed_storm synchronized_expiry long_throttle signin_pressure always_401 wake_up key_rotation"
 }
 
 fn parse() -> Result<Args, String> {
@@ -87,6 +99,7 @@ fn parse() -> Result<Args, String> {
         threads: None,
         tuning: Vec::new(),
         key_rotation: false,
+        svg: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -118,6 +131,7 @@ fn parse() -> Result<Args, String> {
                     args.tuning.push((key.to_owned(), number(v)?));
                 }
             }
+            "--svg" => args.svg = Some(value("--svg")?.into()),
             "--threads" => args.threads = Some(number(&value("--threads")?)?),
             "--json" => args.json = true,
             "--throttled-consume" => args.throttled_consume = true,
@@ -200,11 +214,56 @@ fn cost(scenario: &Scenario, policy: &Policy) -> usize {
         {
             2_000
         }
+        // Two and a half tabs a device.
+        Policy::Shipped | Policy::Session { .. } if scenario.kind == ScenarioKind::WakeUp => 75,
         Policy::Shipped | Policy::Session { .. } => 30,
         Policy::Model(ModelKind::Naive { .. }) => 12,
         Policy::Model(_) => 5,
     };
     scenario.sessions * per_session
+}
+
+/// Writes the charts of `reports` into `dir`: for each scenario, `<scenario>-calls.svg` (calls
+/// per second against the quota under each policy, at the scenario's default size when it ran)
+/// and, when it ran at several sizes, `<scenario>-scaling.svg` (makespan ratio and calls per
+/// session against N).
+fn write_charts(dir: &std::path::Path, reports: &[Report]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let write = |name: String, svg: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+        Ok::<(), String>(())
+    };
+    for kind in ScenarioKind::ALL {
+        let runs: Vec<&Report> = reports.iter().filter(|r| r.scenario == kind).collect();
+        let mut sizes: Vec<usize> = runs.iter().map(|r| r.sessions).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let Some(&size) = sizes
+            .iter()
+            .find(|n| **n == kind.default_sessions())
+            .or(sizes.first())
+        else {
+            continue;
+        };
+        let at_size: Vec<&Report> = runs
+            .iter()
+            .copied()
+            .filter(|r| r.sessions == size)
+            .collect();
+        write(
+            format!("{}-calls.svg", kind.name()),
+            chart::calls_per_second(&at_size),
+        )?;
+        if sizes.len() > 1 {
+            write(
+                format!("{}-scaling.svg", kind.name()),
+                chart::scaling(&runs),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -321,6 +380,16 @@ fn main() -> ExitCode {
             });
         }
     });
+    let reports: Vec<Report> = done
+        .into_inner()
+        .map(|d| d.0.into_iter().flatten().collect())
+        .unwrap_or_default();
+    if let Some(dir) = &args.svg {
+        if let Err(message) = write_charts(dir, &reports) {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    }
     if !args.json {
         println!(
             "(makespan and time-to-token in seconds; ratio = makespan / (N / C); calls/N = calls to Cognito per session;"

@@ -6,6 +6,10 @@
 #     pins for the `wasm-bindgen` crate: the CLI and the crate must match
 #   - Debian's chromium and chromium-driver for the headless browser tests (apt, as root or via
 #     sudo)
+#   - the other two engines the browser tests run in (apt, like chromium): Debian's firefox-esr,
+#     webkit2gtk-driver (WebKitWebDriver and WebKitGTK's MiniBrowser) and xvfb (MiniBrowser
+#     needs a display); and geckodriver, Firefox's WebDriver server, which Debian does not
+#     package: `cargo install geckodriver` at a pinned version (compiles in about four minutes)
 #   - wasm-opt from the npm package `binaryen`, and esbuild (scripts/build.sh bundles the web
 #     entry with it; scripts/package.sh the script-tag file), into .tools/ (project-local,
 #     gitignored), from the npm registry at pinned versions
@@ -19,6 +23,7 @@ cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 BINARYEN_VERSION=132
+GECKODRIVER_VERSION=0.37.1
 ESBUILD_VERSION=0.28.2
 missing=()
 
@@ -89,6 +94,36 @@ else
         say "  run as root: apt-get update && apt-get install -y chromium chromium-driver"
         missing+=("chromium chromium-driver")
     fi
+fi
+
+# --- Firefox ESR, WebKitGTK's WebDriver, Xvfb (Debian packages) ----------------------------------
+if [ -x /usr/bin/firefox-esr ] && [ -x /usr/bin/WebKitWebDriver ] && command -v Xvfb >/dev/null 2>&1; then
+    say "firefox-esr + webkit2gtk-driver + xvfb: present ($(/usr/bin/firefox-esr --version 2>/dev/null || echo '?'))"
+else
+    say "installing Debian's firefox-esr, webkit2gtk-driver and xvfb"
+    export DEBIAN_FRONTEND=noninteractive
+    if as_root apt-get update -qq </dev/null &&
+        as_root apt-get install -y -qq firefox-esr webkit2gtk-driver xvfb </dev/null; then
+        say "firefox-esr + webkit2gtk-driver + xvfb: installed"
+    else
+        status=$?
+        if [ "$status" -eq 126 ]; then
+            say "cannot install firefox-esr: not root and no password-less sudo."
+        else
+            say "apt-get failed (exit $status) installing firefox-esr webkit2gtk-driver xvfb."
+        fi
+        say "  run as root: apt-get update && apt-get install -y firefox-esr webkit2gtk-driver xvfb"
+        missing+=("firefox-esr webkit2gtk-driver xvfb")
+    fi
+fi
+
+# --- geckodriver (crates.io) ---------------------------------------------------------------------
+have_gecko="$(geckodriver --version 2>/dev/null | awk 'NR == 1 {print $2}' || true)"
+if [ "$have_gecko" = "$GECKODRIVER_VERSION" ]; then
+    say "geckodriver $GECKODRIVER_VERSION: present"
+else
+    say "installing geckodriver $GECKODRIVER_VERSION (found '${have_gecko:-none}'; takes a few minutes)"
+    cargo install geckodriver --version "$GECKODRIVER_VERSION" --force
 fi
 
 # --- wasm-opt (npm package binaryen, project-local) ---------------------------------------------

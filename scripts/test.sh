@@ -3,12 +3,16 @@
 #
 #   1. native   `cargo test`: unit tests of the core, the simulations under tests/, doc tests
 #   2. wasm     scripts/build.sh: the shipped .wasm and JS glue, with their sizes
-#   3. browser  `cargo test --target wasm32-unknown-unknown --test browser` in headless Chromium:
-#               every tests/*.rs that says `wasm_bindgen_test_configure!(run_in_browser)` (the
-#               core compiled to wasm32)
+#   3. browser  `cargo test --target wasm32-unknown-unknown --test browser` in three engines, one
+#               after the other: headless Chromium (chromedriver), headless Firefox ESR
+#               (geckodriver) and WebKitGTK (WebKitWebDriver, on an Xvfb display when there is
+#               none): every tests/*.rs that says `wasm_bindgen_test_configure!(run_in_browser)`
+#               (the core compiled to wasm32). BROWSER_ENGINES="chromium firefox" picks fewer.
 #   4. e2e      scripts/e2e.sh: the built module in headless Chromium against moto (Cognito), the
-#               fault proxy and the protected API, started by the tests on 127.0.0.1, and the JS
-#               shell against a stubbed fetch (tests/e2e/shell.test.mjs)
+#               fault proxy and the protected API, started by the tests on 127.0.0.1, the
+#               behaviour contract in Chromium, Firefox ESR and WebKitGTK
+#               (tests/e2e/engines.test.mjs), and the JS shell against a stubbed fetch
+#               (tests/e2e/shell.test.mjs)
 #   5. consumers scripts/package.sh packs the npm tarball (and prints the size budget); apps under
 #               tests/consumers/ install it the way users do and run in headless Chromium against
 #               the same rig: the untouched `create vite` React-TS template (dev server, build,
@@ -56,12 +60,32 @@ done
 # shellcheck disable=SC2317 # called through run_step
 browser_tests() {
     echo "browser test files: ${browser_test_args[*]}"
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-        CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
-        WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/webdriver.json" \
-        WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
-        WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}" \
-        cargo test --no-fail-fast --target wasm32-unknown-unknown "${browser_test_args[@]}"
+    local engine status=0 driver
+    for engine in ${BROWSER_ENGINES:-chromium firefox webkit}; do
+        echo "--- browser tests in $engine"
+        # wasm-bindgen-test-runner takes the driver from the first of GECKODRIVER, SAFARIDRIVER,
+        # CHROMEDRIVER that is set; WebKitWebDriver speaks safaridriver's command line.
+        case "$engine" in
+        chromium) driver=(CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}") ;;
+        firefox) driver=(GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver || echo geckodriver)}") ;;
+        webkit) driver=(SAFARIDRIVER="${WEBKIT_WEBDRIVER:-/usr/bin/WebKitWebDriver}") ;;
+        *)
+            echo "unknown engine $engine"
+            status=1
+            continue
+            ;;
+        esac
+        local display=()
+        [ "$engine" = webkit ] && [ -z "${DISPLAY:-}" ] && display=(xvfb-run -a)
+        env -u CHROMEDRIVER -u GECKODRIVER -u SAFARIDRIVER "${driver[@]}" \
+            CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+            WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/webdriver.json" \
+            WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
+            WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}" \
+            "${display[@]}" cargo test --no-fail-fast --target wasm32-unknown-unknown "${browser_test_args[@]}" ||
+            status=$?
+    done
+    return "$status"
 }
 
 # shellcheck disable=SC2317 # called through run_step

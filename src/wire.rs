@@ -62,11 +62,12 @@ pub enum Op {
     SetTokens = 7,
     /// An API answered 401 to a request carrying `a` → `yes` (replaying can help or not).
     TokenRefused = 8,
-    /// The app signed out: `a` = its options as JSON (`{revoke, global, redirect}`; absent:
-    /// none), `b` = the OAuth2 revocation endpoint, `c` = the provider's logout page, `d` =
-    /// where it sends the browser back (each absent or empty when not configured), `n` = 1 when
-    /// `c` is Cognito's `/logout` rather than OpenID Connect's `end_session_endpoint` →
-    /// `request` (send it, answer with `SignOutAnswer`), `logout` (go there), `error` or nothing.
+    /// The app signed out: `n` = what it asked for, a sum of [`sign_out_bits`] (`revoke`,
+    /// `global`, `redirect`, and whether `b` is Cognito's `/logout` rather than OpenID
+    /// Connect's `end_session_endpoint`); `a` = the OAuth2 revocation endpoint, `b` = the
+    /// provider's logout page, `c` = where it sends the browser back (each absent or empty when
+    /// not configured) → `request` (send it, answer with `SignOutAnswer`), `logout` (go there),
+    /// `error` or nothing.
     SignOut = 9,
     /// → the next action, or nothing when there is none.
     PollAction = 10,
@@ -78,8 +79,8 @@ pub enum Op {
     Token = 13,
     /// A Cognito sign-in step's request, by `n`: 0 a password sign-in (`a` = user name, `b` =
     /// password), 1 an SRP sign-in (`a` = user name, `b` = SRP `A`, lowercase hex), 2 the answer
-    /// to a challenge (`a` = the challenge object the app got back, `b` = the app's answer, both
-    /// as JSON) → `request` or `error`.
+    /// to a challenge (`a` = its name, `b` = its `Session`, `c` = the `ChallengeResponses`
+    /// object as JSON) → `request` or `error`.
     SignInRequest = 14,
     /// The sign-in answer, read as `RefreshAnswer`'s (`m`, `a` to `d`) → `signedIn`,
     /// `challenge` or `error`.
@@ -96,19 +97,22 @@ pub enum Op {
     /// The answer to a sign-out's request, read as `RefreshAnswer`'s (`m`, `a` to `d`) →
     /// `request`, `logout`, `error` or nothing, as `SignOut`.
     SignOutAnswer = 18,
+    /// The browser's network came back (`n` = 1: the `online` event) or went away (`n` = 0:
+    /// `navigator.onLine` false, the `offline` event).
+    Network = 19,
     /// The key-set lock `n` is held; `a` = the key-set record storage holds (absent: none).
-    KeysLock = 19,
+    KeysLock = 20,
     /// The answer to key-set fetch `n`, read as `RefreshAnswer`'s (`m`, `a`; `a` = `cors` with
     /// `m` = 0 when the URL answers but not to this origin), with `b` = its `Cache-Control`
     /// `max-age` (seconds).
-    KeysAnswer = 20,
+    KeysAnswer = 21,
     /// Signature check `n` answered: `m` = 1 when the signature matches.
-    Verified = 21,
+    Verified = 22,
 }
 
 impl Op {
     /// Every operation, in number order.
-    pub const ALL: [Op; 22] = [
+    pub const ALL: [Op; 23] = [
         Op::RequestToken,
         Op::Timeout,
         Op::Visibility,
@@ -128,6 +132,7 @@ impl Op {
         Op::Authorize,
         Op::RedirectReturn,
         Op::SignOutAnswer,
+        Op::Network,
         Op::KeysLock,
         Op::KeysAnswer,
         Op::Verified,
@@ -168,6 +173,9 @@ pub enum Call<'a> {
     Visibility {
         visible: bool,
     },
+    Network {
+        online: bool,
+    },
     RefreshLock {
         id: RefreshId,
         record: Option<&'a str>,
@@ -192,7 +200,6 @@ pub enum Call<'a> {
         token: &'a str,
     },
     SignOut {
-        options: Option<&'a str>,
         request: SignOut<'a>,
     },
     PollAction,
@@ -208,8 +215,9 @@ pub enum Call<'a> {
         srp_a: &'a str,
     },
     AnswerChallenge {
-        challenge: &'a str,
-        answer: &'a str,
+        name: &'a str,
+        session: &'a str,
+        responses: &'a str,
     },
     SignInAnswer {
         answer: Answer<'a>,
@@ -289,6 +297,11 @@ impl<'a> Call<'a> {
         Ok(match op {
             Op::RequestToken => Call::RequestToken { wait: n()? },
             Op::Timeout => Call::Timeout,
+            Op::Network => match n()? {
+                0 => Call::Network { online: false },
+                1 => Call::Network { online: true },
+                _ => return Err(bad("n")),
+            },
             Op::Visibility => match n()? {
                 0 => Call::Visibility { visible: false },
                 1 => Call::Visibility { visible: true },
@@ -325,21 +338,22 @@ impl<'a> Call<'a> {
             Op::TokenRefused => Call::TokenRefused { token: a()? },
             Op::SignOut => {
                 let given = |s: Option<&'a str>| s.filter(|s| !s.is_empty());
-                let cognito = match n()? {
-                    0 => false,
-                    1 => true,
-                    _ => return Err(bad("n")),
-                };
+                let bits = n()?;
+                if bits >= 16 {
+                    return Err(bad("n"));
+                }
+                let asked = |bit| bits & bit != 0;
                 Call::SignOut {
-                    options: raw.a,
                     request: SignOut {
-                        revocation_endpoint: given(raw.b),
-                        logout_page: given(raw.c).map(|endpoint| LogoutPage {
+                        revoke: asked(sign_out_bits::REVOKE),
+                        global: asked(sign_out_bits::GLOBAL),
+                        redirect: asked(sign_out_bits::REDIRECT),
+                        revocation_endpoint: given(raw.a),
+                        logout_page: given(raw.b).map(|endpoint| LogoutPage {
                             endpoint,
-                            cognito,
-                            back: given(raw.d),
+                            cognito: asked(sign_out_bits::COGNITO_LOGOUT),
+                            back: given(raw.c),
                         }),
-                        ..SignOut::default()
                     },
                 }
             }
@@ -359,8 +373,9 @@ impl<'a> Call<'a> {
                         srp_a: b,
                     },
                     2 => Call::AnswerChallenge {
-                        challenge: a,
-                        answer: b,
+                        name: a,
+                        session: b,
+                        responses: raw.c.ok_or(bad("c"))?,
                     },
                     _ => return Err(bad("n")),
                 }
@@ -442,6 +457,16 @@ impl<'a> Answer<'a> {
             Answer::None(why) => Err(why),
         }
     }
+}
+
+/// What `SignOut`'s `n` says, one bit each: what the app asked for, and what kind of logout
+/// page the provider has.
+pub mod sign_out_bits {
+    pub const REVOKE: u64 = 1;
+    pub const GLOBAL: u64 = 2;
+    pub const REDIRECT: u64 = 4;
+    /// The logout page is Cognito's `/logout`, not OpenID Connect's `end_session_endpoint`.
+    pub const COGNITO_LOGOUT: u64 = 8;
 }
 
 /// The tags of every reply, one letter each, unique across the wire.
@@ -656,8 +681,16 @@ fn event_object(o: &mut Object, event: &Event) {
             return;
         }
         Event::SignedOut => ("signedOut", "", None),
-        Event::StorageDiscarded { error } => {
-            o.text("type", "storageDiscarded");
+        Event::StorageDiscarded { error } | Event::StorageUnavailable { error } => {
+            let discarded = matches!(event, Event::StorageDiscarded { .. });
+            o.text(
+                "type",
+                if discarded {
+                    "storageDiscarded"
+                } else {
+                    "storageUnavailable"
+                },
+            );
             let mut detail = String::new();
             error.describe(&mut detail);
             o.text("detail", &detail);
@@ -765,29 +798,16 @@ fn sign_out_reply(step: Result<SignOutStep, AppError>) -> Option<String> {
     }
 }
 
-/// `signedIn` or `challenge`: a sign-in step's good end, as the object the app's promise
-/// resolves with: `{status: "signedIn"}` or `{status: "challenge", challengeName, session,
-/// username, parameters}` (`parameters`: `ChallengeParameters`, an object of strings).
+/// `signedIn` or `challenge`: a sign-in step's good end. `signedIn` is the object the app's
+/// promise resolves with, `{status: "signedIn"}`; `challenge` names the challenge, and the shell
+/// builds the app's challenge object from the answer the engine approved
+/// (src/shell/js/challenge.js).
 pub fn sign_in_reply(signed_in: &SignedIn) -> String {
     match signed_in {
         SignedIn::Tokens => Reply::new(tag::SIGNED_IN)
             .object(|o| o.text("status", "signedIn"))
             .finish(),
-        SignedIn::Challenge(c) => Reply::new(tag::CHALLENGE)
-            .object(|o| {
-                o.text("status", "challenge");
-                o.text("challengeName", &c.name);
-                o.text("session", &c.session);
-                o.text("username", &c.username);
-                let out = o.key("parameters");
-                out.push('{');
-                let mut parameters = Object { out, first: true };
-                for (name, value) in &c.parameters {
-                    parameters.text(name, value);
-                }
-                parameters.out.push('}');
-            })
-            .finish(),
+        SignedIn::Challenge(name) => Reply::new(tag::CHALLENGE).text(name).finish(),
     }
 }
 
@@ -875,6 +895,10 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
             m.handle_visibility(now, visible);
             None
         }
+        Call::Network { online } => {
+            m.handle_network(now, online);
+            None
+        }
         Call::RefreshLock { id, record } => {
             m.handle_refresh_lock(now, id, record);
             None
@@ -930,16 +954,7 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
                 .flag(m.handle_token_refused(now, token))
                 .finish(),
         ),
-        Call::SignOut {
-            options,
-            mut request,
-        } => {
-            let step = request
-                .read_options(options)
-                .map_err(AppError::from)
-                .and_then(|()| m.sign_out_at_provider(now, &request));
-            sign_out_reply(step)
-        }
+        Call::SignOut { request } => sign_out_reply(m.sign_out_at_provider(now, &request)),
         Call::SignOutAnswer { answer } => sign_out_reply(m.sign_out_answer(answer.as_result())),
         Call::PollAction => m.poll_action().map(|a| action_reply(&a)),
         Call::PollTimeout => m
@@ -963,9 +978,13 @@ fn perform(m: &mut SessionMachine, now: Millis, call: Call<'_>) -> Option<String
             Some(request_reply(m.password_sign_in(username, password)))
         }
         Call::SrpSignIn { username, srp_a } => Some(request_reply(m.srp_sign_in(username, srp_a))),
-        Call::AnswerChallenge { challenge, answer } => {
-            Some(request_reply(m.challenge_response(challenge, answer)))
-        }
+        Call::AnswerChallenge {
+            name,
+            session,
+            responses,
+        } => Some(request_reply(
+            m.challenge_response(name, session, responses),
+        )),
         Call::SignInAnswer { answer } => Some(match m.sign_in_answer(now, answer.as_result()) {
             Ok(signed_in) => sign_in_reply(&signed_in),
             Err(e) => error_reply(&e),
@@ -1026,7 +1045,7 @@ pub const SHAPES: &[(char, &str, &[&str])] = &[
         &["timeout", "url", "body", "headers"],
     ),
     (tag::SIGNED_IN, "signedIn", &["result"]),
-    (tag::CHALLENGE, "challenge", &["result"]),
+    (tag::CHALLENGE, "challenge", &["name"]),
     (tag::AUTHORIZATION, "authorization", &["url", "record"]),
     (tag::FOREIGN, "foreign", &["error"]),
     (tag::LOGOUT, "logout", &["url"]),

@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 
-use cognito_session::engine::challenge::Challenge;
 use cognito_session::engine::config::ProviderOptions;
 use cognito_session::engine::error::{AppError, ErrorCode};
 use cognito_session::engine::http::{HttpRequest, HttpResponse};
@@ -333,29 +332,8 @@ fn replies() -> Vec<ReplyVector> {
         ),
         v(
             "challenge",
-            sign_in_reply(&SignedIn::Challenge(Challenge {
-                name: "SMS_MFA".into(),
-                session: "AYAB".into(),
-                username: "alice".into(),
-                parameters: vec![
-                    ("CODE_DELIVERY_DELIVERY_MEDIUM".into(), "SMS".into()),
-                    ("CODE_DELIVERY_DESTINATION".into(), "+*******\"1234".into()),
-                ],
-            })),
-            r#"{"type":"challenge","result":{"status":"challenge","challengeName":"SMS_MFA",
-                "session":"AYAB","username":"alice","parameters":{
-                "CODE_DELIVERY_DELIVERY_MEDIUM":"SMS","CODE_DELIVERY_DESTINATION":"+*******\"1234"}}}"#,
-        ),
-        v(
-            "challenge without parameters",
-            sign_in_reply(&SignedIn::Challenge(Challenge {
-                name: "SOFTWARE_TOKEN_MFA".into(),
-                session: "S".into(),
-                username: "u".into(),
-                parameters: vec![],
-            })),
-            r#"{"type":"challenge","result":{"status":"challenge","challengeName":"SOFTWARE_TOKEN_MFA",
-                "session":"S","username":"u","parameters":{}}}"#,
+            sign_in_reply(&SignedIn::Challenge("SMS_MFA".into())),
+            r#"{"type":"challenge","name":"SMS_MFA"}"#,
         ),
         v(
             "foreign",
@@ -423,6 +401,8 @@ fn calls() -> Vec<CallVector> {
         c("timeout", "[1000]", "[1,1000,0,0,null,null,null,null]", Call::Timeout),
         c("visibility", "[1000, false]", "[2,1000,0,0,null,null,null,null]", Call::Visibility { visible: false }),
         c("visibility", "[1000, true]", "[2,1000,1,0,null,null,null,null]", Call::Visibility { visible: true }),
+        c("network", "[1000, false]", "[19,1000,0,0,null,null,null,null]", Call::Network { online: false }),
+        c("network", "[1000, true]", "[19,1000,1,0,null,null,null,null]", Call::Network { online: true }),
         c("refreshLock", "[1000, 3, \"rec\"]", "[3,1000,3,0,\"rec\",null,null,null]", Call::RefreshLock { id: RefreshId(3), record: Some("rec") }),
         c("refreshLock", "[1000, 3, null]", "[3,1000,3,0,null,null,null,null]", Call::RefreshLock { id: RefreshId(3), record: None }),
         c(
@@ -455,11 +435,12 @@ fn calls() -> Vec<CallVector> {
         c("tokenRefused", "[1000, \"tok\"]", "[8,1000,0,0,\"tok\",null,null,null]", Call::TokenRefused { token: "tok" }),
         c(
             "signOut",
-            r#"[1000, false, "{\"revoke\":true}", "https://auth/revoke", "https://auth/end", "https://app/bye"]"#,
-            r#"[9,1000,0,0,"{\"revoke\":true}","https://auth/revoke","https://auth/end","https://app/bye"]"#,
+            r#"[1000, {"revoke":true,"redirect":true}, false, "https://auth/revoke", "https://auth/end", "https://app/bye"]"#,
+            r#"[9,1000,5,0,"https://auth/revoke","https://auth/end","https://app/bye",null]"#,
             Call::SignOut {
-                options: Some(r#"{"revoke":true}"#),
                 request: SignOut {
+                    revoke: true,
+                    redirect: true,
                     revocation_endpoint: Some("https://auth/revoke"),
                     logout_page: Some(LogoutPage { endpoint: "https://auth/end", cognito: false, back: Some("https://app/bye") }),
                     ..SignOut::default()
@@ -468,11 +449,11 @@ fn calls() -> Vec<CallVector> {
         ),
         c(
             "signOut",
-            r#"[1000, true, "{}", "", "https://auth/logout", ""]"#,
-            r#"[9,1000,1,0,"{}","","https://auth/logout",""]"#,
+            r#"[1000, {"global":true,"revoke":false}, true, "", "https://auth/logout", ""]"#,
+            r#"[9,1000,10,0,"","https://auth/logout","",null]"#,
             Call::SignOut {
-                options: Some("{}"),
                 request: SignOut {
+                    global: true,
                     logout_page: Some(LogoutPage { endpoint: "https://auth/logout", cognito: true, back: None }),
                     ..SignOut::default()
                 },
@@ -480,9 +461,9 @@ fn calls() -> Vec<CallVector> {
         ),
         c(
             "signOut",
-            "[1000, false, null, null, null, null]",
+            "[1000, {}, false, null, null, null]",
             "[9,1000,0,0,null,null,null,null]",
-            Call::SignOut { options: None, request: SignOut::default() },
+            Call::SignOut { request: SignOut::default() },
         ),
         c("pollAction", "[]", "[10,0,0,0,null,null,null,null]", Call::PollAction),
         c("pollTimeout", "[]", "[11,0,0,0,null,null,null,null]", Call::PollTimeout),
@@ -502,9 +483,9 @@ fn calls() -> Vec<CallVector> {
         ),
         c(
             "signInRequest",
-            r#"[2, "{\"challengeName\":\"SMS_MFA\"}", "{\"code\":\"1\"}"]"#,
-            r#"[14,0,2,0,"{\"challengeName\":\"SMS_MFA\"}","{\"code\":\"1\"}",null,null]"#,
-            Call::AnswerChallenge { challenge: r#"{"challengeName":"SMS_MFA"}"#, answer: r#"{"code":"1"}"# },
+            r#"[2, "SMS_MFA", "AYAB", "{\"USERNAME\":\"u\",\"SMS_MFA_CODE\":\"1\"}"]"#,
+            r#"[14,0,2,0,"SMS_MFA","AYAB","{\"USERNAME\":\"u\",\"SMS_MFA_CODE\":\"1\"}",null]"#,
+            Call::AnswerChallenge { name: "SMS_MFA", session: "AYAB", responses: r#"{"USERNAME":"u","SMS_MFA_CODE":"1"}"# },
         ),
         c(
             "signInAnswer",
@@ -518,11 +499,11 @@ fn calls() -> Vec<CallVector> {
             r#"[18,1000,0,0,"fetch failed",null,null,null]"#,
             Call::SignOutAnswer { answer: Answer::None("fetch failed") },
         ),
-        c("keysLock", "[1000, 5, \"rec\"]", "[19,1000,5,0,\"rec\",null,null,null]", Call::KeysLock { id: RefreshId(5), record: Some("rec") }),
+        c("keysLock", "[1000, 5, \"rec\"]", "[20,1000,5,0,\"rec\",null,null,null]", Call::KeysLock { id: RefreshId(5), record: Some("rec") }),
         c(
             "keysAnswer",
             r#"[1000, 6, {"status":200,"body":"{}","cacheControl":"public, max-age=60"}]"#,
-            r#"[20,1000,6,200,"{}","60",null,null]"#,
+            r#"[21,1000,6,200,"{}","60",null,null]"#,
             Call::KeysAnswer {
                 id: RefreshId(6),
                 answer: Answer::Response(HttpResponse {
@@ -537,11 +518,11 @@ fn calls() -> Vec<CallVector> {
         c(
             "keysAnswer",
             r#"[1000, 6, {"status":0,"body":"cors"}]"#,
-            r#"[20,1000,6,0,"cors",null,null,null]"#,
+            r#"[21,1000,6,0,"cors",null,null,null]"#,
             Call::KeysAnswer { id: RefreshId(6), answer: Answer::None("cors") },
         ),
-        c("verified", "[1000, 7, true]", "[21,1000,7,1,null,null,null,null]", Call::Verified { id: RefreshId(7), ok: true }),
-        c("verified", "[1000, 7, false]", "[21,1000,7,0,null,null,null,null]", Call::Verified { id: RefreshId(7), ok: false }),
+        c("verified", "[1000, 7, true]", "[22,1000,7,1,null,null,null,null]", Call::Verified { id: RefreshId(7), ok: true }),
+        c("verified", "[1000, 7, false]", "[22,1000,7,0,null,null,null,null]", Call::Verified { id: RefreshId(7), ok: false }),
         c(
             "authorize",
             r#"["https://auth/authorize", "https://app/", "openid", ["st","ve","ch","no"]]"#,
@@ -761,20 +742,25 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
             "{why}: {text}"
         );
     };
-    refused(d.call(22, 0.0, RawArgs::default()), "op 22");
+    refused(
+        d.call(Op::ALL.len() as u32, 0.0, RawArgs::default()),
+        "the first unknown op",
+    );
     refused(d.call(u32::MAX, 0.0, RawArgs::default()), "op max");
     for bad in [f64::NAN, -1.0, 0.5, f64::INFINITY, 2.0] {
-        refused(
-            d.call(
-                Op::Visibility as u32,
-                0.0,
-                RawArgs {
-                    n: bad,
-                    ..RawArgs::default()
-                },
-            ),
-            "visibility",
-        );
+        for op in [Op::Visibility, Op::Network] {
+            refused(
+                d.call(
+                    op as u32,
+                    0.0,
+                    RawArgs {
+                        n: bad,
+                        ..RawArgs::default()
+                    },
+                ),
+                "a flag",
+            );
+        }
     }
     for bad in [f64::NAN, -1.0, 1.5, 1e300] {
         refused(
@@ -821,13 +807,21 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
         ),
         "no password",
     );
-    for style in [2.0, -1.0, 0.5, f64::NAN] {
+    for bits in [16.0, -1.0, 0.5, f64::NAN] {
         let raw = RawArgs {
-            n: style,
+            n: bits,
             ..RawArgs::default()
         };
-        refused(d.call(Op::SignOut as u32, 0.0, raw), "logout page style");
+        refused(d.call(Op::SignOut as u32, 0.0, raw), "sign-out bits");
     }
+    // A challenge's answer needs its responses.
+    let raw = RawArgs {
+        n: 2.0,
+        a: Some("SMS_MFA"),
+        b: Some("AYAB"),
+        ..RawArgs::default()
+    };
+    refused(d.call(Op::SignInRequest as u32, 0.0, raw), "no responses");
     for kind in [3.0, -1.0, 0.5, f64::NAN] {
         let raw = RawArgs {
             n: kind,
@@ -849,8 +843,8 @@ fn an_unknown_operation_or_a_malformed_argument_is_a_typed_error_never_silence()
     }
     // Which operation and argument was wrong, as the engine's tests see it.
     assert_eq!(
-        Call::decode(22, RawArgs::default()),
-        Err(WireError::UnknownOp(22))
+        Call::decode(23, RawArgs::default()),
+        Err(WireError::UnknownOp(23))
     );
     assert_eq!(
         Call::decode(

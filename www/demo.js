@@ -1,9 +1,11 @@
 // The demo page: one cognito-session Session against the local rig (moto behind the fault
 // proxy, and a protected API). A person signs in, calls the API, flips the proxy into throttling,
 // 5xx, dropped connections, hostile answers or a revoked refresh token, and watches the session's
-// events next to what the rig counted on the wire. Served by scripts/demo.sh.
+// events next to what the rig counted on the wire, and on a live timeline (timeline.js) of the
+// refreshes, their backoff and the API calls of every tab of the page. Served by scripts/demo.sh.
 
 import init, { Session } from '/pkg/web/cognito_session.js';
+import { Timeline } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
 const time = (ms) => (ms == null ? '–' : new Date(ms).toLocaleTimeString([], { hour12: false }));
@@ -30,6 +32,58 @@ function describeError(error) {
 const cfg = await (await fetch('/rig-config.json', { cache: 'no-store' })).json();
 await init();
 
+// --- the timeline ----------------------------------------------------------------------------
+
+const tabId = Math.random().toString(16).slice(2, 10);
+const timeline = new Timeline($('timeline'), tabId);
+setInterval(() => timeline.draw(), 1000);
+
+/** What Cognito's answer says: ok, throttled, refused (NotAuthorized: revoked) or error. */
+async function outcomeOf(res) {
+  if (res.ok) return { outcome: 'ok', label: `HTTP ${res.status}` };
+  const type = await res
+    .clone()
+    .json()
+    .then((b) => String(b?.__type ?? ''))
+    .catch(() => '');
+  if (type.endsWith('TooManyRequestsException')) return { outcome: 'throttled', label: `HTTP ${res.status} ${type}` };
+  if (type.endsWith('NotAuthorizedException')) return { outcome: 'refused', label: `HTTP ${res.status} ${type}` };
+  return { outcome: 'error', label: `HTTP ${res.status}${type ? ` ${type}` : ''}` };
+}
+
+// The page watches its own requests to Cognito (the session calls the global fetch when it
+// sends one): each refresh or sign-in becomes a bar in this tab's lane, from when it left to its
+// answer. A tab sends a refresh only while it holds the refresh lock.
+const pageFetch = window.fetch.bind(window);
+window.fetch = async (input, init) => {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input?.url ?? '';
+  let kind = null;
+  if (url.startsWith(cfg.cognitoUrl)) {
+    // The session sends a Request; its body is read from a clone.
+    const request = input instanceof Request ? input : null;
+    const target = new Headers(init?.headers ?? request?.headers).get('x-amz-target') ?? '';
+    let flow = '';
+    try {
+      const body = typeof init?.body === 'string' ? init.body : request ? await request.clone().text() : '';
+      flow = String(JSON.parse(body)?.AuthFlow ?? '');
+    } catch {
+      // not JSON: not a refresh
+    }
+    if (target.endsWith('GetTokensFromRefreshToken') || flow.startsWith('REFRESH_TOKEN')) kind = 'refresh';
+    else if (flow === 'USER_PASSWORD_AUTH') kind = 'signin';
+  }
+  if (!kind) return pageFetch(input, init);
+  const id = timeline.upsert({ kind, t0: Date.now(), t1: null, outcome: 'pending' });
+  try {
+    const res = await pageFetch(input, init);
+    timeline.upsert({ id, t1: Date.now(), ...(await outcomeOf(res)) });
+    return res;
+  } catch (error) {
+    timeline.upsert({ id, t1: Date.now(), outcome: 'error', label: error?.name === 'AbortError' ? 'aborted' : 'network error' });
+    throw error;
+  }
+};
+
 let loginRequests = 0;
 const options = {
   userPoolId: cfg.poolId,
@@ -43,7 +97,8 @@ $('o-endpoint').textContent = options.endpoint;
 $('o-origins').textContent = JSON.stringify(options.allowedOrigins);
 const session = new Session({
   ...options,
-  storage: 'session',
+  // localStorage: every tab of the page shares the session (and one refresh at a time).
+  storage: 'local',
   onLoginRequired: (reason) => {
     loginRequests += 1;
     log('bad', `login required (${reason}): the refresh token is dead; sign in again. Login requests so far: ${loginRequests}`);
@@ -94,12 +149,15 @@ session.subscribe((event) => {
       break;
     case 'throttled':
       log('warn', `throttled (TooManyRequestsException): backing off, next attempt at ${time(event.retryAt)}`);
+      timeline.upsert({ kind: 'backoff', t0: Date.now(), t1: event.retryAt, label: 'throttled' });
       break;
     case 'retryScheduled':
       log('warn', `refresh failed (5xx, network or bad answer): next attempt at ${time(event.retryAt)}`);
+      timeline.upsert({ kind: 'backoff', t0: Date.now(), t1: event.retryAt, label: 'failing' });
       break;
     case 'expired':
       log('bad', `expired (${event.reason}): tokens cleared`);
+      timeline.upsert({ kind: 'mark', t0: Date.now(), outcome: 'expired', label: 'login required' });
       break;
     case 'signedOut':
       log('info', 'signedOut');
@@ -113,10 +171,18 @@ session.subscribe((event) => {
       log('info', JSON.stringify(event));
   }
   render();
+  timeline.token(session.getSnapshot().expiresAt);
 });
 setInterval(render, 1000);
 render();
-if (session.getSnapshot().signedIn) log('info', 'resumed the session kept in sessionStorage');
+timeline.token(session.getSnapshot().expiresAt);
+if (session.getSnapshot().signedIn) log('info', 'resumed the session kept in localStorage');
+
+$('second-tab').addEventListener('click', () => {
+  // Same origin: the new tab shares localStorage, the refresh lock and the timeline's channel.
+  window.open(window.location.href, '_blank');
+  log('info', 'opened a second tab of this page: both share one session and take turns with the refresh lock');
+});
 
 // --- sign in / out -------------------------------------------------------------------------
 
@@ -141,11 +207,15 @@ $('signout').addEventListener('click', () => session.signOut());
 const apiUrl = `${cfg.apiUrl}api/data`;
 
 async function callApi() {
+  const t0 = Date.now();
   try {
     const res = await session.fetch(apiUrl);
     const body = await res.json().catch(() => null);
+    const outcome = res.status === 200 ? 'ok' : res.status === 401 ? 'refused' : 'error';
+    timeline.upsert({ kind: 'api', t0, t1: Date.now(), outcome, label: `HTTP ${res.status}` });
     return { ok: res.status === 200, status: res.status, body };
   } catch (error) {
+    timeline.upsert({ kind: 'api', t0, t1: Date.now(), outcome: 'error', label: `rejected: ${describeError(error)} (nothing sent)` });
     return { ok: false, error };
   }
 }
@@ -217,6 +287,8 @@ for (const button of document.querySelectorAll('[data-fault]')) {
     try {
       await control('POST', 'fault', spec);
       log('info', `proxy: ${button.textContent.trim()} (refresh requests only)`);
+      const now = Date.now();
+      timeline.upsert({ kind: 'fault', t0: now, t1: now + (spec.forMs ?? 1000), label: button.textContent.trim() });
     } catch (error) {
       log('bad', `proxy control failed: ${error.message}`);
     }
@@ -228,6 +300,7 @@ $('clear-fault').addEventListener('click', async () => {
   await control('DELETE', 'fault');
   await control('DELETE', 'quota');
   log('info', 'proxy: faults cleared');
+  endFaults();
   showFault();
 });
 
@@ -235,6 +308,7 @@ $('revoke').addEventListener('click', async () => {
   try {
     const r = await control('POST', 'revoke', {});
     log('warn', `proxy: ${r.operation} → HTTP ${r.status}: every refresh token of ${cfg.username} is revoked; the next refresh will find out`);
+    timeline.upsert({ kind: 'mark', t0: Date.now(), outcome: 'revoke', label: 'revoked' });
   } catch (error) {
     log('bad', `revoke failed: ${error.message}`);
   }
@@ -249,8 +323,17 @@ $('apply-lifetime').addEventListener('click', async () => {
 $('reset-counts').addEventListener('click', async () => {
   await control('POST', 'reset');
   log('info', 'rig counts reset (faults cleared too)');
+  endFaults();
   showFault();
 });
+
+/** Ends this tab's fault bands now (the proxy's faults were cleared). */
+function endFaults() {
+  const now = Date.now();
+  for (const e of timeline.entries.values()) {
+    if (e.kind === 'fault' && e.tab === tabId && (e.t1 == null || e.t1 > now)) timeline.upsert({ id: e.id, t1: now });
+  }
+}
 
 async function showFault() {
   try {

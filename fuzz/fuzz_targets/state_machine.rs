@@ -186,7 +186,13 @@ impl World {
                 Kind::Fire
             }
             Op::Visibility => {
-                self.m.handle_visibility(self.now, r.u8() % 2 == 1);
+                // The page's state: visible or hidden, and (bit 1) the network gone or back.
+                let bits = r.u8();
+                if bits & 2 == 0 {
+                    self.m.handle_visibility(self.now, bits & 1 == 1);
+                } else {
+                    self.m.handle_network(self.now, bits & 1 == 1);
+                }
                 Kind::Visibility
             }
             Op::Lock => {

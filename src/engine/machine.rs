@@ -38,6 +38,11 @@ use super::tokens::{Provenance, StorageError, Stored, TokenError, TokenSet};
 use super::verify::{Alg, Check, KeyBook, Need, VerifyError};
 use super::Millis;
 use alloc::collections::VecDeque;
+
+/// How long after the network comes back a refresh nobody waits for may be put off, at most
+/// (uniformly drawn): a network that returns for a whole office or city at once must not bring
+/// every device's refresh in the same second.
+pub const BACK_ONLINE_SPREAD: Millis = 5_000;
 use alloc::{string::String, vec::Vec};
 
 /// Identifies one caller waiting for a token.
@@ -104,6 +109,12 @@ pub enum Event {
     /// handed out, and the refresh token (if any) gets new ones.
     TokenRejected {
         error: VerifyError,
+    },
+    /// Storage holds a record this code must not touch (a newer version's,
+    /// [`StorageError::NewerVersion`]): it is left alone and the session is kept in memory until
+    /// storage holds a record this code reads, or none.
+    StorageUnavailable {
+        error: StorageError,
     },
 }
 
@@ -240,7 +251,16 @@ pub struct SessionMachine {
     latest_now: Millis,
     /// The storage record this session last wrote: reading it back finds nothing new.
     written: Option<String>,
+    /// Storage holds a newer version's record: nothing is written until it is gone.
+    storage_held: bool,
     visible: bool,
+    /// The browser says it has no network (`navigator.onLine` false): no refresh starts, and a
+    /// refresh that fails for want of a network is no failure of the provider's.
+    offline: bool,
+    /// After the network came back, a refresh nobody waits for holds back until this moment
+    /// (up to [`BACK_ONLINE_SPREAD`] later): devices that come back together do not refresh
+    /// together.
+    online_gate: Millis,
     flight: Flight,
     waiters: Vec<Waiter>,
     next_id: u64,
@@ -249,9 +269,6 @@ pub struct SessionMachine {
     /// The redirect sign-in whose code exchange is under way: its answer is checked against it
     /// ([`super::sign_in`]).
     pub(super) exchanging: Option<super::redirect::Pending>,
-    /// The user name the Cognito sign-in step under way is for: a challenge in its answer that
-    /// names nobody is answered as this user ([`super::sign_in`]).
-    pub(super) signing_in_as: Option<String>,
     /// The sign-out at the provider under way ([`super::sign_out`]).
     pub(super) signing_out: Option<super::sign_out::SigningOut>,
     /// The key set that checks signatures; `None`: they are not checked.
@@ -279,14 +296,16 @@ impl SessionMachine {
             refused_age: 0,
             latest_now: now,
             written: None,
+            storage_held: false,
             visible: true,
+            offline: false,
+            online_gate: 0,
             flight: Flight::Idle,
             waiters: Vec::new(),
             next_id: 0,
             expired: false,
             login_requested: false,
             exchanging: None,
-            signing_in_as: None,
             signing_out: None,
             keys_flight: KeysFlight::Idle,
             checked: true,
@@ -364,12 +383,16 @@ impl SessionMachine {
             && self.keys_flight == KeysFlight::Idle)
             .then(|| self.retry.not_before())
             .filter(|at| *at > self.latest_now);
-        let refresh = match (&self.flight, self.may_refresh(self.latest_now)) {
+        let refresh = match (
+            &self.flight,
+            self.may_refresh(self.latest_now) && !self.offline,
+        ) {
             (Flight::Idle, true) if !self.waiters.is_empty() => Some(self.retry.not_before()),
             (Flight::Idle, true) if self.visible => Some(
                 self.refresh_at
                     .max(self.retry.not_before())
-                    .max(self.retry.idle_gate()),
+                    .max(self.retry.idle_gate())
+                    .max(self.online_gate),
             ),
             _ => None,
         };
@@ -453,6 +476,20 @@ impl SessionMachine {
         self.settle(now);
     }
 
+    /// The browser's network went away (`online` false: `navigator.onLine` is false, the
+    /// `offline` event) or came back. While it is away no refresh is sent and none of the retry
+    /// budget is spent; callers wait until their deadline and are then told `UNAVAILABLE`. When
+    /// it comes back, a caller waiting gets its refresh at once; a refresh nobody waits for is
+    /// spread over [`BACK_ONLINE_SPREAD`].
+    pub fn handle_network(&mut self, now: Millis, online: bool) {
+        self.observe_clock(now);
+        if online && self.offline {
+            self.online_gate = now.saturating_add(self.rng.up_to(BACK_ONLINE_SPREAD));
+        }
+        self.offline = !online;
+        self.settle(now);
+    }
+
     /// The cross-tab lock for refresh `id` is held; `record` is what storage holds now.
     pub fn handle_refresh_lock(&mut self, now: Millis, id: RefreshId, record: Option<&str>) {
         self.observe_clock(now);
@@ -467,6 +504,7 @@ impl SessionMachine {
             .as_ref()
             .is_some_and(|t| t.usable_at(now, &self.config.rules));
         let still_needed = self.can_refresh()
+            && !self.offline
             && now >= self.retry.not_before()
             && (!fresh || (now >= self.refresh_at && !self.waiters_waiting()));
         let refresh_token = self.tokens.as_ref().and_then(|t| t.refresh_token.clone());
@@ -911,12 +949,16 @@ impl SessionMachine {
         }
         if !matches!(self.flight, Flight::Idle)
             || !self.may_refresh(now)
+            || self.offline
             || now < self.retry.not_before()
         {
             return;
         }
         let wanted = !self.waiters.is_empty()
-            || (self.visible && now >= self.refresh_at && now >= self.retry.idle_gate());
+            || (self.visible
+                && now >= self.refresh_at
+                && now >= self.retry.idle_gate()
+                && now >= self.online_gate);
         if !wanted {
             return;
         }
@@ -945,7 +987,11 @@ impl SessionMachine {
             return;
         }
         self.waiters = keep;
-        let error = self.retry.waiting_error();
+        let error = if self.offline {
+            SessionError::Unavailable { retry_at: None }
+        } else {
+            self.retry.waiting_error()
+        };
         self.actions.push_back(Action::RejectWaiters {
             waiters: due.into_iter().map(|w| w.id).collect(),
             error,
@@ -1033,7 +1079,7 @@ impl SessionMachine {
                 Step::Verify(checks)
             }
             Need::Use => Step::Verify(checks),
-            Need::Fetch { .. } if now < self.retry.not_before() => Step::Nothing,
+            Need::Fetch { .. } if now < self.retry.not_before() || self.offline => Step::Nothing,
             Need::Fetch { unknown, .. } => Step::Fetch(unknown),
             Need::Unknown => Step::Failed(VerifyError::UnknownKey),
         }
@@ -1132,6 +1178,12 @@ impl SessionMachine {
             Flight::Sending { refresh_token, .. } => Some(refresh_token),
             _ => None,
         };
+        if self.offline && error.kind == FailureKind::Network {
+            // The browser had said the network was gone: nothing to learn about the provider,
+            // nothing to back off from. The next refresh goes when it is back.
+            self.actions.push_back(Action::ReleaseRefreshLock { id });
+            return;
+        }
         if error.kind == FailureKind::CredentialDead {
             let current = self
                 .tokens
@@ -1284,6 +1336,9 @@ impl SessionMachine {
     /// Writes `record` to storage (`None`: removes it), remembering it so that reading our own
     /// write back (at every lock grant) costs a comparison, not a parse.
     fn persist(&mut self, record: Option<String>) {
+        if self.storage_held {
+            return;
+        }
         self.written.clone_from(&record);
         self.actions.push_back(Action::Persist { record });
     }
@@ -1291,18 +1346,32 @@ impl SessionMachine {
     /// Takes in a storage record another tab wrote. Storage is written by the lock holder, so a
     /// record that differs from ours is newer. `None` while we hold tokens means another tab
     /// signed out. An unreadable record is discarded with an event; ours (if any) replaces it
-    /// when `repair` is set (we hold the lock).
+    /// when `repair` is set (we hold the lock). A newer version's record is left alone: until
+    /// it is gone this session writes nothing and is kept in memory.
     fn absorb_record(&mut self, now: Millis, record: Option<&str>, repair: bool) {
         if record.is_some() && record == self.written.as_deref() {
             return;
         }
-        let Some(text) = record else {
+        let read = record.map(|text| Stored::from_json(text, &self.config.rules));
+        if let Some(Err(StorageError::NewerVersion)) = read {
+            if !self.storage_held {
+                self.storage_held = true;
+                self.actions.push_back(Action::Emit {
+                    event: Event::StorageUnavailable {
+                        error: StorageError::NewerVersion,
+                    },
+                });
+            }
+            return;
+        }
+        self.storage_held = false;
+        let Some(read) = read else {
             if self.tokens.is_some() && !self.expired {
                 self.clear_signed_out(false);
             }
             return;
         };
-        match Stored::from_json(text, &self.config.rules) {
+        match read {
             Ok(stored) => {
                 self.retry.adopt_stored(now, stored.retry);
                 self.forced = stored.forced;
@@ -1519,6 +1588,146 @@ mod tests {
     const MINUTE: Millis = 60_000;
     const HOUR: Millis = 60 * MINUTE;
     const SERVER_ERROR: &str = "<html><body><h1>503 Service Unavailable</h1></body></html>";
+
+    #[test]
+    fn offline_no_refresh_is_sent_no_budget_spent_and_callers_get_unavailable_at_their_deadline() {
+        let mut h = Harness::signed_in();
+        let expired = T0 + 3_600_000;
+        h.session.handle_network(T0 + 1, false);
+        h.drain(T0 + 1, true);
+        // Past the proactive moment and past expiry: nothing goes out while offline.
+        assert_eq!(
+            h.session.poll_timeout(),
+            None,
+            "no refresh timer while offline"
+        );
+        h.session.handle_timeout(expired);
+        let w = h.wait(expired, expired + 10_000);
+        assert!(h.sent.is_empty(), "a refresh went out offline");
+        assert_eq!(h.session.poll_timeout(), Some(expired + 10_000));
+        h.session.handle_timeout(expired + 10_000);
+        h.drain(expired + 10_000, true);
+        assert_eq!(
+            h.rejected,
+            vec![(w, SessionError::Unavailable { retry_at: None })]
+        );
+        assert!(h.events.iter().all(|e| !matches!(
+            e,
+            Event::Throttled { .. } | Event::RetryScheduled { .. } | Event::Expired { .. }
+        )));
+        // Back online with a caller waiting: its refresh goes at once, and succeeds.
+        let back = expired + 60_000;
+        h.session.handle_network(back, true);
+        let w = h.wait(back, back + 10_000);
+        assert_eq!(h.sent.len(), 1);
+        h.answer_ok(back + 100);
+        assert_eq!(h.resolved, vec![w]);
+        assert_eq!(
+            h.session.snapshot().retry_at,
+            None,
+            "no backoff was recorded"
+        );
+    }
+
+    #[test]
+    fn a_refresh_that_fails_for_want_of_a_network_the_browser_reported_is_not_counted() {
+        let mut h = Harness::signed_in();
+        let at = T0 + 3_600_000;
+        let w = h.wait(at, at + 30_000);
+        assert_eq!(h.sent.len(), 1);
+        h.session.handle_network(at + 10, false);
+        let (id, _) = h.sent[0].clone();
+        h.session
+            .handle_refresh_failure(at + 20, id, "fetch failed");
+        h.drain(at + 20, true);
+        assert!(h.locks_held.is_empty(), "the lock is released");
+        assert_eq!(h.session.snapshot().retry_at, None);
+        assert!(
+            h.rejected.is_empty(),
+            "the caller still waits for its deadline"
+        );
+        // The network comes back before the deadline: the caller gets its token.
+        h.session.handle_network(at + 5_000, true);
+        h.drain(at + 5_000, true);
+        assert_eq!(h.sent.len(), 2);
+        h.answer_ok(at + 5_100);
+        assert_eq!(h.resolved, vec![w]);
+    }
+
+    #[test]
+    fn back_online_a_refresh_nobody_waits_for_is_spread_over_a_few_seconds() {
+        let mut spread = Vec::new();
+        for seed in 0..200 {
+            let mut h = Harness::signed_in();
+            h.session.rng = Rng::new(seed);
+            h.session.handle_network(T0 + 1, false);
+            let back = T0 + 3_600_000;
+            h.session.handle_network(back, true);
+            h.drain(back, true);
+            assert!(h.sent.is_empty(), "not in the second the network came back");
+            let at = h.session.poll_timeout().expect("a refresh is due");
+            assert!(at > back && at <= back + BACK_ONLINE_SPREAD, "{at}");
+            h.session.handle_timeout(at);
+            h.drain(at, true);
+            assert_eq!(h.sent.len(), 1);
+            spread.push(at - back);
+        }
+        spread.sort_unstable();
+        assert!(
+            spread[150] - spread[50] > BACK_ONLINE_SPREAD / 4,
+            "{spread:?}"
+        );
+    }
+
+    #[test]
+    fn a_newer_versions_record_is_left_alone_and_the_session_kept_in_memory() {
+        let mut h = Harness::new_tab(T0);
+        let newer = r#"{"v":2,"tokens":"whatever a later release writes"}"#;
+        h.storage = Some(newer.into());
+        h.session.handle_storage(T0, Some(newer));
+        h.drain(T0, true);
+        assert_eq!(
+            h.events,
+            vec![Event::StorageUnavailable {
+                error: StorageError::NewerVersion
+            }]
+        );
+        // Signing in, refreshing and signing out all happen in memory only.
+        let grant = h.grant(T0, None);
+        h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        h.drain(T0, true);
+        assert!(h.session.access_token(T0).is_some());
+        let at = T0 + 3_600_000;
+        h.wait(at, at + 10_000);
+        h.answer_ok(at + 100);
+        assert!(h.session.access_token(at + 100).is_some());
+        h.session.handle_storage(at + 200, Some(newer));
+        h.drain(at + 200, true);
+        h.session.sign_out(at + 300);
+        h.drain(at + 300, true);
+        assert_eq!(
+            h.storage.as_deref(),
+            Some(newer),
+            "the newer record was touched"
+        );
+        let told = h
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::StorageUnavailable { .. }))
+            .count();
+        assert_eq!(told, 1, "said once");
+        // Once storage holds a record this code reads (or none), it is storage again.
+        h.session.handle_storage(at + 400, None);
+        let grant = h.grant(at + 400, Some("rt-2"));
+        h.session
+            .set_tokens(at + 400, grant, Provenance::Fresh)
+            .unwrap();
+        h.drain(at + 400, true);
+        assert!(h
+            .storage
+            .as_deref()
+            .is_some_and(|r| r.starts_with("{\"v\":1")));
+    }
 
     #[test]
     fn a_valid_token_is_handed_out_at_once_without_a_refresh() {

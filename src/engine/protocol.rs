@@ -1,7 +1,7 @@
 //! Request builders and response parsers for the token providers the session talks to.
 //!
 //! Two protocols: the Cognito user-pool API (JSON 1.1: `InitiateAuth` with `REFRESH_TOKEN_AUTH`,
-//! `USER_PASSWORD_AUTH` or `USER_SRP_AUTH`, `RespondToAuthChallenge` (the answers are
+//! `USER_PASSWORD_AUTH` or `USER_SRP_AUTH`, `RespondToAuthChallenge` (challenges are
 //! [`challenge`]'s), and `GetTokensFromRefreshToken` for clients with refresh-token rotation),
 //! and the OAuth2 / OIDC token endpoint (`grant_type=refresh_token`, form-encoded).
 //! Builders produce an [`HttpRequest`] the shell sends as a `POST`; parsers turn the
@@ -16,7 +16,7 @@
 use alloc::{borrow::ToOwned, string::String, vec};
 use core::fmt;
 
-use crate::engine::challenge::{self, Challenge};
+use crate::engine::challenge;
 use crate::engine::classify::{self, bad_response, ProviderError};
 use crate::engine::error::AppError;
 use crate::engine::http::{HttpRequest, HttpResponse, MAX_BODY};
@@ -78,9 +78,9 @@ impl fmt::Debug for TokenGrant {
 pub enum SignInAnswer {
     /// Signed in. The grant always carries a refresh token.
     Tokens(TokenGrant),
-    /// Cognito wants another step first (`NEW_PASSWORD_REQUIRED`, `SMS_MFA`, ...), to be answered
-    /// with `RespondToAuthChallenge` ([`Provider::challenge_response_request`]).
-    Challenge(Challenge),
+    /// Cognito wants another step first, named here (`NEW_PASSWORD_REQUIRED`, `SMS_MFA`, ...),
+    /// to be answered with `RespondToAuthChallenge` ([`Provider::challenge_response_request`]).
+    Challenge(String),
 }
 
 /// The provider's logout page, where `signOut({redirect: true})` sends the browser.
@@ -115,8 +115,6 @@ pub enum ConfigError {
     NoRevocationEndpoint,
     /// Going to the provider's logout page needs its address.
     NoLogoutPage,
-    /// `signOut`'s options are not `{revoke?, global?, redirect?}` of booleans.
-    BadSignOutOptions,
 }
 
 impl ConfigError {
@@ -135,7 +133,6 @@ impl ConfigError {
             ConfigError::GlobalNeedsCognito => "signOut({global}) needs userPoolId",
             ConfigError::NoRevocationEndpoint => "signOut({revoke}) needs revocationEndpoint",
             ConfigError::NoLogoutPage => "signOut({redirect}) needs a logout endpoint",
-            ConfigError::BadSignOutOptions => "signOut options: {revoke, global, redirect}"
         }
     }
 }
@@ -316,21 +313,19 @@ impl Provider {
         Ok(cognito_request(endpoint, INITIATE_AUTH, body))
     }
 
-    /// The Cognito `RespondToAuthChallenge` request that answers `challenge` (the challenge
-    /// object the app got back, as JSON) with `answer` (its typed answer, as JSON), and the user
-    /// name that answers ([`challenge::response_body`]). `BAD_CONFIG` when they do not fit
-    /// or the provider is not Cognito.
+    /// The Cognito `RespondToAuthChallenge` request that answers challenge `name` of sign-in
+    /// `session` with `responses`, the `ChallengeResponses` object as JSON
+    /// ([`challenge::response_body`] checks it). `BAD_CONFIG` for an OAuth2 provider, or when
+    /// they do not fit.
     pub fn challenge_response_request(
         &self,
-        challenge: &str,
-        answer: &str,
-    ) -> Result<(HttpRequest, String), AppError> {
+        name: &str,
+        session: &str,
+        responses: &str,
+    ) -> Result<HttpRequest, AppError> {
         let (endpoint, client_id) = self.cognito()?;
-        let (body, username) = challenge::response_body(client_id, challenge, answer)?;
-        Ok((
-            cognito_request(endpoint, RESPOND_TO_CHALLENGE, body),
-            username,
-        ))
+        let body = challenge::response_body(client_id, name, session, responses)?;
+        Ok(cognito_request(endpoint, RESPOND_TO_CHALLENGE, body))
     }
 
     /// Cognito `GlobalSignOut` with `access_token`, which must be one Cognito still accepts:
@@ -448,7 +443,7 @@ impl Provider {
         let body = self.success_body(resp)?;
         match self {
             Provider::Cognito { .. } => {
-                if challenge::name(&body)?.is_some() {
+                if challenge::read(&body)?.is_some() {
                     return Err(bad_response(
                         "UnexpectedChallenge",
                         "Cognito answered a refresh with a challenge",
@@ -469,8 +464,8 @@ impl Provider {
         let body = self.success_body(resp)?;
         let grant = match self {
             Provider::Cognito { .. } => {
-                if let Some(name) = challenge::name(&body)? {
-                    return Challenge::read(name, &body).map(SignInAnswer::Challenge);
+                if let Some(name) = challenge::read(&body)? {
+                    return Ok(SignInAnswer::Challenge(String::from(name)));
                 }
                 read_grant(authentication_result(&body)?, &COGNITO_FIELDS)?
             }
@@ -1047,23 +1042,20 @@ mod tests {
         let body = r#"{"ChallengeName":"SMS_MFA","Session":"s","ChallengeParameters":{}}"#;
         assert_eq!(bad_refresh(&cognito(), body), "UnexpectedChallenge");
         assert_eq!(bad_refresh(&rotating(), body), "UnexpectedChallenge");
-        let both = r#"{"ChallengeName":"SMS_MFA","AuthenticationResult":{"AccessToken":"t"}}"#;
+        let both = r#"{"ChallengeName":"SMS_MFA","Session":"s","AuthenticationResult":{"AccessToken":"t"}}"#;
         assert_eq!(bad_refresh(&cognito(), both), "UnexpectedChallenge");
+        let malformed = r#"{"ChallengeName":"SMS_MFA","AuthenticationResult":{"AccessToken":"t"}}"#;
+        assert_eq!(bad_refresh(&cognito(), malformed), "BadChallenge");
         let no_challenge = r#"{"ChallengeName":null,"AuthenticationResult":{"AccessToken":"t"}}"#;
         assert!(refresh(&cognito(), 200, no_challenge).is_ok());
     }
 
     #[test]
-    fn a_challenge_in_answer_to_a_sign_in_is_surfaced_with_its_session() {
+    fn a_challenge_in_answer_to_a_sign_in_is_surfaced_by_name() {
         let body = r#"{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"AYABe...","ChallengeParameters":{"USER_ID_FOR_SRP":"alice"}}"#;
         assert_eq!(
             sign_in(&cognito(), 200, body),
-            Ok(SignInAnswer::Challenge(Challenge {
-                name: "NEW_PASSWORD_REQUIRED".into(),
-                session: "AYABe...".into(),
-                username: "alice".into(),
-                parameters: vec![("USER_ID_FOR_SRP".into(), "alice".into())],
-            }))
+            Ok(SignInAnswer::Challenge("NEW_PASSWORD_REQUIRED".into()))
         );
         // A challenge cannot be answered without its Session (challenge::tests has the rest).
         for body in [
@@ -1107,11 +1099,10 @@ mod tests {
 
     #[test]
     fn a_challenge_answer_is_respond_to_auth_challenge_with_client_name_session_and_responses() {
-        let challenge = r#"{"status":"challenge","challengeName":"SOFTWARE_TOKEN_MFA","session":"AYAB\"x","username":"alice","parameters":{}}"#;
-        let (req, username) = cognito()
-            .challenge_response_request(challenge, r#"{"code":"123456"}"#)
+        let responses = r#"{"USERNAME":"alice","SOFTWARE_TOKEN_MFA_CODE":"123456"}"#;
+        let req = cognito()
+            .challenge_response_request("SOFTWARE_TOKEN_MFA", "AYAB\"x", responses)
             .unwrap();
-        assert_eq!(username, "alice");
         assert_eq!(req.url, ENDPOINT);
         assert_eq!(
             req.headers,
@@ -1128,7 +1119,7 @@ mod tests {
             r#"{"ClientId":"client123","ChallengeName":"SOFTWARE_TOKEN_MFA","Session":"AYAB\"x","ChallengeResponses":{"USERNAME":"alice","SOFTWARE_TOKEN_MFA_CODE":"123456"}}"#
         );
         let e = oauth()
-            .challenge_response_request(challenge, r#"{"code":"1"}"#)
+            .challenge_response_request("SOFTWARE_TOKEN_MFA", "s", responses)
             .unwrap_err();
         assert_eq!(e.message, ConfigError::Unsupported.message());
     }

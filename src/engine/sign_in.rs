@@ -8,13 +8,12 @@
 //! [`SessionMachine::challenge_response`] or, on the page the provider sent the browser back to,
 //! [`SessionMachine::redirect_return`]), sends it within [`Outgoing::timeout`], and hands the
 //! answer to [`SessionMachine::sign_in_answer`]: tokens, the next challenge, or an error. Between
-//! a request and its answer the session remembers what the answer is read against: a redirect
-//! sign-in's `nonce`, which the ID token must carry, or the user name a Cognito step was for.
+//! a redirect sign-in's request and its answer the session remembers the `nonce` the ID token
+//! must carry.
 //! Every failure is an [`AppError`] with the code that tells the app what to do.
 
 use alloc::string::String;
 
-use super::challenge::Challenge;
 use super::classify;
 use super::error::AppError;
 use super::http::{HttpRequest, HttpResponse};
@@ -71,10 +70,10 @@ pub struct Refused {
 pub enum SignedIn {
     /// The tokens are installed: the session is signed in.
     Tokens,
-    /// Cognito wants another step first (`NEW_PASSWORD_REQUIRED`, `SMS_MFA`, ...), answered with
-    /// [`SessionMachine::challenge_response`]. Its `username` is never empty: when Cognito names
-    /// nobody, it is the name the step was for.
-    Challenge(Challenge),
+    /// Cognito wants another step first, named here (`NEW_PASSWORD_REQUIRED`, `SMS_MFA`, ...),
+    /// answered with [`SessionMachine::challenge_response`]. The shell reads the rest of the
+    /// challenge (`Session`, parameters) from the answer the engine approved.
+    Challenge(String),
 }
 
 impl SessionMachine {
@@ -89,7 +88,7 @@ impl SessionMachine {
             .config()
             .provider
             .password_sign_in_request(username, password)?;
-        Ok(self.step_for(username, request))
+        Ok(self.step(request))
     }
 
     /// The request that starts an SRP sign-in (Cognito `USER_SRP_AUTH`) with the client's public
@@ -100,30 +99,29 @@ impl SessionMachine {
             .config()
             .provider
             .srp_sign_in_request(username, srp_a)?;
-        Ok(self.step_for(username, request))
+        Ok(self.step(request))
     }
 
-    /// The request that answers a challenge (Cognito `RespondToAuthChallenge`): `challenge` is
-    /// the challenge object the app got back, `answer` the app's typed answer, both as JSON
-    /// ([`challenge::response_body`](super::challenge::response_body) says which fit).
-    /// `BAD_CONFIG`, with nothing to send, when they do not fit.
+    /// The request that answers challenge `name` of sign-in `session` (Cognito
+    /// `RespondToAuthChallenge`) with `responses`, the `ChallengeResponses` object as JSON.
+    /// `BAD_CONFIG`, with nothing to send, when they do not fit
+    /// ([`challenge::response_body`](super::challenge::response_body)).
     pub fn challenge_response(
         &mut self,
-        challenge: &str,
-        answer: &str,
+        name: &str,
+        session: &str,
+        responses: &str,
     ) -> Result<Outgoing, AppError> {
-        let (request, username) = self
+        let request = self
             .config()
             .provider
-            .challenge_response_request(challenge, answer)?;
-        Ok(self.step_for(&username, request))
+            .challenge_response_request(name, session, responses)?;
+        Ok(self.step(request))
     }
 
-    /// A Cognito sign-in step for `username` about to be sent: what its answer is read against
-    /// (no redirect sign-in's nonce, this user name when Cognito names nobody).
-    fn step_for(&mut self, username: &str, request: HttpRequest) -> Outgoing {
+    /// A Cognito sign-in step about to be sent: no redirect sign-in's nonce applies to its answer.
+    fn step(&mut self, request: HttpRequest) -> Outgoing {
         self.exchanging = None;
-        self.signing_in_as = Some(String::from(username));
         Outgoing {
             request,
             timeout: self.config().request_timeout,
@@ -182,7 +180,6 @@ impl SessionMachine {
             .map_err(|e| refused(e, true))?;
         let timeout = config.request_timeout;
         self.exchanging = Some(pending);
-        self.signing_in_as = None;
         Ok(Outgoing { request, timeout })
     }
 
@@ -195,7 +192,6 @@ impl SessionMachine {
         answer: Result<&HttpResponse<'_>, &str>,
     ) -> Result<SignedIn, AppError> {
         let exchanged = self.exchanging.take();
-        let username = self.signing_in_as.take();
         let parsed = match answer {
             Ok(response) => self.config().provider.parse_sign_in(response),
             Err(why) => Err(classify::network_error(why)),
@@ -212,12 +208,7 @@ impl SessionMachine {
                     .map_err(|e| AppError::from(&e))?;
                 Ok(SignedIn::Tokens)
             }
-            SignInAnswer::Challenge(mut challenge) => {
-                if challenge.username.is_empty() {
-                    challenge.username = username.unwrap_or_default();
-                }
-                Ok(SignedIn::Challenge(challenge))
-            }
+            SignInAnswer::Challenge(name) => Ok(SignedIn::Challenge(name)),
         }
     }
 }
@@ -350,28 +341,14 @@ mod tests {
         let body = r#"{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"AYAB","ChallengeParameters":{}}"#;
         assert_eq!(
             m.sign_in_answer(T0, Ok(&HttpResponse::new(200, body))),
-            Ok(SignedIn::Challenge(Challenge {
-                name: "NEW_PASSWORD_REQUIRED".into(),
-                session: "AYAB".into(),
-                username: "alice".into(),
-                parameters: alloc::vec::Vec::new(),
-            }))
+            Ok(SignedIn::Challenge("NEW_PASSWORD_REQUIRED".into()))
         );
         assert!(!m.snapshot().signed_in);
     }
 
-    /// The challenge object the app got, as `JSON.stringify` writes it.
-    fn challenge_object(c: &Challenge) -> alloc::string::String {
-        crate::wire::sign_in_reply(&SignedIn::Challenge(c.clone()))
-            .strip_prefix("[\"h\",")
-            .and_then(|r| r.strip_suffix(']'))
-            .unwrap()
-            .into()
-    }
-
-    fn challenge_in(m: &mut SessionMachine, body: &str) -> Challenge {
+    fn challenge_in(m: &mut SessionMachine, body: &str) -> alloc::string::String {
         match m.sign_in_answer(T0, Ok(&HttpResponse::new(200, body))) {
-            Ok(SignedIn::Challenge(c)) => c,
+            Ok(SignedIn::Challenge(name)) => name,
             other => panic!("not a challenge: {other:?}"),
         }
     }
@@ -381,30 +358,26 @@ mod tests {
         let (mut m, issuer) = cognito();
         m.password_sign_in("alice@example.com", "temporary")
             .unwrap();
-        // Cognito names the user by id: that is who answers from here on.
-        let c = challenge_in(
+        let name = challenge_in(
             &mut m,
             r#"{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"S1","ChallengeParameters":{"USER_ID_FOR_SRP":"id-7","requiredAttributes":"[]"}}"#,
         );
-        assert_eq!(c.username, "id-7");
-        let out = m
-            .challenge_response(&challenge_object(&c), r#"{"newPassword":"N3w!"}"#)
-            .unwrap();
+        assert_eq!(name, "NEW_PASSWORD_REQUIRED");
+        assert!(!m.snapshot().signed_in);
+        let responses = r#"{"USERNAME":"id-7","NEW_PASSWORD":"N3w!"}"#;
+        let out = m.challenge_response(&name, "S1", responses).unwrap();
         assert_eq!(out.timeout, m.config().request_timeout);
         let body = crate::engine::json::parse(&out.request.body).unwrap();
         assert_eq!(
             body.get("ChallengeResponses").unwrap(),
-            &crate::engine::json::parse(r#"{"USERNAME":"id-7","NEW_PASSWORD":"N3w!"}"#).unwrap()
+            &crate::engine::json::parse(responses).unwrap()
         );
-        // The next challenge names nobody: the step was for id-7.
-        let c = challenge_in(
+        let name = challenge_in(
             &mut m,
             r#"{"ChallengeName":"SOFTWARE_TOKEN_MFA","Session":"S2","ChallengeParameters":{}}"#,
         );
-        assert_eq!((c.username.as_str(), c.session.as_str()), ("id-7", "S2"));
-        let out = m
-            .challenge_response(&challenge_object(&c), r#"{"code":"000000"}"#)
-            .unwrap();
+        let code = |c| format!(r#"{{"USERNAME":"id-7","SOFTWARE_TOKEN_MFA_CODE":"{c}"}}"#);
+        let out = m.challenge_response(&name, "S2", &code("000000")).unwrap();
         assert!(out.request.body.contains(r#""Session":"S2""#));
         // A wrong code: the user's mistake, and the same challenge can be answered again.
         let wrong =
@@ -414,8 +387,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::NotSignedIn);
         assert_eq!(e.provider_code.as_deref(), Some("CodeMismatchException"));
-        m.challenge_response(&challenge_object(&c), r#"{"code":"123456"}"#)
-            .unwrap();
+        m.challenge_response(&name, "S2", &code("123456")).unwrap();
         let body = issuer.cognito_answer("alice", T0 / 1000, 3600, 1, Some("rt"));
         assert_eq!(
             m.sign_in_answer(T0, Ok(&HttpResponse::new(200, &body))),
@@ -429,12 +401,11 @@ mod tests {
         let (mut m, _) = cognito();
         let out = m.srp_sign_in("alice", "abcdef0123").unwrap();
         assert!(out.request.body.contains(r#""AuthFlow":"USER_SRP_AUTH""#));
-        let c = challenge_in(
+        let name = challenge_in(
             &mut m,
             r#"{"ChallengeName":"PASSWORD_VERIFIER","Session":"S","ChallengeParameters":{"SALT":"a1","SRP_B":"b2","SECRET_BLOCK":"c3","USER_ID_FOR_SRP":"alice-id","USERNAME":"alice"}}"#,
         );
-        assert_eq!(c.username, "alice", "USERNAME over USER_ID_FOR_SRP");
-        assert_eq!(c.parameters.len(), 5);
+        assert_eq!(name, "PASSWORD_VERIFIER");
         assert_eq!(
             m.srp_sign_in("alice", "ABC").unwrap_err().code,
             ErrorCode::BadConfig
@@ -442,20 +413,20 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_that_does_not_fit_sends_nothing_and_keeps_the_step_under_way() {
+    fn an_answer_that_does_not_fit_sends_nothing() {
         let (mut m, _) = cognito();
         m.password_sign_in("alice", "pw").unwrap();
-        let c = challenge_in(
+        let name = challenge_in(
             &mut m,
             r#"{"ChallengeName":"SMS_MFA","Session":"S","ChallengeParameters":{"CODE_DELIVERY_DESTINATION":"+*******1234"}}"#,
         );
-        m.challenge_response(&challenge_object(&c), r#"{"code":"1"}"#)
-            .unwrap();
-        let e = m
-            .challenge_response(&challenge_object(&c), r#"{"newPassword":"x"}"#)
-            .unwrap_err();
-        assert_eq!(e.code, ErrorCode::BadConfig);
-        assert_eq!(m.signing_in_as.as_deref(), Some("alice"));
+        for responses in [r#"{"USERNAME":"alice","SMS_MFA_CODE":1}"#, "null", ""] {
+            let e = m.challenge_response(&name, "S", responses).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadConfig, "{responses}");
+        }
+        assert!(m
+            .challenge_response(&name, "S", r#"{"USERNAME":"alice","SMS_MFA_CODE":"1"}"#)
+            .is_ok());
     }
 
     #[test]

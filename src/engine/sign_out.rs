@@ -28,7 +28,6 @@ use alloc::{string::String, vec::Vec};
 use super::classify::{network_error, FailureKind, ProviderError};
 use super::error::AppError;
 use super::http::HttpResponse;
-use super::json::{self, Value};
 use super::machine::SessionMachine;
 use super::protocol::{ConfigError, LogoutPage, Provider};
 use super::sign_in::Outgoing;
@@ -44,30 +43,6 @@ pub struct SignOut<'a> {
     pub revocation_endpoint: Option<&'a str>,
     /// The provider's logout page, if configured.
     pub logout_page: Option<LogoutPage<'a>>,
-}
-
-impl SignOut<'_> {
-    /// Reads `signOut`'s options, as JSON (`None`: none given): an object whose members are
-    /// `revoke`, `global` and `redirect`, each `true` or `false`. Anything else is
-    /// [`ConfigError::BadSignOutOptions`], so a misspelt option cannot quietly sign out less.
-    pub fn read_options(&mut self, options: Option<&str>) -> Result<(), ConfigError> {
-        let Some(options) = options else {
-            return Ok(());
-        };
-        let Ok(Value::Object(members)) = json::parse_from_js(options) else {
-            return Err(ConfigError::BadSignOutOptions);
-        };
-        for (name, value) in members {
-            let flag = match &*name {
-                "revoke" => &mut self.revoke,
-                "global" => &mut self.global,
-                "redirect" => &mut self.redirect,
-                _ => return Err(ConfigError::BadSignOutOptions),
-            };
-            *flag = value.as_bool().ok_or(ConfigError::BadSignOutOptions)?;
-        }
-        Ok(())
-    }
 }
 
 /// What the driver does next for a sign-out.
@@ -275,14 +250,16 @@ mod tests {
         core::iter::from_fn(|| m.poll_action()).collect()
     }
 
-    fn options(json: &str) -> SignOut<'static> {
-        let mut request = SignOut {
+    /// A sign-out asking for the space-separated options in `what` (`"revoke redirect"`).
+    fn asked(what: &str) -> SignOut<'static> {
+        let has = |option| what.split(' ').any(|w| w == option);
+        SignOut {
+            revoke: has("revoke"),
+            global: has("global"),
+            redirect: has("redirect"),
             revocation_endpoint: Some(REVOCATION),
             logout_page: Some(END_SESSION),
-            ..SignOut::default()
-        };
-        request.read_options(Some(json)).unwrap();
-        request
+        }
     }
 
     fn sent(step: Result<SignOutStep, AppError>) -> crate::engine::http::HttpRequest {
@@ -315,37 +292,10 @@ mod tests {
     }
 
     #[test]
-    fn the_options_are_three_booleans_and_nothing_else() {
-        let mut request = SignOut::default();
-        request.read_options(None).unwrap();
-        request.read_options(Some("{}")).unwrap();
-        assert_eq!(request, SignOut::default());
-        request
-            .read_options(Some(r#"{"revoke":true,"global":false,"redirect":true}"#))
-            .unwrap();
-        assert!(request.revoke && !request.global && request.redirect);
-        for bad in [
-            r#"{"revoked":true}"#,
-            r#"{"revoke":"yes"}"#,
-            r#"{"global":1}"#,
-            r#"[true]"#,
-            "true",
-            "null",
-            "undefined",
-        ] {
-            assert_eq!(
-                SignOut::default().read_options(Some(bad)),
-                Err(ConfigError::BadSignOutOptions),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
     fn a_plain_sign_out_is_local_only() {
         let (mut m, _) = cognito();
         assert_eq!(
-            m.sign_out_at_provider(T0 + 1, &options("{}")),
+            m.sign_out_at_provider(T0 + 1, &asked("")),
             Ok(SignOutStep::Done)
         );
         signed_out_here(&mut m);
@@ -355,7 +305,7 @@ mod tests {
     #[test]
     fn revoke_at_cognito_is_revoke_token_with_the_refresh_token_held_before() {
         let (mut m, issuer) = cognito();
-        let request = sent(m.sign_out_at_provider(T0 + 1, &options(r#"{"revoke":true}"#)));
+        let request = sent(m.sign_out_at_provider(T0 + 1, &asked("revoke")));
         signed_out_here(&mut m);
         assert_eq!(
             target(&request),
@@ -378,8 +328,7 @@ mod tests {
     fn revoke_at_an_oauth2_provider_is_rfc_7009_then_the_logout_page() {
         let mut m = oauth2();
         let id_token = m.tokens().unwrap().id_token.clone().unwrap();
-        let request =
-            sent(m.sign_out_at_provider(T0 + 1, &options(r#"{"revoke":true,"redirect":true}"#)));
+        let request = sent(m.sign_out_at_provider(T0 + 1, &asked("revoke redirect")));
         assert_eq!(request.url, REVOCATION);
         assert_eq!(
             request.body,
@@ -424,8 +373,7 @@ mod tests {
     fn global_sign_out_uses_the_access_token_while_cognito_accepts_it() {
         let (mut m, _) = cognito();
         let access = m.tokens().unwrap().access_token.clone();
-        let request =
-            sent(m.sign_out_at_provider(T0 + 60_000, &options(r#"{"global":true,"revoke":true}"#)));
+        let request = sent(m.sign_out_at_provider(T0 + 60_000, &asked("global revoke")));
         assert_eq!(
             target(&request),
             "AWSCognitoIdentityProviderService.GlobalSignOut"
@@ -439,7 +387,7 @@ mod tests {
     fn global_sign_out_with_an_expiring_access_token_refreshes_first_and_installs_nothing() {
         let (mut m, issuer) = cognito();
         let later = T0 + 3_590_000;
-        let request = sent(m.sign_out_at_provider(later, &options(r#"{"global":true}"#)));
+        let request = sent(m.sign_out_at_provider(later, &asked("global")));
         signed_out_here(&mut m);
         assert_eq!(
             target(&request),
@@ -472,7 +420,7 @@ mod tests {
     #[test]
     fn a_failure_at_the_provider_says_the_session_is_signed_out_here() {
         let (mut m, _) = cognito();
-        sent(m.sign_out_at_provider(T0 + 1, &options(r#"{"revoke":true,"redirect":true}"#)));
+        sent(m.sign_out_at_provider(T0 + 1, &asked("revoke redirect")));
         let failed = HttpResponse {
             retry_after: Some("5"),
             ..HttpResponse::new(
@@ -495,7 +443,7 @@ mod tests {
         assert_eq!(m.sign_out_answer(Ok(&OK)), Ok(SignOutStep::Done));
         // No answer at all is UNAVAILABLE the same way.
         let (mut m, _) = cognito();
-        sent(m.sign_out_at_provider(T0 + 1, &options(r#"{"global":true}"#)));
+        sent(m.sign_out_at_provider(T0 + 1, &asked("global")));
         let e = m.sign_out_answer(Err("fetch failed")).unwrap_err();
         assert_eq!(
             (e.code, e.provider_code.as_deref()),
@@ -503,7 +451,7 @@ mod tests {
         );
         // A refresh token already dead: the refresh for GlobalSignOut says so.
         let (mut m, _) = cognito();
-        sent(m.sign_out_at_provider(T0 + 3_590_000, &options(r#"{"global":true}"#)));
+        sent(m.sign_out_at_provider(T0 + 3_590_000, &asked("global")));
         let dead =
             r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#;
         let e = m
@@ -519,7 +467,7 @@ mod tests {
             (
                 SignOut {
                     global: true,
-                    ..options("{}")
+                    ..asked("")
                 },
                 ConfigError::GlobalNeedsCognito,
             ),
@@ -527,7 +475,7 @@ mod tests {
                 SignOut {
                     revoke: true,
                     revocation_endpoint: None,
-                    ..options("{}")
+                    ..asked("")
                 },
                 ConfigError::NoRevocationEndpoint,
             ),
@@ -535,7 +483,7 @@ mod tests {
                 SignOut {
                     redirect: true,
                     logout_page: None,
-                    ..options("{}")
+                    ..asked("")
                 },
                 ConfigError::NoLogoutPage,
             ),
@@ -555,11 +503,11 @@ mod tests {
         m.sign_out(T0 + 1);
         drain(&mut m);
         assert_eq!(
-            m.sign_out_at_provider(T0 + 2, &options(r#"{"global":true,"revoke":true}"#)),
+            m.sign_out_at_provider(T0 + 2, &asked("global revoke")),
             Ok(SignOutStep::Done)
         );
         assert!(matches!(
-            m.sign_out_at_provider(T0 + 2, &options(r#"{"redirect":true}"#)),
+            m.sign_out_at_provider(T0 + 2, &asked("redirect")),
             Ok(SignOutStep::Navigate(url)) if !url.contains("id_token_hint")
         ));
     }
@@ -567,10 +515,10 @@ mod tests {
     #[test]
     fn a_later_sign_out_replaces_one_under_way() {
         let (mut m, _) = cognito();
-        sent(m.sign_out_at_provider(T0 + 1, &options(r#"{"revoke":true}"#)));
+        sent(m.sign_out_at_provider(T0 + 1, &asked("revoke")));
         assert!(m.signing_out.is_some());
         assert_eq!(
-            m.sign_out_at_provider(T0 + 2, &options("{}")),
+            m.sign_out_at_provider(T0 + 2, &asked("")),
             Ok(SignOutStep::Done)
         );
         assert!(m.signing_out.is_none());

@@ -262,6 +262,9 @@ pub enum StorageError {
     NotJson(json::JsonError),
     /// A version this code does not write.
     UnknownVersion,
+    /// A later version than this code writes: another tab runs a newer release of the library.
+    /// Its record is left alone (see [`SessionMachine`](super::machine::SessionMachine)).
+    NewerVersion,
     /// A field is missing or has the wrong type.
     BadField(&'static str),
     /// The stored tokens no longer pass the checks a fresh token passes.
@@ -278,6 +281,9 @@ impl StorageError {
                 out.push_str(e.message());
             }
             StorageError::UnknownVersion => out.push_str("stored session has an unknown version"),
+            StorageError::NewerVersion => {
+                out.push_str("stored session is from a newer version: left alone")
+            }
             StorageError::BadField(name) => {
                 out.push_str("stored session field ");
                 out.push_str(name);
@@ -340,8 +346,10 @@ impl Stored {
     /// (the expiry is never extended past what the access token's own `exp` allows).
     pub fn from_json(text: &str, rules: &TokenRules) -> Result<Stored, StorageError> {
         let value = json::parse(text).map_err(StorageError::NotJson)?;
-        if value.get("v").and_then(Value::as_u64) != Some(STORAGE_VERSION) {
-            return Err(StorageError::UnknownVersion);
+        match value.get("v").and_then(Value::as_u64) {
+            Some(STORAGE_VERSION) => {}
+            Some(v) if v > STORAGE_VERSION => return Err(StorageError::NewerVersion),
+            _ => return Err(StorageError::UnknownVersion),
         }
         let string = |key: &'static str| -> Result<Option<String>, StorageError> {
             match value.get(key) {
@@ -850,10 +858,16 @@ mod tests {
             Stored::from_json("", &r),
             Err(StorageError::NotJson(_))
         ));
-        assert!(matches!(
-            Stored::from_json("{\"v\":2}", &r),
-            Err(StorageError::UnknownVersion)
-        ));
+        for (text, error) in [
+            ("{\"v\":2}", StorageError::NewerVersion),
+            ("{\"v\":9007199254740993}", StorageError::NewerVersion),
+            ("{\"v\":0}", StorageError::UnknownVersion),
+            ("{\"v\":\"2\"}", StorageError::UnknownVersion),
+            ("{\"v\":99999999999999999999}", StorageError::UnknownVersion),
+            ("{}", StorageError::UnknownVersion),
+        ] {
+            assert_eq!(Stored::from_json(text, &r).err(), Some(error), "{text}");
+        }
         assert!(matches!(
             Stored::from_json(&good.replace("\"failures\":0", "\"failures\":\"0\""), &r),
             Err(StorageError::BadField("failures"))
@@ -938,8 +952,13 @@ mod tests {
 
         let error = TokenError::ExpiredOnArrival;
         assert_eq!(error.to_string(), "token already expired when it arrived");
-        let error = Stored::from_json("{\"v\":2}", &r).unwrap_err();
+        let error = Stored::from_json("{\"v\":0}", &r).unwrap_err();
         assert_eq!(error.to_string(), "stored session has an unknown version");
+        let error = Stored::from_json("{\"v\":2}", &r).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "stored session is from a newer version: left alone"
+        );
         let mut text = String::new();
         StorageError::BadField("failures").describe(&mut text);
         assert_eq!(text, "stored session field failures is missing or wrong");

@@ -281,7 +281,7 @@ impl Model {
                     // Out of attempts: the API call goes out with the expired token anyway.
                     ctx.api_call_without_token();
                     let again = now + ctx.draw(APP_RETRY);
-                    ctx.caller_at(again, s, since);
+                    ctx.caller_at(again, s, 0, since);
                 }
                 Outcome::Revoked => {
                     self.pending = self.pending.saturating_sub(1);
@@ -422,14 +422,14 @@ impl Model {
         let at = at.max(ctx.now);
         if self.timer.map_or(true, |t| at < t || t < ctx.now) {
             self.timer = Some(at);
-            ctx.wake_at(at, s);
+            ctx.wake_at(at, s, 0);
         }
     }
 
     /// Schedules the app's next API call (synchronized expiry, always-401).
     fn next_call(&mut self, ctx: &mut Ctx, s: usize) {
         let at = ctx.now + ctx.draw(ctx.scenario().call_interval);
-        ctx.caller_at(at, s, at);
+        ctx.caller_at(at, s, 0, at);
     }
 }
 

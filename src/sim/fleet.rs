@@ -2,8 +2,10 @@
 //!
 //! Each shipped session is the real [`SessionMachine`], built with `Config::new(Provider::Cognito{..})`
 //! defaults exactly as the browser builds it, driven by the protocol its module doc states:
-//! `handle_*` with `now`, drain `poll_action`, re-arm one timer from `poll_timeout`. The refresh
-//! lock is granted at once (one tab per session) with what the session last persisted. Cognito is
+//! `handle_*` with `now`, drain `poll_action`, re-arm one timer from `poll_timeout`. A session is
+//! one browser: one tab, or in the wake-up scenario one to four, sharing storage, hearing each
+//! other's broadcasts and storage writes, and taking the refresh lock in turn (granted in request
+//! order with what storage holds, as the Web Lock is). Cognito is
 //! a [`Quota`] token bucket shared by the fleet: a refresh that reaches it when the bucket is
 //! empty is answered `400` with `__type: TooManyRequestsException`, an admitted one `200` with an
 //! `InitiateAuth` answer minted by [`Issuer::cognito_answer`].
@@ -18,7 +20,8 @@
 //! order they were sent and its decision can be taken when the request leaves; only the answer
 //! needs an event.
 //!
-//! What is measured (a [`Report`] per scenario × policy): the makespan (first need to last
+//! What is measured (a [`Report`] per scenario × policy): the calls that reached Cognito each
+//! second, admitted and throttled ([`Report::per_second`], drawn by [`crate::sim::chart`]), the makespan (first need to last
 //! session holding the token it needed) against the physical limit `N / C`, refresh calls per
 //! session, throttled calls, false sign-outs (sent to login with a refresh token that was not
 //! revoked), bad-token API calls (an API call made with a token the provider's clock says is
@@ -55,7 +58,7 @@ const THROTTLED_BODY: &str = r#"{"__type":"TooManyRequestsException","message":"
 const REVOKED_BODY: &str =
     r#"{"__type":"NotAuthorizedException","message":"Refresh Token has been revoked"}"#;
 
-/// The scenarios of issue 4, and issue 13's always-401.
+/// The scenarios of issue 4, issue 13's always-401 and issue 16's wake-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScenarioKind {
     /// Every session needs a refresh at t = 0 and has a caller waiting (after an outage, or a
@@ -74,17 +77,23 @@ pub enum ScenarioKind {
     /// audience, a misconfigured authorizer); each app calls it every 5 s, reports each refusal
     /// to the session and replays once when told a replay can help, as `session.js` does.
     AlwaysRefused,
+    /// A fleet of laptops that slept overnight and wake in the same minute (9:00): every
+    /// device's tokens expired hours ago, its timers fire hours late, and each of its one to
+    /// four tabs (one visible, the others hidden) calls its API within seconds of waking. The
+    /// tabs share storage and the refresh lock, as a browser's do.
+    WakeUp,
 }
 
 impl ScenarioKind {
     /// Every scenario, in report order.
-    pub const ALL: [ScenarioKind; 6] = [
+    pub const ALL: [ScenarioKind; 7] = [
         ScenarioKind::RecoveryStorm,
         ScenarioKind::MixedStorm,
         ScenarioKind::SynchronizedExpiry,
         ScenarioKind::LongThrottle,
         ScenarioKind::SigninPressure,
         ScenarioKind::AlwaysRefused,
+        ScenarioKind::WakeUp,
     ];
 
     /// The name used in reports and on the command line.
@@ -96,6 +105,7 @@ impl ScenarioKind {
             ScenarioKind::LongThrottle => "long_throttle",
             ScenarioKind::SigninPressure => "signin_pressure",
             ScenarioKind::AlwaysRefused => "always_401",
+            ScenarioKind::WakeUp => "wake_up",
         }
     }
 
@@ -127,7 +137,7 @@ impl ScenarioKind {
 pub struct Scenario {
     /// Which storm.
     pub kind: ScenarioKind,
-    /// N: browser sessions (one tab each).
+    /// N: browser sessions (devices; one tab each but in the wake-up, see `tabs`).
     pub sessions: usize,
     /// Cognito's quota (C = `quota.rate`).
     pub quota: QuotaConfig,
@@ -145,7 +155,8 @@ pub struct Scenario {
     /// which is not a false sign-out.
     pub revoked_permille: u32,
     /// Synchronized expiry, always-401: sessions sign in uniformly over this window, outside
-    /// the quota (for the synchronized expiry an hour before the part that is measured).
+    /// the quota (for the synchronized expiry an hour before the part that is measured);
+    /// wake-up: devices wake uniformly over it.
     pub signin_spread: Millis,
     /// Synchronized expiry, always-401: each session's app makes an API call every
     /// uniform(range).
@@ -155,6 +166,10 @@ pub struct Scenario {
     pub warmup: Millis,
     /// Sign-in pressure: new users' password sign-ins per second, competing for the quota.
     pub signin_rps: f64,
+    /// Tabs per session: uniform in this range (one tab but in the wake-up).
+    pub tabs: (usize, usize),
+    /// Wake-up: each tab's app calls its API uniform(range) after its device wakes.
+    pub resume: (Millis, Millis),
     /// A user whose sign-in was throttled tries again after uniform(range).
     pub user_retry: (Millis, Millis),
     /// The run stops here even if some session still waits (its makespan is then unknown).
@@ -201,6 +216,12 @@ impl Scenario {
                 0.0
             },
             user_retry: (3 * SECOND, 10 * SECOND),
+            tabs: if kind == ScenarioKind::WakeUp {
+                (1, 4)
+            } else {
+                (1, 1)
+            },
+            resume: (0, 5 * SECOND),
             horizon: T0
                 + if kind == ScenarioKind::AlwaysRefused {
                     3 * HOUR
@@ -211,9 +232,9 @@ impl Scenario {
     }
 
     /// The physical limit for `needing` sessions to get a token: `needing / C`, plus any total
-    /// outage, with the quota left after background load and new users' sign-ins. (For the
-    /// synchronized expiry it is the same formula; the refreshes are meant to be spread far
-    /// wider than that.)
+    /// outage, with the quota left after background load and new users' sign-ins; for the
+    /// wake-up at least the minute over which the devices wake. (For the synchronized expiry it
+    /// is the same formula; the refreshes are meant to be spread far wider than that.)
     pub fn limit(&self, needing: usize) -> Millis {
         let rate = f64::from(self.quota.rate) - self.quota.background_rps - self.signin_rps;
         let outage: Millis = self
@@ -222,7 +243,13 @@ impl Scenario {
             .iter()
             .map(|(s, e)| e.saturating_sub(*s))
             .sum();
-        (needing as f64 / rate.max(1e-3) * 1_000.0) as Millis + outage
+        let limit = (needing as f64 / rate.max(1e-3) * 1_000.0) as Millis + outage;
+        // Devices that wake over a minute cannot all be served before the last one wakes.
+        if self.kind == ScenarioKind::WakeUp {
+            limit.max(self.signin_spread)
+        } else {
+            limit
+        }
     }
 }
 
@@ -332,6 +359,26 @@ pub struct Report {
     /// Always-401: refresh calls per session per hour from [`Scenario::warmup`] after its
     /// sign-in to the horizon, the mean over sessions and the largest.
     pub refresh_rate: Option<(f64, f64)>,
+    /// The fleet's calls to Cognito second by second, by the second they reached it (index 0:
+    /// the second from [`T0`]): how many the quota admitted and how many it throttled. New
+    /// users' sign-ins (sign-in pressure) and background load are not in it.
+    pub per_second: Vec<PerSecond>,
+}
+
+/// What reached Cognito from the fleet in one second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PerSecond {
+    /// Calls the quota admitted.
+    pub admitted: u32,
+    /// Calls it throttled.
+    pub throttled: u32,
+}
+
+impl PerSecond {
+    /// Every call of that second.
+    pub fn sent(self) -> u32 {
+        self.admitted.saturating_add(self.throttled)
+    }
 }
 
 impl Report {
@@ -511,8 +558,8 @@ struct Ev {
 enum EvKind {
     /// The session begins (signs in, or wakes with its stored tokens).
     Start,
-    /// The session's timer.
-    Wake,
+    /// The timer of one of the session's tabs.
+    Wake { tab: u8 },
     /// Cognito's answer to request `attempt` (`tag`: the model's bookkeeping), admitted or not
     /// `back` ms before it arrives.
     Response {
@@ -521,8 +568,8 @@ enum EvKind {
         outcome: Outcome,
         tag: u64,
     },
-    /// A caller of the app asks for a token; it first asked at `since`.
-    Caller { since: Millis },
+    /// A caller of the app in tab `tab` asks for a token; it first asked at `since`.
+    Caller { since: Millis, tab: u8 },
     /// A new user (not one of the sessions) tries to sign in; first tried at `since`.
     NewUser { since: Millis },
 }
@@ -688,6 +735,7 @@ pub(crate) struct Ctx<'a> {
     idle: Vec<Millis>,
     signins: Vec<Millis>,
     signin_attempts: u64,
+    per_second: Vec<PerSecond>,
 }
 
 impl<'a> Ctx<'a> {
@@ -715,6 +763,7 @@ impl<'a> Ctx<'a> {
             idle: Vec::new(),
             signins: Vec::new(),
             signin_attempts: 0,
+            per_second: Vec::new(),
         }
     }
 
@@ -731,14 +780,16 @@ impl<'a> Ctx<'a> {
         self.queue.push(ev);
     }
 
-    /// Schedules the session's timer.
-    pub(crate) fn wake_at(&mut self, at: Millis, session: usize) {
-        self.push(at.max(self.now), session, EvKind::Wake);
+    /// Schedules the timer of tab `tab` of session `session` (the models have one tab: 0).
+    pub(crate) fn wake_at(&mut self, at: Millis, session: usize, tab: usize) {
+        let tab = u8::try_from(tab).unwrap_or(u8::MAX);
+        self.push(at.max(self.now), session, EvKind::Wake { tab });
     }
 
-    /// A caller of session `session` (first asked at `since`) asks (again) at `at`.
-    pub(crate) fn caller_at(&mut self, at: Millis, session: usize, since: Millis) {
-        self.push(at.max(self.now), session, EvKind::Caller { since });
+    /// A caller in tab `tab` of session `session` (first asked at `since`) asks (again) at `at`.
+    pub(crate) fn caller_at(&mut self, at: Millis, session: usize, tab: usize, since: Millis) {
+        let tab = u8::try_from(tab).unwrap_or(u8::MAX);
+        self.push(at.max(self.now), session, EvKind::Caller { since, tab });
     }
 
     /// A uniform draw in `range`.
@@ -759,6 +810,7 @@ impl<'a> Ctx<'a> {
         }
         let arrived = self.now + self.scenario.request_latency;
         let admitted = self.quota.admit(arrived);
+        self.count_second(arrived, admitted);
         let revoked = self.tracks.get(session).is_some_and(|t| t.revoked);
         let outcome = if !admitted {
             self.throttled += 1;
@@ -781,6 +833,23 @@ impl<'a> Ctx<'a> {
                 tag,
             },
         );
+    }
+
+    /// Counts a call that reached the quota at `arrived` in [`Report::per_second`].
+    fn count_second(&mut self, arrived: Millis, admitted: bool) {
+        let Ok(second) = usize::try_from(arrived.saturating_sub(T0) / SECOND) else {
+            return;
+        };
+        if self.per_second.len() <= second {
+            self.per_second.resize(second + 1, PerSecond::default());
+        }
+        if let Some(slot) = self.per_second.get_mut(second) {
+            if admitted {
+                slot.admitted = slot.admitted.saturating_add(1);
+            } else {
+                slot.throttled = slot.throttled.saturating_add(1);
+            }
+        }
     }
 
     /// Session `session` now needs a token it does not have (first call wins).
@@ -881,7 +950,8 @@ pub(crate) trait Fleet {
     /// Session `s` begins with `tokens` (provider-clock `(iat, exp)` in seconds) and, if
     /// `caller`, one caller asking for a token now.
     fn start(&mut self, ctx: &mut Ctx, s: usize, tokens: (u64, u64), caller: bool);
-    fn wake(&mut self, ctx: &mut Ctx, s: usize);
+    /// The timer of tab `tab` of session `s`.
+    fn wake(&mut self, ctx: &mut Ctx, s: usize, tab: usize);
     fn response(
         &mut self,
         ctx: &mut Ctx,
@@ -891,7 +961,8 @@ pub(crate) trait Fleet {
         outcome: Outcome,
         arrived: Millis,
     );
-    fn caller(&mut self, ctx: &mut Ctx, s: usize, since: Millis);
+    /// A caller in tab `tab` of session `s` asks for a token; it first asked at `since`.
+    fn caller(&mut self, ctx: &mut Ctx, s: usize, tab: usize, since: Millis);
 }
 
 /// Runs the scenario's events through `fleet` until every session has what it needed (or the
@@ -921,7 +992,7 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
         }
     }
     match scenario.kind {
-        ScenarioKind::SynchronizedExpiry | ScenarioKind::AlwaysRefused => {
+        ScenarioKind::SynchronizedExpiry | ScenarioKind::AlwaysRefused | ScenarioKind::WakeUp => {
             for s in 0..n {
                 let at = T0 + assign.up_to(scenario.signin_spread.saturating_sub(1));
                 ctx.push(at, s, EvKind::Start);
@@ -960,12 +1031,17 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
                         let iat = ctx.now / SECOND;
                         (iat, iat + TOKEN_LIFETIME_S)
                     }
+                    // Issued the evening before (12 h before T0), expired for 11 hours.
+                    ScenarioKind::WakeUp => {
+                        let iat = T0 / SECOND - 12 * 3_600;
+                        (iat, iat + TOKEN_LIFETIME_S)
+                    }
                     // Tokens that expired a second before the storm.
                     _ => (T0 / SECOND - TOKEN_LIFETIME_S - 1, T0 / SECOND - 1),
                 };
                 fleet.start(ctx, s, tokens, caller);
             }
-            EvKind::Wake => fleet.wake(ctx, s),
+            EvKind::Wake { tab } => fleet.wake(ctx, s, usize::from(tab)),
             EvKind::Response {
                 attempt,
                 back,
@@ -975,7 +1051,7 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
                 let arrived = ev.at.saturating_sub(u64::from(back));
                 fleet.response(ctx, s, u64::from(attempt), tag, outcome, arrived);
             }
-            EvKind::Caller { since } => fleet.caller(ctx, s, since),
+            EvKind::Caller { since, tab } => fleet.caller(ctx, s, usize::from(tab), since),
             EvKind::NewUser { since } => {
                 ctx.signin_attempts += 1;
                 let at = ctx.now + scenario.request_latency;
@@ -1030,6 +1106,7 @@ fn drive(ctx: &mut Ctx, fleet: &mut dyn Fleet) -> Report {
         signins: std::mem::take(&mut ctx.signins),
         signin_attempts: ctx.signin_attempts,
         refresh_rate,
+        per_second: std::mem::take(&mut ctx.per_second),
     };
     report.waiting.sort_unstable();
     report.idle.sort_unstable();
@@ -1052,11 +1129,9 @@ fn poisson_gap(rng: &mut Rng, rps: f64) -> Millis {
 
 // ----- the shipped policy: real sessions -----
 
-/// One browser session of the shipped policy, and what its driver keeps.
+/// One browser tab of the shipped policy, and what its driver keeps.
 struct Client {
     session: SessionMachine,
-    /// What the session last persisted (handed back when it takes the refresh lock).
-    storage: Option<String>,
     /// The time the pending timer event is for, if one is pending.
     armed: Option<Millis>,
     /// Callers waiting: the session's waiter id and when the caller first asked.
@@ -1067,130 +1142,236 @@ struct Client {
     checked: (u64, Millis),
 }
 
+/// One browser: its tabs (one in every scenario but the wake-up), the storage they share and
+/// the refresh lock (the Web Lock: granted in request order, one holder at a time).
+struct Device {
+    tabs: Vec<Client>,
+    /// What the tabs last persisted (handed to the lock holder).
+    storage: Option<String>,
+    /// The tab holding the refresh lock, and for which refresh.
+    lock: Option<(usize, RefreshId)>,
+    /// Lock requests waiting, in order.
+    queue: std::collections::VecDeque<(usize, RefreshId)>,
+}
+
+/// What a tab hears from the others: a `BroadcastChannel` message or a `storage` event.
+enum Note {
+    Message(String),
+    Storage(Option<String>),
+}
+
 struct ShippedFleet {
     config: Config,
-    clients: Vec<Option<Client>>,
+    devices: Vec<Option<Device>>,
 }
 
 impl ShippedFleet {
     fn new(config: Config, n: usize) -> ShippedFleet {
         ShippedFleet {
             config,
-            clients: (0..n).map(|_| None).collect(),
+            devices: (0..n).map(|_| None).collect(),
         }
     }
 
-    /// Performs every action session `s` asks for, then re-arms its timer.
+    /// Performs every action of every tab of device `s`, delivers what tabs tell each other and
+    /// grants the lock, until nothing is left to do now; then re-arms the tabs' timers.
     fn pump(&mut self, ctx: &mut Ctx, s: usize) {
-        let Some(client) = self.clients.get_mut(s).and_then(Option::as_mut) else {
+        let Some(device) = self.devices.get_mut(s).and_then(Option::as_mut) else {
             return;
         };
         let now = ctx.now;
         let refusing = ctx.scenario().kind == ScenarioKind::AlwaysRefused;
-        while let Some(action) = client.session.poll_action() {
-            match action {
-                Action::AcquireRefreshLock { id } => {
-                    // One tab per session: the lock is free. Hand back what storage holds.
-                    let record = client.storage.take();
-                    client
-                        .session
-                        .handle_refresh_lock(now, id, record.as_deref());
-                    client.storage = record;
-                }
-                Action::SendRefresh { id, .. } => {
-                    ctx.need(s);
-                    ctx.send(s, id.0, 0, false);
-                }
-                Action::AbortRefresh { .. }
-                | Action::ReleaseRefreshLock { .. }
-                | Action::Broadcast { .. } => {}
-                // The fleet's sessions check no signatures.
-                Action::AcquireKeysLock { .. }
-                | Action::FetchKeys { .. }
-                | Action::PersistKeys { .. }
-                | Action::Verify { .. } => {}
-                Action::ResolveWaiters {
-                    waiters,
-                    access_token,
-                } => {
-                    let exp = token_exp(&mut client.checked, &access_token);
-                    for id in waiters {
-                        if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id) {
-                            let (_, since) = client.waiters.swap_remove(pos);
-                            ctx.api_call(since, exp);
-                            if refusing && !take(&mut client.replays, id) {
-                                api_refused(ctx, client, &access_token, since);
+        let shared = device.tabs.len() > 1;
+        let mut inbox: Vec<(usize, Note)> = Vec::new();
+        loop {
+            let mut busy = false;
+            for (t, client) in device.tabs.iter_mut().enumerate() {
+                while let Some(action) = client.session.poll_action() {
+                    busy = true;
+                    match action {
+                        Action::AcquireRefreshLock { id } => device.queue.push_back((t, id)),
+                        Action::ReleaseRefreshLock { id } => {
+                            if device.lock == Some((t, id)) {
+                                device.lock = None;
+                            }
+                            device.queue.retain(|q| *q != (t, id));
+                        }
+                        Action::SendRefresh { id, .. } => {
+                            ctx.need(s);
+                            ctx.send(s, id.0, t as u64, false);
+                        }
+                        Action::AbortRefresh { .. } => {}
+                        // The fleet's sessions check no signatures (src/sim/key_fleet.rs does).
+                        Action::AcquireKeysLock { .. }
+                        | Action::FetchKeys { .. }
+                        | Action::PersistKeys { .. }
+                        | Action::Verify { .. } => {}
+                        Action::Broadcast { message } => {
+                            if shared {
+                                inbox.push((t, Note::Message(message)));
                             }
                         }
-                    }
-                }
-                Action::RejectWaiters { waiters, error } => {
-                    for id in waiters {
-                        if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id) {
-                            let (_, since) = client.waiters.swap_remove(pos);
-                            // A replay that gets no token: the app has its 401.
-                            if take(&mut client.replays, id) {
-                                continue;
-                            }
-                            if error.is_retryable() {
-                                // The app asks again when told to (or in a second).
-                                let again = match error {
-                                    crate::engine::machine::SessionError::Throttled {
-                                        retry_at,
-                                    } => retry_at,
-                                    crate::engine::machine::SessionError::Unavailable {
-                                        retry_at: Some(at),
-                                    } => at,
-                                    _ => now + SECOND,
-                                };
-                                ctx.caller_at(again.max(now + 1), s, since);
+                        Action::ResolveWaiters {
+                            waiters,
+                            access_token,
+                        } => {
+                            let exp = token_exp(&mut client.checked, &access_token);
+                            for id in waiters {
+                                if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id)
+                                {
+                                    let (_, since) = client.waiters.swap_remove(pos);
+                                    ctx.api_call(since, exp);
+                                    if refusing && !take(&mut client.replays, id) {
+                                        api_refused(ctx, client, &access_token, since);
+                                    }
+                                }
                             }
                         }
-                    }
-                }
-                Action::Persist { record } => match (record, &mut client.storage) {
-                    // Copy into the buffer kept for this session: the long-lived heap stays put
-                    // and the short-lived record is freed at once (far less fragmentation with
-                    // a hundred thousand sessions).
-                    (Some(record), Some(stored)) => {
-                        stored.clear();
-                        stored.push_str(&record);
-                    }
-                    (record, stored) => *stored = record,
-                },
-                Action::GoToLogin { .. } => ctx.signed_out(s),
-                Action::Emit { event } => {
-                    if matches!(event, Event::Refreshed { .. }) {
-                        ctx.got_token(s);
+                        Action::RejectWaiters { waiters, error } => {
+                            for id in waiters {
+                                if let Some(pos) = client.waiters.iter().position(|(w, _)| *w == id)
+                                {
+                                    let (_, since) = client.waiters.swap_remove(pos);
+                                    // A replay that gets no token: the app has its 401.
+                                    if take(&mut client.replays, id) {
+                                        continue;
+                                    }
+                                    if error.is_retryable() {
+                                        // The app asks again when told to (or in a second).
+                                        let again = match error {
+                                            crate::engine::machine::SessionError::Throttled {
+                                                retry_at,
+                                            } => retry_at,
+                                            crate::engine::machine::SessionError::Unavailable {
+                                                retry_at: Some(at),
+                                            } => at,
+                                            _ => now + SECOND,
+                                        };
+                                        ctx.caller_at(again.max(now + 1), s, t, since);
+                                    }
+                                }
+                            }
+                        }
+                        Action::Persist { record } => {
+                            if shared {
+                                inbox.push((t, Note::Storage(record.clone())));
+                            }
+                            match (record, &mut device.storage) {
+                                // Copy into the buffer kept for this device: the long-lived heap
+                                // stays put and the short-lived record is freed at once (far less
+                                // fragmentation with a hundred thousand sessions).
+                                (Some(record), Some(stored)) => {
+                                    stored.clear();
+                                    stored.push_str(&record);
+                                }
+                                (record, stored) => *stored = record,
+                            }
+                        }
+                        Action::GoToLogin { .. } => ctx.signed_out(s),
+                        Action::Emit { event } => {
+                            if matches!(event, Event::Refreshed { .. }) {
+                                ctx.got_token(s);
+                            }
+                        }
                     }
                 }
             }
+            // Every other tab hears what a tab broadcast or stored, in the order it happened.
+            for (from, note) in std::mem::take(&mut inbox) {
+                busy = true;
+                for (t, client) in device.tabs.iter_mut().enumerate() {
+                    if t == from {
+                        continue;
+                    }
+                    match &note {
+                        Note::Message(message) => client.session.handle_tab_message(now, message),
+                        Note::Storage(record) => {
+                            client.session.handle_storage(now, record.as_deref())
+                        }
+                    }
+                }
+            }
+            if device.lock.is_none() {
+                if let Some((t, id)) = device.queue.pop_front() {
+                    busy = true;
+                    device.lock = Some((t, id));
+                    // Hand the holder what storage holds (lent, not copied).
+                    let record = device.storage.take();
+                    if let Some(client) = device.tabs.get_mut(t) {
+                        client
+                            .session
+                            .handle_refresh_lock(now, id, record.as_deref());
+                    }
+                    device.storage = record;
+                }
+            }
+            if !busy {
+                break;
+            }
         }
-        let has_token = client.session.access_token(now).is_some();
-        ctx.settle(s, has_token, !client.waiters.is_empty());
-        if let Some(at) = client.session.poll_timeout() {
-            let at = at.max(now + 1);
-            if client
-                .armed
-                .map_or(true, |armed| at < armed || armed <= now)
-            {
-                client.armed = Some(at);
-                ctx.wake_at(at, s);
+        let has_token = device
+            .tabs
+            .iter()
+            .all(|c| c.session.access_token(now).is_some());
+        let waiting = device.tabs.iter().any(|c| !c.waiters.is_empty());
+        ctx.settle(s, has_token, waiting);
+        for (t, client) in device.tabs.iter_mut().enumerate() {
+            if let Some(at) = client.session.poll_timeout() {
+                let at = at.max(now + 1);
+                if client
+                    .armed
+                    .map_or(true, |armed| at < armed || armed <= now)
+                {
+                    client.armed = Some(at);
+                    ctx.wake_at(at, s, t);
+                }
             }
         }
     }
 
-    fn client(&mut self, s: usize) -> Option<&mut Client> {
-        self.clients.get_mut(s).and_then(Option::as_mut)
+    fn client(&mut self, s: usize, tab: usize) -> Option<&mut Client> {
+        self.devices
+            .get_mut(s)
+            .and_then(Option::as_mut)
+            .and_then(|d| d.tabs.get_mut(tab))
     }
 }
 
 impl Fleet for ShippedFleet {
     fn start(&mut self, ctx: &mut Ctx, s: usize, tokens: (u64, u64), caller: bool) {
         let now = ctx.now;
-        let seed = ctx.rng.next_u64();
-        let mut session = SessionMachine::new(self.config.clone(), seed, now);
         let (iat, exp) = tokens;
+        let scenario = ctx.scenario();
+        let wake_up = scenario.kind == ScenarioKind::WakeUp;
+        let tabs = if scenario.tabs.0 < scenario.tabs.1 {
+            ctx.draw((scenario.tabs.0 as u64, scenario.tabs.1 as u64)) as usize
+        } else {
+            scenario.tabs.0
+        }
+        .max(1);
+        // A wake-up: the tabs were opened and the tokens stored before the laptop went to
+        // sleep, 30 minutes after they were issued; now every timer is hours late.
+        let opened = if wake_up {
+            (iat * SECOND + 30 * MINUTE).min(now)
+        } else {
+            now
+        };
+        let mut device = Device {
+            tabs: Vec::with_capacity(tabs),
+            storage: None,
+            lock: None,
+            queue: std::collections::VecDeque::new(),
+        };
+        for _ in 0..tabs {
+            let seed = ctx.rng.next_u64();
+            device.tabs.push(Client {
+                session: SessionMachine::new(self.config.clone(), seed, opened),
+                armed: None,
+                waiters: Vec::new(),
+                replays: Vec::new(),
+                checked: (0, 0),
+            });
+        }
         let sub = Ctx::sub(s);
         let serial = s as u64;
         let grant = TokenGrant {
@@ -1200,7 +1381,7 @@ impl Fleet for ShippedFleet {
             expires_in: Some(exp.saturating_sub(iat)),
         };
         // A storm: the tokens were stored before; a sign-in: they were just issued.
-        let provenance = if exp * SECOND > now {
+        let provenance = if exp * SECOND > opened {
             Provenance::Fresh
         } else {
             Provenance::External
@@ -1208,29 +1389,49 @@ impl Fleet for ShippedFleet {
         if exp * SECOND <= now {
             ctx.need(s);
         }
-        let _ = session.set_tokens(now, grant, provenance);
-        if let Some(slot) = self.clients.get_mut(s) {
-            *slot = Some(Client {
-                session,
-                storage: None,
-                armed: None,
-                waiters: Vec::new(),
-                replays: Vec::new(),
-                checked: (0, 0),
-            });
+        if let Some(first) = device.tabs.first_mut() {
+            let _ = first.session.set_tokens(opened, grant, provenance);
+        }
+        if wake_up {
+            // Before the sleep, outside the run: the first tab stores the tokens, the others
+            // read them, and every tab but the one in front is hidden.
+            for (t, client) in device.tabs.iter_mut().enumerate() {
+                if t > 0 {
+                    client
+                        .session
+                        .handle_storage(opened, device.storage.as_deref());
+                    client.session.handle_visibility(opened, false);
+                }
+                while let Some(action) = client.session.poll_action() {
+                    if let Action::Persist { record } = action {
+                        device.storage = record;
+                    }
+                }
+            }
+        }
+        if let Some(slot) = self.devices.get_mut(s) {
+            *slot = Some(device);
         }
         self.pump(ctx, s);
-        if caller {
-            self.caller(ctx, s, now);
+        if wake_up {
+            // Each tab's app calls its API as its page resumes, within a few seconds.
+            for t in 0..tabs {
+                let at = now + ctx.draw(ctx.scenario().resume);
+                ctx.caller_at(at, s, t, at);
+            }
+        } else if caller {
+            self.caller(ctx, s, 0, now);
         } else if ctx.scenario().kind.periodic_calls() {
             let at = now + ctx.draw(ctx.scenario().call_interval);
-            ctx.caller_at(at, s, at);
+            ctx.caller_at(at, s, 0, at);
         }
     }
 
-    fn wake(&mut self, ctx: &mut Ctx, s: usize) {
+    fn wake(&mut self, ctx: &mut Ctx, s: usize, tab: usize) {
         let now = ctx.now;
-        let Some(client) = self.client(s) else { return };
+        let Some(client) = self.client(s, tab) else {
+            return;
+        };
         if client.armed != Some(now) {
             return; // A timer that was re-armed since.
         }
@@ -1244,7 +1445,7 @@ impl Fleet for ShippedFleet {
         ctx: &mut Ctx,
         s: usize,
         attempt: u64,
-        _tag: u64,
+        tag: u64,
         outcome: Outcome,
         arrived: Millis,
     ) {
@@ -1257,7 +1458,7 @@ impl Fleet for ShippedFleet {
                     &Ctx::sub(s),
                     iat,
                     TOKEN_LIFETIME_S,
-                    attempt ^ ((s as u64) << 32),
+                    attempt ^ ((s as u64) << 32) ^ (tag << 24),
                     None,
                 );
                 HttpResponse::new(200, &body)
@@ -1271,19 +1472,24 @@ impl Fleet for ShippedFleet {
                 ..HttpResponse::new(400, REVOKED_BODY)
             },
         };
-        let Some(client) = self.client(s) else { return };
+        // The shipped fleet tags each request with the tab that sent it.
+        let Some(client) = self.client(s, tag as usize) else {
+            return;
+        };
         client
             .session
             .handle_refresh_response(now, RefreshId(attempt), &response);
         self.pump(ctx, s);
     }
 
-    fn caller(&mut self, ctx: &mut Ctx, s: usize, since: Millis) {
+    fn caller(&mut self, ctx: &mut Ctx, s: usize, tab: usize, since: Millis) {
         let now = ctx.now;
         let deadline = now + ctx.scenario().caller_deadline;
         let sync = ctx.scenario().kind.periodic_calls();
         let refusing = ctx.scenario().kind == ScenarioKind::AlwaysRefused;
-        let Some(client) = self.client(s) else { return };
+        let Some(client) = self.client(s, tab) else {
+            return;
+        };
         let mut waits = false;
         match client.session.request_token(now, deadline) {
             TokenAnswer::Ready(token) => {
@@ -1300,7 +1506,7 @@ impl Fleet for ShippedFleet {
             }
             TokenAnswer::Failed(error) => {
                 if error.is_retryable() {
-                    ctx.caller_at(now + SECOND, s, since);
+                    ctx.caller_at(now + SECOND, s, tab, since);
                 }
             }
         }
@@ -1310,7 +1516,7 @@ impl Fleet for ShippedFleet {
         if sync && since == now {
             // The app's next API call.
             let at = now + ctx.draw(ctx.scenario().call_interval);
-            ctx.caller_at(at, s, at);
+            ctx.caller_at(at, s, tab, at);
         }
         self.pump(ctx, s);
     }
@@ -1390,7 +1596,7 @@ impl Fleet for ModelFleet {
         model.start(kind, ctx, s, tokens.1 * SECOND, caller);
     }
 
-    fn wake(&mut self, ctx: &mut Ctx, s: usize) {
+    fn wake(&mut self, ctx: &mut Ctx, s: usize, _tab: usize) {
         let kind = self.kind;
         let Some(model) = self.models.get_mut(s) else {
             return;
@@ -1415,7 +1621,7 @@ impl Fleet for ModelFleet {
         model.response(kind, ctx, s, attempt, tag, outcome, exp);
     }
 
-    fn caller(&mut self, ctx: &mut Ctx, s: usize, since: Millis) {
+    fn caller(&mut self, ctx: &mut Ctx, s: usize, _tab: usize, since: Millis) {
         let kind = self.kind;
         let Some(model) = self.models.get_mut(s) else {
             return;
@@ -1432,7 +1638,7 @@ mod tests {
         Ev {
             at,
             session,
-            kind: EvKind::Wake,
+            kind: EvKind::Wake { tab: 0 },
         }
     }
 

@@ -5,6 +5,7 @@
 //! provider's side: tokens shaped like Cognito's and answers shaped like its API.
 
 pub mod baselines;
+pub mod chart;
 pub mod fleet;
 pub mod key_fleet;
 pub mod mint;

@@ -12,6 +12,7 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT, decodeJwt } from './rig/rig.mjs';
@@ -219,6 +220,65 @@ describe('cognito-session in OAuth2 mode against oidc-provider (rotating refresh
       for (const tab of tabs) assert.deepEqual(tab.obs.pageErrors, []);
       t.diagnostic(`oauth2 tabs: 2 tabs × 20 calls, token-endpoint requests per tab ${JSON.stringify(perTab)}, 0 reuse, a later rotation succeeded`);
     });
+  });
+
+  test('the tab holding the refresh lock closes while its token request hangs: the other tab refreshes, each rotating refresh token reaches the provider once, the grant lives on', { timeout: 60000 }, async (t) => {
+    // Both tabs reach the token endpoint through a proxy that holds the first request open
+    // and never forwards it (a network that swallowed it), and forwards the rest as they are.
+    let hangNext = true;
+    const held = [];
+    const target = new URL(op.tokenEndpoint);
+    const proxy = http.createServer((req, res) => {
+      if (req.method === 'POST' && hangNext) {
+        hangNext = false;
+        held.push(req);
+        req.socket.setTimeout(60000, () => req.socket.destroy());
+        return;
+      }
+      const out = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      out.on('error', () => res.destroy());
+      req.pipe(out);
+    });
+    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const tokenEndpoint = `http://127.0.0.1:${proxy.address().port}${target.pathname}`;
+    try {
+      await inFreshContext(async (context) => {
+        const holder = await openTab(context);
+        const handedIn = await shortLivedSignIn();
+        await holder.page.evaluate((cfg) => window.H.make(cfg), oauth2({ storage: 'local', tokenEndpoint }));
+        assert.deepEqual(await holder.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+        const waiter = await openTab(context);
+        await waiter.page.evaluate((cfg) => window.H.make(cfg), oauth2({ storage: 'local', tokenEndpoint }));
+        await untilRefreshIsDue();
+        await holder.page.evaluate(() => window.H.start([{ kind: 'token', deadlineMs: 60000 }]));
+        for (let i = 0; i < 100 && !held.length; i += 1) await sleep(50);
+        assert.equal(held.length, 1, 'the holder’s refresh is held at the proxy');
+        await waiter.page.evaluate(() => window.H.start([{ kind: 'token', deadlineMs: 20000 }]));
+        await sleep(500);
+        assert.equal(op.counts().refresh, 0, 'the other tab waits for the lock');
+        const closed = Date.now();
+        await holder.page.close();
+        const [{ result }] = await waiter.page.evaluate(() => window.H.collect(20000));
+        const took = Date.now() - closed;
+        assert.equal(result.ok, true, JSON.stringify(result));
+        const calls = await waiter.page.evaluate(() => window.H.burst(3, 'me'));
+        assert.deepEqual(byStatus(calls), { 'HTTP 200': 3 });
+        const counts = op.counts();
+        assert.equal(counts.refresh, 1);
+        assert.deepEqual(counts.refreshRefused, [], 'no reuse: the grant was not revoked');
+        assert.deepEqual(counts.refreshTokensSeen, [handedIn.refreshToken], 'the refresh token reached the provider once');
+        assert.deepEqual(waiter.obs.loginNavigations, []);
+        assert.deepEqual(waiter.obs.pageErrors, []);
+        assert.ok(took < 10000, `the other tab had its token ${took} ms after the holder closed`);
+        t.diagnostic(`oauth2: holder closed mid-refresh, the other tab had a token ${took} ms later; 1 refresh at the provider, 0 reuse`);
+      });
+    } finally {
+      for (const req of held) req.socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   test('a refresh token used elsewhere first: the provider revokes the grant, 15 waiters SESSION_EXPIRED, one refresh attempt, exactly one redirect to login', { timeout: 45000 }, async (t) => {

@@ -336,7 +336,7 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       const start = good.indexOf('"access":"') + 10;
       const end = good.indexOf('"', start);
       const swapped = good.slice(0, start) + access('attacker-client', 3600, 9) + good.slice(end);
-      const junk = ['{not json', 'null', '{"v":99}', '{"v":1,"access":5}', swapped, '\u0000\uffff'];
+      const junk = ['{not json', 'null', '{"v":0}', '{"v":1,"access":5}', swapped, '\u0000\uffff'];
       // Every 97th prefix of a valid record.
       for (let cut = 1; cut < good.length; cut += 97) junk.push(good.slice(0, cut));
       for (const record of junk) {
@@ -1072,6 +1072,36 @@ describe('the browser shell with a stubbed fetch', { concurrency: false }, () =>
       ok(asked >= 1, 'the lock was asked for');
       ok(took < 2000, `the token came after ${took.toFixed(0)} ms`);
       eq(seen.length, 1, 'one refresh');
+    }));
+
+  test('without Web Locks, tabs on localStorage take turns through a lease there: another tab\'s live lease holds the refresh back, a lease run out does not', () =>
+    inPage(async () => {
+      const { Session, config, access, tokens, stubFetch, response, cognitoOk, sleep, storageKey, eq, ok } = window.T;
+      Object.defineProperty(navigator, 'locks', { configurable: true, value: undefined });
+      const client = 'lease';
+      const lease = `lock:${storageKey(client)}`;
+      const fresh = access(client, 3600, 2);
+      const seen = stubFetch([response(200, null, cognitoOk(fresh)), response(200, null, cognitoOk(fresh))]);
+      const session = new Session(config(client, { storage: 'local' }));
+      session.setTokens(tokens(access(client, 10, 1), null, 'rt-1'));
+      // Another tab holds the lease for 20 s more: no refresh until it lets go.
+      localStorage.setItem(lease, JSON.stringify(['other tab', Date.now() + 20000]));
+      const token = session.getAccessToken({ deadlineMs: 5000 });
+      await sleep(400);
+      eq(seen.length, 0, 'refreshed while another tab held the lease');
+      localStorage.removeItem(lease);
+      eq(await token, fresh);
+      eq(seen.length, 1, 'one refresh once the lease was let go');
+      await sleep(200);
+      eq(localStorage.getItem(lease), null, 'the lease is removed after the refresh');
+      // A lease whose time ran out (its tab closed mid-refresh) is taken over at once.
+      session.setTokens(tokens(access(client, 10, 3), null, 'rt-1'));
+      localStorage.setItem(lease, JSON.stringify(['closed tab', Date.now() - 1]));
+      const started = performance.now();
+      eq(await session.getAccessToken({ deadlineMs: 5000 }), fresh);
+      const took = performance.now() - started;
+      ok(took < 1000, `the token came after ${took.toFixed(0)} ms`);
+      eq(seen.length, 2);
     }));
 
   test('a return from the login page with another state is refused and leaves the real sign-in record; the real return completes it', () =>

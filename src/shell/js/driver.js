@@ -1,6 +1,7 @@
 // The loop that drives one session's `.wasm` engine: it turns browser happenings (the timer,
-// fetch answers, lock grants, tab messages, `storage` and `visibilitychange` events) into wire
-// calls and carries out the actions the engine asks for. It holds no policy: whether and when to
+// fetch answers, lock grants, tab messages, `storage`, `visibilitychange`, `online`/`offline`,
+// `pageshow` and `focus` events) into wire calls and carries out the actions the engine asks
+// for. It holds no policy: whether and when to
 // refresh, retry, reject or go to login is the engine's call (src/engine/machine.rs).
 //
 // Every entry goes through `drive`: feed the engine one call with `now`, drain its actions
@@ -27,6 +28,18 @@ export const MAX_TIMER = 0x7fffffff;
  * tokens from the broadcast and the storage event, not from the lock.
  */
 const LOCK_SETTLE_MS = 50;
+
+/**
+ * Without Web Locks (Safari before 15.4), tabs on localStorage take the refresh lock as a lease
+ * written in that storage: a tab writes its claim, waits LEASE_SETTLE_MS for other tabs' writes
+ * to reach it, and holds the lease if the claim read back is still its own; otherwise it tries
+ * again until the holder removes the lease or it runs out. Tabs that claim together all read
+ * back the last claim, so one refreshes and the others then read the record it stored. A lease
+ * outlasts a refresh request (15 s), so a tab closed while holding one delays the others by
+ * at most that, less than the engine's 30 s lock timeout.
+ */
+const LEASE_MS = 20000;
+const LEASE_SETTLE_MS = 100;
 
 /**
  * This page's sessions on web storage, by area and key. Two sessions on one key in one page (a
@@ -119,6 +132,7 @@ export class Driver {
     try {
       this.drive((n) => {
         wire.visibility(this.core, n, !doc?.hidden);
+        if (globalThis.navigator?.onLine === false) wire.network(this.core, n, false);
         const record = this.store.read();
         if (record !== undefined) wire.storage(this.core, n, record);
       });
@@ -139,6 +153,20 @@ export class Driver {
       }
     }
     if (doc) this.#listen(doc, 'visibilitychange', () => this.drive((n) => wire.visibility(this.core, n, !doc.hidden)));
+    if (globalThis.window) {
+      for (const online of [true, false]) this.#listen(window, online ? 'online' : 'offline', () => this.drive((n) => wire.network(this.core, n, online)));
+      // Back from the back-forward cache, or focused after a sleep: the page may have missed
+      // storage events, messages and timers for hours. Storage first, then the engine looks
+      // again at what is due, before anything is handed out.
+      const wake = (e) =>
+        this.drive((n) => {
+          const record = e.persisted ? this.store.read() : undefined;
+          if (record !== undefined) wire.storage(this.core, n, record);
+          wire.timeout(this.core, n);
+        });
+      this.#listen(window, 'pageshow', wake);
+      this.#listen(window, 'focus', wake);
+    }
     if (shared) {
       this.#listen(window, 'storage', (e) => {
         if (this.store.area && e.storageArea === this.store.area && (e.key === null || e.key === c.key)) {
@@ -334,8 +362,48 @@ export class Driver {
         // damage to a duplicate refresh at worst.
       }
     }
+    if (this.store.shared) return this.#lease(id);
     // Granted at once, inside the drive that asked: the engine takes it as the next input.
     granted(now);
+  }
+
+  /** The refresh lock as a lease in localStorage (see LEASE_MS), when Web Locks is missing. */
+  #lease(id) {
+    const area = this.store.area;
+    const key = `lock:${this.config.key}`;
+    const me = `${PAGE.id} ${id}`;
+    const holder = () => {
+      try {
+        const [who, until] = JSON.parse(area.getItem(key));
+        return until > Date.now() ? who : null;
+      } catch {
+        return null;
+      }
+    };
+    const mine = () => {
+      try {
+        if (holder() === me) area.removeItem(key);
+      } catch {
+        // Left to run out.
+      }
+    };
+    const grant = () => this.drive((n) => {
+      this.#locks.set(id, mine);
+      wire.refreshLock(this.core, n, id, this.store.read());
+    }) || mine();
+    const claim = () => {
+      if (this.freed) return;
+      const who = holder();
+      if (who !== null && who !== me) return setTimeout(claim, LEASE_SETTLE_MS);
+      try {
+        area.setItem(key, JSON.stringify([me, Date.now() + LEASE_MS]));
+      } catch {
+        // Storage refused the claim: grant, as without any lock.
+        return grant();
+      }
+      setTimeout(() => (holder() === me ? grant() : claim()), LEASE_SETTLE_MS);
+    };
+    claim();
   }
 
   /**

@@ -5,6 +5,7 @@
 
 import { readConfig } from './config.js';
 import { Driver, MAX_TIMER, base64url, call } from './driver.js';
+import { challengeResponses, readChallenge } from './challenge.js';
 import { badConfig } from './errors.js';
 import { DEFAULT_DEADLINE, fetchWithToken } from './fetch.js';
 import { send } from './http.js';
@@ -25,6 +26,9 @@ function deadline(options) {
   if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) throw badConfig('deadlineMs must be a number of milliseconds >= 0');
   return ms;
 }
+
+/** What `signOut` may ask for. */
+const SIGN_OUT_OPTIONS = ['revoke', 'global', 'redirect'];
 
 /** One signed-in (or signed-out) user session. See cognito_session.d.ts for the API. */
 export class Session {
@@ -119,19 +123,19 @@ export class Session {
     if (typeof username !== 'string' || typeof password !== 'string') {
       return Promise.reject(badConfig('username and password must be strings'));
     }
-    return this.#signInStep(0, username, password);
+    return this.#signInStep(username, 0, username, password);
   }
 
   /** Answers the challenge a sign-in step resolved with (Cognito `RespondToAuthChallenge`):
-   * the engine checks both, as JSON, and builds the request. */
+   * challenge.js reads both, the engine checks the result and builds the request. */
   respondToChallenge(challenge, answer) {
-    let texts;
+    let args;
     try {
-      texts = [challenge, answer].map((v) => `${JSON.stringify(v)}`);
-    } catch {
-      return Promise.reject(badConfig('respondToChallenge needs the challenge a sign-in resolved with and a plain answer object'));
+      args = challengeResponses(challenge, answer);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return this.#signInStep(2, ...texts);
+    return this.#signInStep(challenge.username, 2, ...args);
   }
 
   /**
@@ -141,14 +145,15 @@ export class Session {
    * `PASSWORD_VERIFIER` challenge), with the `userPoolId` the SRP arithmetic needs.
    */
   [Symbol.for('cognito-session.srp')](username, srpA) {
-    return this.#signInStep(1, username, srpA).then((r) => ({ ...r, userPoolId: this.#driver.config.pool }));
+    return this.#signInStep(username, 1, username, srpA).then((r) => ({ ...r, userPoolId: this.#driver.config.pool }));
   }
 
-  /** Sign-in step `kind` (see wire.js `signInRequest`): built by the engine, then sent. */
-  #signInStep(kind, a, b) {
+  /** Sign-in step `kind` for `username` (see wire.js `signInRequest`): built by the engine,
+   * then sent. */
+  #signInStep(username, kind, ...args) {
     const d = this.#driver;
     if (d.freed) return Promise.reject(d.refusal());
-    return this.#signInWith(wire.signInRequest(d.core, kind, a, b));
+    return this.#signInWith(wire.signInRequest(d.core, kind, ...args), username);
   }
 
   /**
@@ -182,14 +187,15 @@ export class Session {
 
   /** Sends the sign-in request the engine built (or rejects with its error) and hands the
    * answer back: `{status: "signedIn"}` (once the tokens can be handed out, or could not be), a
-   * Cognito challenge (its `parameters` frozen), or a typed error. */
-  #signInWith(reply) {
+   * Cognito challenge for `username` (challenge.js reads it from the answer), or a typed error. */
+  #signInWith(reply, username) {
     if (reply.error) return Promise.reject(reply.error);
-    return this.#exchange(reply, wire.signInAnswer).then((out) => {
-      Object.freeze(out.result.parameters);
+    let body;
+    return this.#exchange(reply, (core, now, a) => wire.signInAnswer(core, now, (body = a.body, a))).then((out) => {
+      if (out.type === 'challenge') return readChallenge(out.name, body, username);
       // Signed in: once the tokens passed their signature check (their claims are then there).
       const done = () => out.result;
-      return out.type === 'signedIn' ? this.#driver.request(DEFAULT_DEADLINE).then(done, done) : done();
+      return this.#driver.request(DEFAULT_DEADLINE).then(done, done);
     });
   }
 
@@ -246,17 +252,19 @@ export class Session {
   async signOut(options) {
     const d = this.#driver;
     const c = d.config;
-    // What JSON cannot write (a BigInt, a cycle, a function) reaches the engine as "", which it
-    // refuses like any other options that are not {revoke, global, redirect}.
-    let text = '';
+    const asked = {};
     try {
-      text = JSON.stringify(options ?? {}) ?? '';
+      if (options != null && (typeof options !== 'object' || Array.isArray(options))) throw options;
+      for (const [name, value] of Object.entries(options ?? {})) {
+        if (!SIGN_OUT_OPTIONS.includes(name) || typeof value !== 'boolean') throw name;
+        asked[name] = value;
+      }
     } catch {
-      // refused by the engine
+      throw badConfig('signOut options: {revoke, global, redirect}, each true or false');
     }
     const chain = (this.#signingOut = {});
     let reply;
-    if (!d.drive((now) => (reply = wire.signOut(d.core, now, c.logoutEndpoint, text, c.revocationEndpoint, c.endSessionEndpoint || c.logoutEndpoint, c.postLogoutRedirectUri)))) {
+    if (!d.drive((now) => (reply = wire.signOut(d.core, now, asked, !!c.logoutEndpoint, c.revocationEndpoint, c.endSessionEndpoint || c.logoutEndpoint, c.postLogoutRedirectUri)))) {
       throw d.refusal();
     }
     if (reply?.error) throw reply.error;

@@ -27,7 +27,7 @@ const SHAPES = {
   s: ['snapshot', 'snapshot'],
   q: ['request', 'timeout', 'url', 'body', 'headers'],
   i: ['signedIn', 'result'],
-  h: ['challenge', 'result'],
+  h: ['challenge', 'name'],
   u: ['authorization', 'url', 'record'],
   f: ['foreign', 'error'],
   o: ['logout', 'url'],
@@ -73,17 +73,20 @@ export const storage = (core, now, record) => quiet(call(core, 6, now, 0, 0, rec
 export const setTokens = (core, now, access, id, refresh, expiresIn) =>
   decode(call(core, 7, now, expiresIn ?? 0, 0, access, id, refresh));
 export const tokenRefused = (core, now, token) => quiet(call(core, 8, now, 0, 0, token)).yes;
-/** Signs out: `cognitoLogout` says `logoutPage` is Cognito's `/logout`, not OpenID Connect's. */
-export const signOut = (core, now, cognitoLogout, options, revocation, logoutPage, back) =>
-  decode(call(core, 9, now, cognitoLogout ? 1 : 0, 0, options, revocation, logoutPage, back));
+/** Signs out: `asked` is `signOut`'s checked options (`{revoke, global, redirect}`, each
+ * absent or a boolean); `cognitoLogout` says `logoutPage` is Cognito's `/logout`, not OpenID
+ * Connect's `end_session_endpoint`. They travel as the bits of `wire::sign_out_bits`. */
+export const signOut = (core, now, asked, cognitoLogout, revocation, logoutPage, back) =>
+  decode(call(core, 9, now, ['revoke', 'global', 'redirect'].reduce((bits, o, i) => bits + (asked[o] ? 1 << i : 0), cognitoLogout ? 8 : 0), 0, revocation, logoutPage, back));
 export const pollAction = (core) => quiet(call(core, 10, 0));
 export const pollTimeout = (core) => quiet(call(core, 11, 0))?.at;
 /** The snapshot reply's text: equal texts are equal snapshots; `decode(text).snapshot` reads it. */
 export const snapshotText = (core) => call(core, 12, 0);
 export const token = (core) => quiet(call(core, 13, 0));
 /** A Cognito sign-in step's request: `kind` 0 password (`a` user name, `b` password), 1 SRP (`a`
- * user name, `b` SRP A), 2 a challenge's answer (`a` the challenge, `b` the answer, as JSON). */
-export const signInRequest = (core, kind, a, b) => decode(call(core, 14, 0, kind, 0, a, b));
+ * user name, `b` SRP A), 2 a challenge's answer (`a` its name, `b` its session, `c` the
+ * ChallengeResponses object as JSON). */
+export const signInRequest = (core, kind, a, b, c) => decode(call(core, 14, 0, kind, 0, a, b, ...(c === undefined ? [] : [c])));
 /** The answer to a sign-in (op 15) or sign-out (op 18) request, as `refreshAnswer` passes one. */
 const answerTo = (op) => (core, now, a) => decode(call(core, op, now, 0, a.status, a.body, a.errorType, a.retryAfter, a.amzRetryAfter));
 export const signInAnswer = answerTo(15);
@@ -92,8 +95,9 @@ export const authorize = (core, endpoint, redirectUri, scope, secrets) =>
 export const redirectReturn = (core, now, code, state, error, description, iss, record) =>
   decode(call(core, 17, now, 0, 0, code, state, [error, description, iss].map((p) => p ?? '').join('\0'), record));
 export const signOutAnswer = answerTo(18);
-export const keysLock = (core, now, id, record) => quiet(call(core, 19, now, id, 0, record));
+export const network = (core, now, online) => quiet(call(core, 19, now, online ? 1 : 0));
+export const keysLock = (core, now, id, record) => quiet(call(core, 20, now, id, 0, record));
 /** A key-set answer: its Cache-Control max-age goes as `b`; status 0 with body `cors` when the
  * URL answers, but not to this origin. */
-export const keysAnswer = (core, now, id, a) => quiet(call(core, 20, now, id, a.status, a.body, /max-age=(\d+)/.exec(a.cacheControl)?.[1]));
-export const verified = (core, now, id, ok) => quiet(call(core, 21, now, id, ok ? 1 : 0));
+export const keysAnswer = (core, now, id, a) => quiet(call(core, 21, now, id, a.status, a.body, /max-age=(\d+)/.exec(a.cacheControl)?.[1]));
+export const verified = (core, now, id, ok) => quiet(call(core, 22, now, id, ok ? 1 : 0));
