@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT, decodeJwt, startRig } from './rig/rig.mjs';
 import { launchChromium } from './rig/browser.mjs';
+import { startOidcProvider } from './rig/oidc.mjs';
 import { startStaticServer } from './rig/serve.mjs';
 
 const APP = path.join(REPO_ROOT, 'www', 'rust', 'pkg', 'rust_app_bg.wasm');
@@ -428,6 +429,94 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
       assert.equal(badTokenRequests(c), 0);
       assert.deepEqual(pageErrors, []);
       t.diagnostic(`rust app: ${fs.statSync(APP).size} B .wasm; signed in, API 200, resumed, signed out`);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('the Rust driver signs in through an OpenID Connect provider’s login page (PKCE)', { concurrency: false }, () => {
+  let op;
+  let oidcSite;
+  let siteConfig = {};
+
+  before(async () => {
+    oidcSite = await startStaticServer({ dir: REPO_ROOT, config: () => siteConfig });
+    op = await startOidcProvider({ siteOrigin: new URL(oidcSite.url).origin, redirectPaths: [`/${RUST_HARNESS}`] });
+    siteConfig = { apiUrl: `${op.issuer}/`, tokenEndpoint: op.tokenEndpoint, authorizationEndpoint: `${op.issuer}/auth`, issuer: op.issuer, clientId: op.clientId };
+  });
+
+  after(async () => {
+    if (op) await op.stop();
+    if (oidcSite) await oidcSite.close();
+  });
+
+  test('sign_in → the provider’s login and consent pages → back, handle_redirect signs in with PKCE; the code leaves the URL; a reload is no second exchange', { timeout: 45000 }, async (t) => {
+    op.reset();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const pageErrors = [];
+      const codeExchanges = [];
+      page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
+      page.on('request', (r) => {
+        if (r.method() !== 'POST' || r.url() !== op.tokenEndpoint) return;
+        const form = new URLSearchParams(r.postData() || '');
+        if (form.get('grant_type') === 'authorization_code') codeExchanges.push(Object.fromEntries(form));
+      });
+      const config = {
+        clientId: op.clientId,
+        tokenEndpoint: op.tokenEndpoint,
+        issuer: op.issuer,
+        authorizationEndpoint: `${op.issuer}/auth`,
+        scope: 'openid offline_access',
+        allowedOrigins: [op.issuer],
+      };
+      await page.goto(`${oidcSite.url}${RUST_HARNESS}`);
+      await page.evaluate(() => window.H.ready);
+      await page.evaluate((cfg) => {
+        window.H.make(cfg);
+        // oidc-provider grants offline_access (a refresh token) only with prompt=consent.
+        window.H.signInRedirect({ prompt: 'consent' });
+      }, config);
+      await page.waitForURL((u) => u.origin === op.issuer && u.pathname.startsWith('/interaction/'), { timeout: 10000 });
+      const login = `rust-redirect-user-${Date.now()}`;
+      await page.fill('input[name="login"]', login);
+      await page.fill('input[name="password"]', 'any password');
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached', timeout: 10000 });
+      await page.click('button[type="submit"]');
+      await page.waitForURL((u) => u.origin === new URL(oidcSite.url).origin && u.pathname === `/${RUST_HARNESS}`, { timeout: 10000 });
+      await page.evaluate(() => window.H.ready);
+      const returned = new URL(page.url());
+      assert.ok(returned.searchParams.get('code') && returned.searchParams.get('state'), `back with a code and our state: ${returned.search}`);
+
+      const done = await page.evaluate(async (cfg) => {
+        window.H.make(cfg);
+        const result = await window.H.handleRedirect();
+        return { result, search: location.search, snapshot: window.H.snapshot(), claims: window.H.claims() };
+      }, config);
+      assert.deepEqual(done.result.value, { status: 'signedIn' }, JSON.stringify(done.result));
+      assert.equal(done.search, '', 'code and state are gone from the address bar');
+      assert.equal(done.snapshot.signedIn, true);
+      assert.equal(done.claims.sub, login, 'the ID token is the signed-in user’s');
+      assert.equal(codeExchanges.length, 1);
+      assert.equal(codeExchanges[0].redirect_uri, `${oidcSite.url}${RUST_HARNESS}`);
+      assert.match(codeExchanges[0].code_verifier, /^[A-Za-z0-9_-]{43}$/, 'a 256-bit PKCE verifier, base64url without padding');
+      assert.equal(op.counts().codeExchanges, 1, 'the provider accepted the verifier (S256 challenge)');
+      const api = await page.evaluate(() => window.H.apiCall('me'));
+      assert.deepEqual([api.value?.status, api.value?.body?.sub], [200, login], JSON.stringify(api));
+
+      await page.reload();
+      await page.evaluate(() => window.H.ready);
+      const again = await page.evaluate(async (cfg) => {
+        window.H.make(cfg);
+        return { result: (await window.H.handleRedirect()).value, signedIn: window.H.snapshot().signedIn };
+      }, config);
+      assert.deepEqual(again, { result: null, signedIn: true });
+      assert.equal(codeExchanges.length, 1, 'no second exchange');
+      assert.deepEqual(pageErrors, []);
+      t.diagnostic(`rust redirect sign-in: 1 code exchange, ${codeExchanges[0].code_verifier.length}-character verifier, userinfo 200 for ${login}`);
     } finally {
       await context.close();
     }

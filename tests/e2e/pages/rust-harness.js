@@ -88,6 +88,16 @@ const H = {
     return settle(Date.now(), H.session.signIn(username, password));
   },
 
+  /** `session.sign_in(params)`: to the provider's login page (PKCE). */
+  signInRedirect(params = {}) {
+    return settle(Date.now(), H.session.signInRedirect(Object.entries(params)));
+  },
+
+  /** `session.handle_redirect()` on the page the provider sent the browser back to. */
+  handleRedirect() {
+    return settle(Date.now(), H.session.handleRedirect());
+  },
+
   signOut() {
     return settle(Date.now(), H.session.signOut());
   },

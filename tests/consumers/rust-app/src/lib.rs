@@ -110,13 +110,18 @@ pub struct Harness {
     _events: Subscription,
 }
 
-/// `new Harness({poolId, clientId, endpoint, allowedOrigins, storage, loginUrl?})`.
+/// `new Harness({poolId, clientId, endpoint, allowedOrigins, storage, loginUrl?})` for Cognito,
+/// or with `tokenEndpoint` (and `issuer`, `authorizationEndpoint`, `scope`) for OAuth2.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HarnessConfig {
-    pool_id: String,
+    pool_id: Option<String>,
     client_id: String,
-    endpoint: String,
+    endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    issuer: Option<String>,
+    authorization_endpoint: Option<String>,
+    scope: Option<String>,
     allowed_origins: Vec<String>,
     storage: String,
     login_url: Option<String>,
@@ -134,9 +139,29 @@ impl Harness {
             "memory" => Storage::Memory,
             _ => Storage::Session,
         };
-        let mut config = Config::cognito(c.pool_id, c.client_id)
-            .endpoint(c.endpoint)
-            .storage(storage);
+        let mut config = match c.token_endpoint {
+            Some(token_endpoint) => {
+                let mut config = Config::oauth2(token_endpoint, c.client_id);
+                if let Some(issuer) = c.issuer {
+                    config = config.issuer(issuer);
+                }
+                if let Some(endpoint) = c.authorization_endpoint {
+                    config = config.authorization_endpoint(endpoint);
+                }
+                if let Some(scope) = c.scope {
+                    config = config.scope(scope);
+                }
+                config
+            }
+            None => {
+                let config = Config::cognito(c.pool_id.unwrap_or_default(), c.client_id);
+                match c.endpoint {
+                    Some(endpoint) => config.endpoint(endpoint),
+                    None => config,
+                }
+            }
+        }
+        .storage(storage);
         for origin in c.allowed_origins {
             config = config.allow_origin(origin);
         }
@@ -200,6 +225,35 @@ impl Harness {
         settle(async move {
             let step = session.sign_in_with_password(&username, &password).await?;
             Ok(sign_in_object(&step))
+        })
+    }
+
+    /// Sends the browser to the provider's login page (PKCE) with `params` (`[[name, value]]`).
+    #[wasm_bindgen(js_name = signInRedirect)]
+    pub fn sign_in_redirect(&self, params: JsValue) -> Promise {
+        let session = self.session.clone();
+        let params: Vec<(String, String)> =
+            serde_wasm_bindgen::from_value(params).unwrap_or_default();
+        settle(async move {
+            let params: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            session.sign_in(&params).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Completes a redirect sign-in on the page the provider sent the browser back to: a
+    /// promise of `{status}`, or null when this page load is no such return.
+    #[wasm_bindgen(js_name = handleRedirect)]
+    pub fn handle_redirect(&self) -> Promise {
+        let session = self.session.clone();
+        settle(async move {
+            Ok(match session.handle_redirect().await? {
+                Some(step) => sign_in_object(&step),
+                None => JsValue::NULL,
+            })
         })
     }
 
