@@ -11,7 +11,9 @@
 #   4. e2e      scripts/e2e.sh: the built module in headless Chromium against moto (Cognito), the
 #               fault proxy and the protected API, started by the tests on 127.0.0.1, the
 #               behaviour contract in Chromium, Firefox ESR and WebKitGTK
-#               (tests/e2e/engines.test.mjs), and the JS shell against a stubbed fetch
+#               (tests/e2e/engines.test.mjs), the Rust driver (cognito_session::web) inside the
+#               Rust consumer app against the same (tests/e2e/rust.test.mjs, built by
+#               scripts/rust-app.sh), and the JS shell against a stubbed fetch
 #               (tests/e2e/shell.test.mjs)
 #   5. consumers scripts/package.sh packs the npm tarball (and prints the size budget); apps under
 #               tests/consumers/ install it the way users do and run in headless Chromium against
