@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: everything that must pass before a change lands.
 #
-#   1. native   `cargo test`: unit tests of the core, the simulations under tests/, doc tests
+#   1. native   `cargo test`: unit tests of the core, the simulations under tests/, doc tests;
+#               then the Rust driver's unit tests (`--features web`, src/web)
 #   2. wasm     scripts/build.sh: the shipped .wasm and JS glue, with their sizes
 #   3. browser  `cargo test --target wasm32-unknown-unknown --test browser` in three engines, one
 #               after the other: headless Chromium (chromedriver), headless Firefox ESR
@@ -97,7 +98,17 @@ consumer_tests() {
     node --test --test-reporter=spec tests/consumers/*.test.mjs
 }
 
-run_step native cargo test --no-fail-fast
+# shellcheck disable=SC2317 # called through run_step
+native_tests() {
+    local status=0
+    cargo test --no-fail-fast || status=$?
+    # The Rust driver's own unit tests (src/web: redacted Debug, the error codes, the events);
+    # its behaviour in the browser is tests/e2e/rust.test.mjs's.
+    cargo test --no-fail-fast --features web --lib web:: || status=$?
+    return "$status"
+}
+
+run_step native native_tests
 run_step wasm bash scripts/build.sh
 run_step browser browser_tests
 run_step e2e bash scripts/e2e.sh

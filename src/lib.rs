@@ -31,5 +31,11 @@ pub mod shell;
 #[cfg(feature = "web")]
 pub mod web;
 
+// The Rust driver needs std (its crates do); `panic-handler` is the npm build's no-std switch.
+#[cfg(all(feature = "web", feature = "panic-handler"))]
+compile_error!(
+    "the features `web` (a Rust app's) and `panic-handler` (the npm .wasm's) exclude each other"
+);
+
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sim;

@@ -224,6 +224,48 @@ impl Config {
         self
     }
 
+    /// Cognito: its managed login `/logout` page, for `sign_out_with` with `redirect` (needs
+    /// [`Config::post_logout_redirect_uri`]).
+    pub fn logout_endpoint(mut self, url: impl Into<String>) -> Config {
+        if let Provider::Cognito {
+            logout_endpoint, ..
+        } = &mut self.provider
+        {
+            *logout_endpoint = Some(url.into());
+        }
+        self
+    }
+
+    /// OAuth2: the RFC 7009 revocation endpoint, for `sign_out_with` with `revoke`.
+    pub fn revocation_endpoint(mut self, url: impl Into<String>) -> Config {
+        if let Provider::OAuth2 {
+            revocation_endpoint,
+            ..
+        } = &mut self.provider
+        {
+            *revocation_endpoint = Some(url.into());
+        }
+        self
+    }
+
+    /// OAuth2: the OpenID Connect `end_session_endpoint`, for `sign_out_with` with `redirect`.
+    pub fn end_session_endpoint(mut self, url: impl Into<String>) -> Config {
+        if let Provider::OAuth2 {
+            end_session_endpoint,
+            ..
+        } = &mut self.provider
+        {
+            *end_session_endpoint = Some(url.into());
+        }
+        self
+    }
+
+    /// Where the provider's logout page sends the browser back.
+    pub fn post_logout_redirect_uri(mut self, url: impl Into<String>) -> Config {
+        self.post_logout_redirect_uri = Some(url.into());
+        self
+    }
+
     /// Validates the config as the JavaScript shell's `config.js` does, and derives the storage
     /// key: the same key for the same provider and client, whichever driver.
     pub(crate) fn check(&self) -> Result<Checked, SessionError> {

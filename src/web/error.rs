@@ -338,3 +338,110 @@ impl SessionEvent {
 pub fn login_reason_name(reason: &LoginReason) -> &'static str {
     reason_name(reason)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::error::SessionError as EngineError;
+    use crate::engine::tokens::StorageError;
+
+    #[test]
+    fn secrets_are_not_in_debug_output() {
+        let token = AccessToken(String::from("eyJhbGciOi.secret-access.sig"));
+        assert_eq!(format!("{token:?}"), "AccessToken(<redacted>)");
+        let tokens = Tokens {
+            access_token: String::from("secret-access"),
+            id_token: Some(String::from("secret-id")),
+            refresh_token: Some(String::from("secret-refresh")),
+            expires_in: Some(3600),
+        };
+        let text = format!("{tokens:?}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("expires_in: Some(3600)"), "{text}");
+        assert!(
+            text.contains("refresh_token: Some(\"<redacted>\")"),
+            "{text}"
+        );
+        let none = format!("{:?}", Tokens::default());
+        assert!(none.contains("id_token: None"), "{none}");
+    }
+
+    #[test]
+    fn every_engine_error_keeps_its_code_retry_moment_and_message() {
+        let cases = [
+            (EngineError::Throttled { retry_at: 7 }, "THROTTLED", Some(7)),
+            (
+                EngineError::Unavailable { retry_at: Some(9) },
+                "UNAVAILABLE",
+                Some(9),
+            ),
+            (
+                EngineError::Unavailable { retry_at: None },
+                "UNAVAILABLE",
+                None,
+            ),
+            (EngineError::SessionExpired, "SESSION_EXPIRED", None),
+            (EngineError::NotSignedIn, "NOT_SIGNED_IN", None),
+            (
+                EngineError::BadConfig {
+                    detail: String::from("x"),
+                },
+                "BAD_CONFIG",
+                None,
+            ),
+            (
+                EngineError::BadResponse {
+                    detail: String::from("MalformedBody"),
+                },
+                "BAD_RESPONSE",
+                None,
+            ),
+        ];
+        for (engine, code, retry_at) in cases {
+            let e = SessionError::from(&engine);
+            assert_eq!(e.code(), code, "{engine:?}");
+            assert_eq!(e.code(), engine.code().as_str());
+            assert_eq!(e.retry_at(), retry_at, "{engine:?}");
+            assert_eq!(e.message(), engine.to_string(), "one wording: the engine's");
+            assert_eq!(e.to_string(), format!("{code}: {engine}"));
+        }
+    }
+
+    #[test]
+    fn a_sign_in_failure_keeps_the_providers_error_name() {
+        let e = SessionError::from(AppError {
+            code: ErrorCode::NotSignedIn,
+            retry_at: None,
+            message: String::from("Incorrect username or password."),
+            provider_code: Some(String::from("NotAuthorizedException")),
+        });
+        assert_eq!(e.code(), "NOT_SIGNED_IN");
+        assert_eq!(e.provider_code(), Some("NotAuthorizedException"));
+        assert_eq!(SessionError::bad_config("x").provider_code(), None);
+    }
+
+    #[test]
+    fn engine_events_become_the_javascript_events() {
+        assert_eq!(
+            SessionEvent::from_engine(&Event::Refreshed { expires_at: 5 }),
+            SessionEvent::Refreshed { expires_at: 5 }
+        );
+        assert_eq!(
+            SessionEvent::from_engine(&Event::Expired {
+                reason: LoginReason::RefreshTokenDead {
+                    code: String::from("NotAuthorizedException")
+                }
+            }),
+            SessionEvent::Expired {
+                reason: "refreshTokenDead"
+            }
+        );
+        let discarded = SessionEvent::from_engine(&Event::StorageDiscarded {
+            error: StorageError::UnknownVersion,
+        });
+        assert!(
+            matches!(&discarded, SessionEvent::StorageDiscarded { detail } if !detail.is_empty()),
+            "{discarded:?}"
+        );
+    }
+}

@@ -20,7 +20,8 @@
 //!         .login_url("/login"),
 //! )?;
 //! session.sign_in_with_password("alice", "correct horse").await?;
-//! let request = web_sys::Request::new_with_str("https://api.example.com/orders").unwrap();
+//! let request = web_sys::Request::new_with_str("https://api.example.com/orders")
+//!     .map_err(cognito_session::web::SessionError::Fetch)?;
 //! let response = session.fetch(request).await?; // Authorization: Bearer <a valid token>
 //! let _watch = session.subscribe(|event| {
 //!     if let cognito_session::web::SessionEvent::Expired { .. } = event { /* show sign-in */ }
