@@ -664,3 +664,53 @@ async fn until_aborted<T>(
     }
     out.unwrap_or_else(|| Err(SessionError::Fetch(signal.reason())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn challenge() -> Challenge {
+        Challenge {
+            name: String::from("SOFTWARE_TOKEN_MFA"),
+            session: String::from("secret-session"),
+            username: String::from("alice"),
+            parameters: alloc::vec![(String::from("CODE_DELIVERY"), String::from("\"x\""))],
+        }
+    }
+
+    #[test]
+    fn a_challenges_session_is_not_in_debug_output() {
+        let text = format!("{:?}", challenge());
+        assert!(!text.contains("secret-session"), "{text}");
+        assert!(
+            text.contains("SOFTWARE_TOKEN_MFA") && text.contains("alice"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_challenge_goes_back_to_the_engine_as_the_object_the_javascript_api_hands_out() {
+        use crate::engine::config::{Config, ProviderOptions};
+        use crate::engine::machine::SessionMachine;
+        let options = ProviderOptions {
+            client_id: "client",
+            user_pool_id: "eu-west-1_AbC123",
+            ..ProviderOptions::default()
+        };
+        let Ok(config) = Config::from_options(&options) else {
+            panic!("a good config");
+        };
+        let mut machine = SessionMachine::new(config, 1, 0);
+        let answer = machine.challenge_response(&challenge().to_json(), r#"{"code":"123456"}"#);
+        let Ok(outgoing) = answer else {
+            panic!("refused: {answer:?}");
+        };
+        let body = &outgoing.request.body;
+        assert!(body.contains(r#""Session":"secret-session""#), "{body}");
+        assert!(
+            body.contains(r#""SOFTWARE_TOKEN_MFA_CODE":"123456""#),
+            "{body}"
+        );
+        assert!(body.contains(r#""USERNAME":"alice""#), "{body}");
+    }
+}
