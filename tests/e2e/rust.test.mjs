@@ -2,8 +2,10 @@
 // inside the Rust consumer app's .wasm (tests/consumers/rust-app, built by scripts/rust-app.sh
 // into www/rust/pkg/), in headless Chromium against moto behind the rig's fault proxy, calling
 // the rig's protected API. The counts are session.test.mjs's for the JavaScript shell: the same
-// engine behind another driver must show the same ones. Also: a Rust tab and a JavaScript tab
-// on one localStorage key share one refresh, and the app itself signs in and calls the API.
+// engine behind another driver must show the same ones, and the scenarios are the same code
+// (rig/contract.mjs) run on the Rust harness page. Also: a Rust tab and a JavaScript tab on one
+// localStorage key share one refresh, the app itself signs in and calls the API, and a PKCE
+// sign-in at a real OpenID Connect provider.
 //
 //   bash scripts/e2e.sh                    (builds the app when stale, then runs every e2e test)
 //   node --test tests/e2e/rust.test.mjs    (after setup.sh, scripts/build.sh, scripts/rust-app.sh)
@@ -13,6 +15,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT, decodeJwt, startRig } from './rig/rig.mjs';
+import {
+  assertJwt,
+  badTokenRequests,
+  burstScenario,
+  byCode,
+  expiredSession,
+  freshRig,
+  hostileScenario,
+  openPage as openPageOf,
+  openTab as openTabOf,
+  revokedScenario,
+  revokedToLoginUrlScenario,
+  sleep,
+  stormScenario,
+} from './rig/contract.mjs';
 import { launchChromium } from './rig/browser.mjs';
 import { startOidcProvider } from './rig/oidc.mjs';
 import { startStaticServer } from './rig/serve.mjs';
@@ -21,11 +38,12 @@ const APP = path.join(REPO_ROOT, 'www', 'rust', 'pkg', 'rust_app_bg.wasm');
 const JS_MODULE = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
 const RUST_HARNESS = 'tests/e2e/pages/rust-harness.html';
 const JS_HARNESS = 'tests/e2e/pages/harness.html';
-const LOGIN_PAGE = '/tests/e2e/pages/login.html';
-const REFRESH_FLOW = 'REFRESH_TOKEN_AUTH';
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const nowS = () => Math.floor(Date.now() / 1000);
+/** What the scenarios shared with the JavaScript shell's tests (rig/contract.mjs) run on: the
+ * Rust harness page. */
+const env = {};
+const openPage = (options) => openPageOf(env, options);
+const openTab = (context, options) => openTabOf(env, context, options);
 
 let rig;
 let site;
@@ -37,6 +55,7 @@ before(async () => {
   rig = await startRig();
   site = await startStaticServer({ dir: REPO_ROOT, config: () => rig.control.config() });
   browser = await launchChromium();
+  Object.assign(env, { rig, site, browser, harness: RUST_HARNESS });
 });
 
 after(async () => {
@@ -45,74 +64,9 @@ after(async () => {
   if (rig) await rig.stop();
 });
 
-/** A tab of `harness` in `context`, recording the Cognito calls it sends, its page errors and its
- * navigations to the login page. */
-async function openTab(context, { hidden = false, harness = RUST_HARNESS } = {}) {
-  const page = await context.newPage();
-  const obs = { cognito: [], pageErrors: [], loginNavigations: [] };
-  page.on('pageerror', (e) => obs.pageErrors.push(String(e?.stack || e)));
-  page.on('request', (r) => {
-    if (r.method() !== 'POST' || !r.url().startsWith(rig.cognitoUrl) || r.url().includes('/__rig/')) return;
-    let body = null;
-    try {
-      body = JSON.parse(r.postData() || 'null');
-    } catch {
-      // recorded without a body
-    }
-    obs.cognito.push({ t: Date.now(), flow: body?.AuthFlow ?? null, refreshToken: body?.AuthParameters?.REFRESH_TOKEN ?? null });
-  });
-  page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame() && new URL(frame.url()).pathname === LOGIN_PAGE) obs.loginNavigations.push({ t: Date.now() });
-  });
-  await page.goto(`${site.url}${harness}`);
-  await page.evaluate(() => window.H.ready);
-  if (hidden) await page.evaluate(() => window.H.setHidden(true));
-  const refreshAttempts = () => obs.cognito.filter((c) => c.flow === REFRESH_FLOW);
-  return { page, obs, refreshAttempts };
-}
-
-async function openPage(options = {}) {
-  const context = await browser.newContext();
-  const tab = await openTab(context, options);
-  return { ...tab, context, close: () => context.close() };
-}
-
-/** moto's refresh token with an access token whose `exp` is ten minutes past (session.test.mjs). */
-async function expiredSession() {
-  const ar = await rig.control.signIn();
-  const accessToken = rig.control.mintToken({ tokenUse: 'access', iat: nowS() - 3600, expiresInS: 3000 });
-  assert.ok(decodeJwt(accessToken).claims.exp < nowS() - 500);
-  return { handedIn: { accessToken, refreshToken: ar.RefreshToken }, moto: ar };
-}
-
-function freshRig() {
-  rig.control.reset();
-  rig.control.setTokenLifetime(null);
-}
-
-const badTokenRequests = (counts) => counts.api.total - counts.api.ok;
-
-function refreshEvents(counts) {
-  return counts.proxy.events.filter((e) => ['InitiateAuth/REFRESH_TOKEN_AUTH', 'InitiateAuth/REFRESH_TOKEN', 'GetTokensFromRefreshToken'].includes(e.op));
-}
-
-function byCode(results) {
-  const out = {};
-  for (const r of results) {
-    const k = r.ok ? 'ok' : r.code ?? `untyped ${r.name}: ${r.message}`;
-    out[k] = (out[k] || 0) + 1;
-  }
-  return out;
-}
-
-function assertJwt(value, what) {
-  assert.equal(typeof value, 'string', `${what}: not a string: ${JSON.stringify(value)}`);
-  assert.ok(decodeJwt(value), `${what}: not a JWT: ${value.slice(0, 40)}`);
-}
-
 describe('the Rust driver (cognito_session::web) in Chromium against moto behind the fault proxy', { concurrency: false }, () => {
   test('refuses a bad config with BAD_CONFIG, signs in with USER_PASSWORD_AUTH, reads typed claims, calls the API, signs out', { timeout: 30000 }, async () => {
-    freshRig();
+    freshRig(rig);
     const { page, obs, close } = await openPage();
     try {
       const bad = await page.evaluate(() => {
@@ -159,7 +113,7 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
   });
 
   test('never attaches the token to an origin that is not allowed', { timeout: 30000 }, async () => {
-    freshRig();
+    freshRig(rig);
     const { page, close } = await openPage();
     try {
       await page.evaluate(() => window.H.make({ allowedOrigins: [] }));
@@ -175,202 +129,42 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
   });
 
   test('burst: an expired access token and 50 concurrent fetch calls → exactly 1 refresh, 50 × 200, 0 bad tokens', { timeout: 30000 }, async (t) => {
-    freshRig();
-    const { page, obs, refreshAttempts, close } = await openPage({ hidden: true });
-    try {
-      const { handedIn } = await expiredSession();
-      await page.evaluate(() => window.H.make());
-      assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-      await sleep(500);
-      assert.equal(rig.counts().proxy.refresh.total, 0, 'a hidden tab does not refresh until a caller needs a token');
-      const t0 = Date.now();
-      const results = await page.evaluate(() => window.H.burst(50));
-      const ms = Date.now() - t0;
-      assert.deepEqual(results.map((r) => (r.ok ? r.value.status : r.code)), Array(50).fill(200), JSON.stringify(byCode(results)));
-      const c = rig.counts();
-      assert.equal(c.proxy.refresh.total, 1, 'exactly one refresh request reached the proxy');
-      assert.equal(refreshAttempts().length, 1);
-      assert.equal(c.api.ok, 50);
-      assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-      assert.equal(c.api.total, 50, 'no replays');
-      assert.equal(new Set(results.map((r) => r.value.body.exp)).size, 1, 'every call carried the same refreshed token');
-      assert.deepEqual(obs.pageErrors, []);
-      t.diagnostic(`rust burst: 50 calls, ${c.proxy.refresh.total} refresh, ${c.api.ok} API 200s, 0 bad tokens, ${ms} ms`);
-    } finally {
-      await close();
-    }
+    await burstScenario(env, t);
   });
 
   test('throttle storm: TooManyRequestsException for 5 s → ≤ 8 attempts, THROTTLED with retryAt by the deadline, recovery without sign-out, 0 bad tokens', { timeout: 120000 }, async (t) => {
-    freshRig();
-    const { page, obs, refreshAttempts, close } = await openPage();
-    try {
-      const { handedIn } = await expiredSession();
-      await page.evaluate(() => window.H.make());
-      const stormEnd = rig.control.setFault({ mode: 'throttle', forMs: 5000 }).until;
-      const specs = [
-        ...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 1000 })),
-        ...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 2500 })),
-        ...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 70000 })),
-        ...Array.from({ length: 5 }, () => ({ kind: 'fetch' })),
-      ];
-      await page.evaluate(([tk, s]) => {
-        const r = window.H.setTokens(tk);
-        if (!r.ok) throw new Error(JSON.stringify(r));
-        return window.H.start(s);
-      }, [handedIn, specs]);
-      const settled = await page.evaluate(() => window.H.collect(80000));
-      const refreshes = refreshEvents(rig.counts());
-      const duringStorm = refreshes.filter((e) => e.t < stormEnd);
-      const pageDuringStorm = refreshAttempts().filter((e) => e.t < stormEnd);
-      const recovered = refreshes.find((e) => e.t >= stormEnd && e.outcome === 'forwarded' && e.status === 200);
-      const events = await page.evaluate(() => window.H.events);
-      for (const { spec, result } of settled) {
-        assert.ok(result, `a caller never settled: ${JSON.stringify(spec)}`);
-        if (spec.kind === 'token' && spec.deadlineMs <= 2500) {
-          assert.equal(result.code, 'THROTTLED', JSON.stringify(result));
-          assert.equal(typeof result.retryAt, 'number', `no retryAt: ${JSON.stringify(result)}`);
-          assert.ok(result.at - result.startedAt <= spec.deadlineMs + 300, `rejected ${result.at - result.startedAt} ms after a ${spec.deadlineMs} ms deadline`);
-        } else if (spec.kind === 'token') {
-          assert.equal(result.ok, true, `long-deadline caller failed: ${JSON.stringify(result)}`);
-          assertJwt(result.value, 'token after the storm');
-        } else {
-          assert.ok(result.ok ? result.value.status === 200 : result.code === 'THROTTLED' && typeof result.retryAt === 'number', JSON.stringify(result));
-        }
-      }
-      assert.ok(pageDuringStorm.length >= 1 && pageDuringStorm.length <= 8, `${pageDuringStorm.length} refresh attempts from the page during the storm`);
-      assert.ok(duringStorm.length <= 8, `${duringStorm.length} refresh requests at the proxy during the storm`);
-      assert.ok(recovered, 'a refresh succeeded after the storm');
-      assert.ok(events.some((e) => e.type === 'refreshed'), 'a refreshed event');
-      assert.ok(events.some((e) => e.type === 'throttled'), 'a throttled event');
-      assert.equal(new Set(refreshAttempts().map((a) => a.refreshToken)).size, 1, 'every attempt used the one refresh token');
-      assert.deepEqual(events.filter((e) => e.type === 'expired' || e.type === 'signedOut'), [], 'no sign-out');
-      assert.equal((await page.evaluate(() => window.H.snapshot())).signedIn, true);
-      assert.deepEqual(await page.evaluate(() => window.H.loginRequired), []);
-      assert.equal((await page.evaluate(() => window.H.record()))?.refresh, handedIn.refreshToken, 'the stored refresh token is kept');
-      const again = await page.evaluate(() => window.H.apiCall());
-      assert.equal(again.value?.status, 200, JSON.stringify(again));
-      const c = rig.counts();
-      assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-      assert.deepEqual(obs.pageErrors, []);
-      t.diagnostic(`rust throttle storm: ${pageDuringStorm.length} refresh attempts during the 5 s storm, recovery ${recovered.t - stormEnd} ms after it; API ${c.api.ok} ok, 0 bad`);
-    } finally {
-      await close();
-    }
+    await stormScenario(env, t, { fault: { mode: 'throttle' }, shortCode: 'THROTTLED', label: 'rust throttle storm' });
   });
 
   test('revoked refresh token: 1 attempt, every waiter SESSION_EXPIRED, the login callback exactly once, 0 API requests', { timeout: 30000 }, async (t) => {
-    freshRig();
-    const { page, obs, refreshAttempts, close } = await openPage({ hidden: true });
-    try {
-      const { handedIn } = await expiredSession();
-      await page.evaluate(() => window.H.make());
-      assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-      assert.equal((await rig.control.revoke({})).status, 200);
-      const specs = [...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 10000 })), ...Array.from({ length: 10 }, () => ({ kind: 'fetch' }))];
-      await page.evaluate((s) => window.H.start(s), specs);
-      const settled = await page.evaluate(() => window.H.collect(20000));
-      assert.deepEqual(byCode(settled.map((s) => s.result)), { SESSION_EXPIRED: 20 });
-      const later = await page.evaluate(() => window.H.tokens(5, 5000));
-      assert.deepEqual(byCode(later), { SESSION_EXPIRED: 5 });
-      assert.ok(later.every((r) => r.at - r.startedAt < 1000));
-      await sleep(1000);
-      const c = rig.counts();
-      assert.equal(c.proxy.refresh.total, 1, 'one refresh attempt reached the proxy');
-      assert.equal(refreshAttempts().length, 1);
-      assert.equal(c.api.total, 0, 'no API request went out at all');
-      const login = await page.evaluate(() => window.H.loginRequired);
-      assert.equal(login.length, 1, JSON.stringify(login));
-      assert.equal(login[0].reason, 'refreshTokenDead');
-      const events = await page.evaluate(() => window.H.events.map((e) => e.type));
-      assert.equal(events.filter((e) => e === 'expired').length, 1, JSON.stringify(events));
-      assert.equal(await page.evaluate(() => window.H.record()), null, 'the dead tokens are cleared from storage');
-      const snap = await page.evaluate(() => window.H.snapshot());
-      assert.equal(snap.signedIn, false);
-      assert.equal(snap.expired, true);
-      assert.deepEqual(obs.pageErrors, []);
-      t.diagnostic(`rust revoked: ${refreshAttempts().length} refresh attempt, ${login.length} login callback, 20 waiters SESSION_EXPIRED, API requests 0`);
-    } finally {
-      await close();
-    }
+    await revokedScenario(env, t);
   });
 
   test('revoked refresh token with a login URL: exactly one navigation to the login page, waiters SESSION_EXPIRED', { timeout: 30000 }, async (t) => {
-    freshRig();
-    const { page, obs, refreshAttempts, close } = await openPage({ hidden: true });
-    try {
-      const { handedIn, moto } = await expiredSession();
-      await page.evaluate((loginUrl) => window.H.make({ loginUrl }), LOGIN_PAGE);
-      assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-      assert.equal((await rig.control.revoke({ accessToken: moto.AccessToken })).status, 200);
-      const specs = [...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 10000 })), ...Array.from({ length: 5 }, () => ({ kind: 'fetch' }))];
-      await page.evaluate((s) => window.H.start(s), specs);
-      await page.waitForURL((u) => u.pathname === LOGIN_PAGE, { timeout: 15000 });
-      await sleep(1500);
-      assert.equal(obs.loginNavigations.length, 1, JSON.stringify(obs.loginNavigations));
-      const log = await page.evaluate(() => JSON.parse(sessionStorage.getItem('e2e-log') || '[]'));
-      const results = log.filter((e) => e.kind === 'result').map((e) => e.result);
-      assert.deepEqual(byCode(results), { SESSION_EXPIRED: specs.length }, JSON.stringify(log));
-      const c = rig.counts();
-      assert.equal(c.proxy.refresh.total, 1);
-      assert.equal(refreshAttempts().length, 1);
-      assert.equal(c.api.total, 0);
-      assert.deepEqual(obs.pageErrors, []);
-      t.diagnostic(`rust revoked with loginUrl: ${obs.loginNavigations.length} navigation, ${results.length} waiters SESSION_EXPIRED`);
-    } finally {
-      await close();
-    }
+    await revokedToLoginUrlScenario(env, t);
   });
 
   describe('hostile refresh answers → typed errors, the stored refresh token kept', { concurrency: false }, () => {
     for (const [mode, code] of [
       ['html200', 'BAD_RESPONSE'],
       ['truncated-json', 'BAD_RESPONSE'],
+      ['wrong-types', 'BAD_RESPONSE'],
       ['huge', 'BAD_RESPONSE'],
+      ['expired-token', 'BAD_RESPONSE'],
+      ['bad-gateway', 'UNAVAILABLE'],
     ]) {
       test(`${mode} → ${code}; the refresh token stays; a later refresh succeeds`, { timeout: 60000 }, async (t) => {
-        freshRig();
-        const { page, obs, close } = await openPage({ hidden: true });
-        try {
-          const { handedIn } = await expiredSession();
-          await page.evaluate(() => window.H.make());
-          assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-          rig.control.setFault({ mode });
-          const results = await page.evaluate(() => window.H.tokens(3, 1500));
-          for (const r of results) {
-            assert.equal(r.code, code, JSON.stringify(r));
-            assert.ok(r.at - r.startedAt <= 1800, `settled after ${r.at - r.startedAt} ms`);
-          }
-          assert.ok(rig.counts().proxy.refresh.faulted >= 1, 'the fault was served');
-          assert.equal((await page.evaluate(() => window.H.record()))?.refresh, handedIn.refreshToken, 'the stored refresh token is kept');
-          const snap = await page.evaluate(() => window.H.snapshot());
-          assert.equal(snap.signedIn, true);
-          assert.equal(snap.expired, false);
-          assert.deepEqual(await page.evaluate(() => window.H.loginRequired), []);
-          rig.control.clearFault();
-          const [token] = await page.evaluate(() => window.H.tokens(1, 40000));
-          assert.equal(token.ok, true, `no recovery: ${JSON.stringify(token)}`);
-          const call = await page.evaluate(() => window.H.apiCall());
-          assert.equal(call.value?.status, 200, JSON.stringify(call));
-          const c = rig.counts();
-          assert.equal(c.proxy.refresh.forwarded, 1, 'one good refresh after the fault');
-          assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-          assert.deepEqual(obs.pageErrors, []);
-          t.diagnostic(`rust ${mode}: callers got ${JSON.stringify(byCode(results))} (${results[0].message})`);
-        } finally {
-          rig.control.clearFault();
-          await close();
-        }
+        await hostileScenario(env, t, mode, code);
       });
     }
   });
 
   test('a Rust tab and a JavaScript tab on one localStorage key: 20 calls in each → 1 refresh for both; a sign-out in one reaches the other', { timeout: 30000 }, async (t) => {
-    freshRig();
+    freshRig(rig);
     const context = await browser.newContext();
     try {
       const js = await openTab(context, { hidden: true, harness: JS_HARNESS });
-      const { handedIn } = await expiredSession();
+      const { handedIn } = await expiredSession(rig);
       await js.page.evaluate(() => window.H.make({ storage: 'local' }));
       assert.deepEqual(await js.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
       const rust = await openTab(context, { hidden: true });
@@ -401,7 +195,7 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
   });
 
   test('the Rust consumer app at /www/rust/: signs in through its form, calls the protected API, shows the user from typed claims, resumes on reload', { timeout: 30000 }, async (t) => {
-    freshRig();
+    freshRig(rig);
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
