@@ -5,41 +5,7 @@
 // `{ok, value | code, retryAt, message, startedAt, at}`.
 
 import init, { Harness } from '/www/rust/pkg/rust_app.js';
-
-const LOG_KEY = 'e2e-log';
-
-function failure(error, startedAt) {
-  return {
-    ok: false,
-    name: error?.name ?? typeof error,
-    code: error?.code ?? null,
-    retryAt: typeof error?.retryAt === 'number' ? error.retryAt : null,
-    message: String(error?.message ?? error),
-    startedAt,
-    at: Date.now(),
-  };
-}
-
-async function settle(startedAt, promise) {
-  try {
-    return { ok: true, value: await promise, startedAt, at: Date.now() };
-  } catch (error) {
-    return failure(error, startedAt);
-  }
-}
-
-/** Appends to a log kept in sessionStorage, so it survives the redirect to the login page. */
-function persist(entry) {
-  try {
-    const list = JSON.parse(sessionStorage.getItem(LOG_KEY) || '[]');
-    list.push(entry);
-    sessionStorage.setItem(LOG_KEY, JSON.stringify(list));
-  } catch {
-    // a test aid only
-  }
-}
-
-let hidden = false;
+import { failure, persist, setHidden, settle } from './outcome.js';
 
 const H = {
   cfg: null,
@@ -56,13 +22,7 @@ const H = {
     return H.session ? H.session.loginRequired() : [];
   },
 
-  setHidden(value) {
-    hidden = Boolean(value);
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
-    document.dispatchEvent(new Event('visibilitychange'));
-    return hidden;
-  },
+  setHidden,
 
   apiOrigin() {
     return new URL(H.cfg.apiUrl).origin;
