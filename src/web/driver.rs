@@ -47,6 +47,16 @@ const MAX_TIMER: Millis = 0x7fff_ffff;
 /// still reads the record from before the refresh (driver.js says more).
 const LOCK_SETTLE_MS: u32 = 50;
 
+std::thread_local! {
+    /// This page's Rust sessions on web storage, by area and key. Two sessions on one key in one
+    /// page (a hot reload that kept the old one, two components that each made one) follow each
+    /// other as tabs do, but the browser tells a page neither of its own storage writes nor, for
+    /// sessionStorage, of its broadcasts: so a session hands what it writes and broadcasts to
+    /// its siblings itself (as driver.js does for the JavaScript sessions of a page), and they
+    /// take turns refreshing under the page's Web Lock.
+    static PAGE: RefCell<HashMap<String, Vec<Weak<Inner>>>> = RefCell::new(HashMap::new());
+}
+
 /// The local clock, ms since the epoch: the only clock the driver reads.
 pub(crate) fn now() -> Millis {
     js_sys::Date::now() as Millis
@@ -78,6 +88,8 @@ pub(crate) struct Inner {
     pub next_listener: Cell<u64>,
     /// The engine's snapshot as of the last drive.
     pub snapshot: Cell<Snapshot>,
+    /// Where this session is in [`PAGE`] (web storage only).
+    place: Option<String>,
     me: Weak<Inner>,
 }
 
@@ -116,9 +128,14 @@ impl Inner {
             .map_err(|e| SessionError::from(crate::engine::error::AppError::from(e)))?;
         let machine = SessionMachine::new(engine_config, seed(now), now);
         let snapshot = machine.snapshot();
+        let place = store
+            .area
+            .is_some()
+            .then(|| format!("{:?} {}", config.storage, checked.key));
         let inner = Rc::new_cyclic(|me| Inner {
             config,
             checked,
+            place,
             me: me.clone(),
             listeners: RefCell::new(BTreeMap::new()),
             next_listener: Cell::new(0),
@@ -138,6 +155,14 @@ impl Inner {
                 signing_out: 0,
             }),
         });
+        if let Some(place) = &inner.place {
+            PAGE.with(|page| {
+                let mut page = page.borrow_mut();
+                let siblings = page.entry(place.clone()).or_default();
+                siblings.retain(|s| s.strong_count() > 0);
+                siblings.push(inner.me.clone());
+            });
+        }
         let document = web_sys::window().and_then(|w| w.document());
         let visible = !document.as_ref().is_some_and(|d| d.hidden());
         inner.drive(|s, now| {
@@ -315,11 +340,18 @@ impl Inner {
                 Action::Persist { record } => {
                     let State { store, notices, .. } = s;
                     store.write(record.as_deref(), notices);
+                    self.tell_siblings(move |s, now| {
+                        s.machine.handle_storage(now, record.as_deref())
+                    });
                 }
                 Action::Broadcast { message } => {
                     // Other tabs (and this page's other sessions on the key, each with its
                     // channel); a closed channel drops it, storage events still carry the record.
-                    if let (true, Some((channel, _))) = (s.store.shared(), &s.channel) {
+                    if !s.store.shared() {
+                        self.tell_siblings(move |s, now| {
+                            s.machine.handle_tab_message(now, &message)
+                        });
+                    } else if let Some((channel, _)) = &s.channel {
                         let _ = channel.post_message(&JsValue::from_str(&message));
                     }
                 }
@@ -341,6 +373,35 @@ impl Inner {
             }
         }
         emitted
+    }
+
+    /// Feeds `step` to this page's other sessions on the same key, each after this drive, as the
+    /// browser would deliver a storage event or a tab message.
+    fn tell_siblings(&self, step: impl Fn(&mut State, Millis) + 'static) {
+        let Some(place) = &self.place else { return };
+        let siblings: Vec<Weak<Inner>> = PAGE.with(|page| {
+            page.borrow()
+                .get(place)
+                .map(|all| {
+                    all.iter()
+                        .filter(|s| !s.ptr_eq(&self.me))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        if siblings.is_empty() {
+            return;
+        }
+        let step = Rc::new(step);
+        for sibling in siblings {
+            let step = step.clone();
+            spawn_local(async move {
+                if let Some(sibling) = sibling.upgrade() {
+                    sibling.drive(|s, now| step(s, now));
+                }
+            });
+        }
     }
 
     /// Takes the refresh lock: a Web Lock on web storage (for `localStorage` the one the other
@@ -449,6 +510,16 @@ impl Drop for Inner {
     /// The last handle is gone: stop listening, abort the refresh, release the lock, reject the
     /// waiters (none can be left: each is awaited through a handle).
     fn drop(&mut self) {
+        if let Some(place) = &self.place {
+            // `try_with`: at thread teardown the registry may be gone already.
+            let _ = PAGE.try_with(|page| {
+                if let Ok(mut page) = page.try_borrow_mut() {
+                    if let Some(siblings) = page.get_mut(place) {
+                        siblings.retain(|s| s.strong_count() > 0);
+                    }
+                }
+            });
+        }
         let s = self.state.get_mut();
         for (target, kind, closure) in s.dom.drain(..) {
             let _ =

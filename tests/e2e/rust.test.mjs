@@ -194,6 +194,35 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
     }
   });
 
+  for (const storage of ['session', 'local']) {
+    test(`two Rust sessions on one ${storage}Storage key in one page: 20 calls on each → 1 refresh; one signs out, the other follows`, { timeout: 30000 }, async (t) => {
+      freshRig(rig);
+      const tab = await openPage({ hidden: true });
+      try {
+        const { handedIn } = await expiredSession(rig);
+        await tab.page.evaluate((storage) => window.H.make({ storage }), storage);
+        assert.deepEqual(await tab.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+        await tab.page.evaluate(() => window.H.makeSibling());
+        assert.equal(await tab.page.evaluate(() => window.H.sibling.snapshot().signedIn), true, 'the second session resumed the record');
+        const results = await tab.page.evaluate(() => window.H.siblingTokens(20));
+        assert.deepEqual(byCode(results), { ok: 40 });
+        assert.equal(new Set(results.map((r) => r.value)).size, 1, 'both sessions hand out the one refreshed token');
+        assert.equal(rig.counts().proxy.refresh.total, 1, `refresh requests: ${tab.refreshAttempts().length}`);
+
+        await tab.page.evaluate(() => window.H.sibling.signOut());
+        await sleep(100);
+        assert.equal(await tab.page.evaluate(() => window.H.snapshot().signedIn), false, 'the first session followed the sign-out');
+        assert.deepEqual(byCode(await tab.page.evaluate(() => window.H.tokens(1, 200))), { NOT_SIGNED_IN: 1 });
+        assert.equal(await tab.page.evaluate(() => window.H.record()), null, 'the record is gone');
+        assert.equal(rig.counts().proxy.refresh.total, 1);
+        assert.deepEqual(tab.obs.pageErrors, []);
+        t.diagnostic(`${storage}Storage: 2 Rust sessions × 20 calls → ${rig.counts().proxy.refresh.total} refresh; sign-out followed`);
+      } finally {
+        await tab.close();
+      }
+    });
+  }
+
   test('the Rust consumer app at /www/rust/: signs in through its form, calls the protected API, shows the user from typed claims, resumes on reload', { timeout: 30000 }, async (t) => {
     freshRig(rig);
     const context = await browser.newContext();

@@ -40,8 +40,21 @@ const H = {
       ...overrides,
     };
     for (const k of Object.keys(config)) if (config[k] === undefined) delete config[k];
+    H.config = config;
     H.session = new Harness(config);
     return true;
+  },
+
+  /** A second Rust session in this page on the config of the last `make`: `H.sibling`. */
+  makeSibling() {
+    H.sibling = new Harness(H.config);
+    return true;
+  },
+
+  /** `n` concurrent token calls on each of `H.session` and `H.sibling`. */
+  siblingTokens(n) {
+    const started = Date.now();
+    return Promise.all([H.session, H.sibling].flatMap((s) => Array.from({ length: n }, () => settle(started, s.token(10000)))));
   },
 
   signIn(username = H.cfg.username, password = H.cfg.password) {
