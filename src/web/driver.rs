@@ -1,6 +1,7 @@
 //! The loop that drives one session's engine, as the JavaScript shell's `driver.js` does: browser
-//! happenings (the timer, fetch answers, Web Lock grants, `BroadcastChannel` messages, `storage`
-//! and `visibilitychange` events) become engine calls, and the engine's actions are carried out.
+//! happenings (the timer, fetch answers, Web Lock grants, `BroadcastChannel` messages,
+//! `storage`, `visibilitychange`, `online` / `offline`, `pageshow` and `focus` events) become
+//! engine calls, and the engine's actions are carried out.
 //! No policy lives here: whether and when to refresh, retry, reject or go to login is the
 //! engine's call ([`crate::engine::machine`]).
 //!
@@ -165,8 +166,12 @@ impl Inner {
         }
         let document = web_sys::window().and_then(|w| w.document());
         let visible = !document.as_ref().is_some_and(|d| d.hidden());
+        let offline = web_sys::window().is_some_and(|w| !w.navigator().on_line());
         inner.drive(|s, now| {
             s.machine.handle_visibility(now, visible);
+            if offline {
+                s.machine.handle_network(now, false);
+            }
             let State { store, notices, .. } = s;
             if let Some(record) = store.read(notices) {
                 s.machine.handle_storage(now, record.as_deref());
@@ -191,7 +196,8 @@ impl Inner {
         Ok(inner)
     }
 
-    /// The `BroadcastChannel` (localStorage sessions), `visibilitychange` and `storage`.
+    /// The `BroadcastChannel` (localStorage sessions), `visibilitychange`, `online` / `offline`,
+    /// `pageshow` / `focus` (a wake-up) and `storage`.
     fn listen(&self, document: Option<web_sys::Document>) {
         let mut s = self.state.borrow_mut();
         let shared = s.store.shared();
@@ -225,6 +231,39 @@ impl Inner {
                 on_visibility,
             );
         }
+        if let Some(window) = web_sys::window() {
+            for online in [true, false] {
+                let weak = self.me.clone();
+                let on_network = Closure::<dyn FnMut(DomEvent)>::new(move |_: DomEvent| {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.drive(|s, now| s.machine.handle_network(now, online));
+                    }
+                });
+                let kind = if online { "online" } else { "offline" };
+                add(&mut s.dom, window.clone().into(), kind, on_network);
+            }
+            // Back from the back-forward cache, or focused after a sleep: the page may have
+            // missed storage events, messages and timers for hours. Storage first (after the
+            // cache), then the engine looks again at what is due, before anything is handed out.
+            for kind in ["pageshow", "focus"] {
+                let weak = self.me.clone();
+                let on_wake = Closure::<dyn FnMut(DomEvent)>::new(move |e: DomEvent| {
+                    let Some(inner) = weak.upgrade() else { return };
+                    let persisted = Reflect::get(&e, &JsValue::from_str("persisted"))
+                        .is_ok_and(|p| p.is_truthy());
+                    inner.drive(|s, now| {
+                        if persisted {
+                            let State { store, notices, .. } = s;
+                            if let Some(record) = store.read(notices) {
+                                s.machine.handle_storage(now, record.as_deref());
+                            }
+                        }
+                        s.machine.handle_timeout(now);
+                    });
+                });
+                add(&mut s.dom, window.clone().into(), kind, on_wake);
+            }
+        }
         if let (true, Some(window)) = (shared, web_sys::window()) {
             let weak = self.me.clone();
             let key = self.checked.key.clone();
@@ -232,10 +271,10 @@ impl Inner {
                 let (Some(inner), Ok(e)) = (weak.upgrade(), e.dyn_into::<StorageEvent>()) else {
                     return;
                 };
-                let ours = {
-                    let s = inner.state.borrow();
-                    s.store.area.is_some() && e.storage_area() == s.store.area
-                };
+                let ours = inner
+                    .state
+                    .try_borrow()
+                    .is_ok_and(|s| s.store.area.is_some() && e.storage_area() == s.store.area);
                 if ours && e.key().map_or(true, |k| k == key) {
                     let record = e.new_value();
                     inner.drive(|s, now| s.machine.handle_storage(now, record.as_deref()));

@@ -283,7 +283,8 @@ pub enum SessionEvent {
         /// What was wrong with it.
         detail: String,
     },
-    /// Web storage failed; the session keeps its tokens in memory from now on.
+    /// Web storage failed, or holds a newer version's record, which is left alone: the session
+    /// keeps its tokens in memory meanwhile.
     StorageUnavailable {
         /// Why.
         detail: String,
@@ -324,12 +325,20 @@ impl SessionEvent {
                 error.describe(&mut detail);
                 SessionEvent::StorageDiscarded { detail }
             }
+            Event::StorageUnavailable { error } => {
+                let mut detail = String::new();
+                error.describe(&mut detail);
+                SessionEvent::StorageUnavailable { detail }
+            }
         }
     }
 
     /// The event as the JavaScript object a listener of the JavaScript `Session` gets.
     pub fn to_js(&self) -> JsValue {
-        serde_wasm_bindgen::to_value(self).unwrap_or(JsValue::NULL)
+        // `None` as `null`, as the JavaScript object has it (serde-wasm-bindgen's default is
+        // `undefined`).
+        let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+        self.serialize(&serializer).unwrap_or(JsValue::NULL)
     }
 }
 

@@ -70,7 +70,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Request, Response};
 
-use crate::engine::json::write_string;
+use crate::engine::json::{self, write_string, Value};
 use crate::engine::protocol::LogoutPage;
 use crate::engine::sign_in::{Outgoing, SignedIn};
 use crate::engine::sign_out::{SignOut, SignOutStep};
@@ -124,7 +124,10 @@ pub struct Snapshot {
 impl Snapshot {
     /// The snapshot as the JavaScript object `getSnapshot()` returns.
     pub fn to_js(&self) -> JsValue {
-        serde_wasm_bindgen::to_value(self).unwrap_or(JsValue::NULL)
+        // `None` as `null`, as the JavaScript object has it (serde-wasm-bindgen's default is
+        // `undefined`).
+        let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+        self.serialize(&serializer).unwrap_or(JsValue::NULL)
     }
 }
 
@@ -174,24 +177,57 @@ impl core::fmt::Debug for Challenge {
 }
 
 impl Challenge {
-    /// The challenge as the JSON object the JavaScript API hands out, which the engine reads.
-    fn to_json(&self) -> String {
-        let mut out = String::from("{\"status\":\"challenge\",\"challengeName\":");
-        write_string(&mut out, &self.name);
-        out.push_str(",\"session\":");
-        write_string(&mut out, &self.session);
-        out.push_str(",\"username\":");
-        write_string(&mut out, &self.username);
-        out.push_str(",\"parameters\":{");
-        for (i, (name, value)) in self.parameters.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+    /// The challenge named `name` that the engine found in a sign-in answer `body` (which it
+    /// checked: a non-empty `Session`, at most 32 string parameters), for the user the step was
+    /// for unless Cognito names one (`USERNAME`, else `USER_ID_FOR_SRP`), as the JavaScript
+    /// shell's `readChallenge` reads it.
+    fn read(name: String, body: &str, username: &str) -> Result<Challenge, SessionError> {
+        let malformed = || SessionError::BadResponse {
+            message: String::from("bad response from the provider: malformed challenge"),
+            provider_code: None,
+        };
+        let body = json::parse(body).map_err(|_| malformed())?;
+        let Some(Value::String(session)) = body.get("Session") else {
+            return Err(malformed());
+        };
+        let mut parameters: Vec<(String, String)> = Vec::new();
+        if let Some(Value::Object(members)) = body.get("ChallengeParameters") {
+            for (member, value) in members {
+                if let Value::String(value) = value {
+                    // The last of duplicate members wins, as in `JSON.parse`.
+                    parameters.retain(|(m, _)| m != member);
+                    parameters.push((member.clone(), value.clone()));
+                }
             }
-            write_string(&mut out, name);
+        }
+        let named = |key: &str| {
+            parameters
+                .iter()
+                .find(|(m, v)| m == key && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        let username = named("USERNAME")
+            .or_else(|| named("USER_ID_FOR_SRP"))
+            .unwrap_or_else(|| String::from(username));
+        Ok(Challenge {
+            name,
+            session: session.clone(),
+            username,
+            parameters,
+        })
+    }
+
+    /// The `ChallengeResponses` object, as JSON: `USERNAME`, then `responses`.
+    fn responses(&self, responses: &[(&str, &str)]) -> String {
+        let mut out = String::from("{\"USERNAME\":");
+        write_string(&mut out, &self.username);
+        for (entry, value) in responses {
+            out.push(',');
+            write_string(&mut out, entry);
             out.push(':');
             write_string(&mut out, value);
         }
-        out.push_str("}}");
+        out.push('}');
         out
     }
 }
@@ -339,29 +375,28 @@ impl Session {
             .drive(|s, _| s.machine.password_sign_in(username, password))
             .ok_or_else(busy)?
             .map_err(SessionError::from)?;
-        self.sign_in_with(outgoing).await
+        self.sign_in_with(outgoing, username).await
     }
 
-    /// Answers the challenge a sign-in step ended with (Cognito `RespondToAuthChallenge`):
-    /// `answer` is what the JavaScript `respondToChallenge` takes, e.g. `{"newPassword": ...}`
-    /// or `{"code": "123456"}` (serialised through serde-wasm-bindgen).
+    /// Answers the challenge a sign-in step ended with (Cognito `RespondToAuthChallenge`) with
+    /// `responses`, Cognito's own `ChallengeResponses` entries besides `USERNAME`, which the
+    /// session adds: `[("SOFTWARE_TOKEN_MFA_CODE", "123456")]`, `[("NEW_PASSWORD", ..)]`,
+    /// `[("ANSWER", "SOFTWARE_TOKEN_MFA")]` for `SELECT_MFA_TYPE`. Cognito judges the values.
     pub async fn respond_to_challenge(
         &self,
         challenge: &Challenge,
-        answer: &impl Serialize,
+        responses: &[(&str, &str)],
     ) -> Result<SignInStep, SessionError> {
-        let answer = serde_wasm_bindgen::to_value(answer)
-            .ok()
-            .and_then(|v| js_sys::JSON::stringify(&v).ok())
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| SessionError::bad_config("the answer must be a plain object"))?;
-        let challenge = challenge.to_json();
+        let responses = challenge.responses(responses);
         let outgoing = self
             .inner
-            .drive(|s, _| s.machine.challenge_response(&challenge, &answer))
+            .drive(|s, _| {
+                s.machine
+                    .challenge_response(&challenge.name, &challenge.session, &responses)
+            })
             .ok_or_else(busy)?
             .map_err(SessionError::from)?;
-        self.sign_in_with(outgoing).await
+        self.sign_in_with(outgoing, &challenge.username).await
     }
 
     /// Sends the browser to the provider's login page: the authorization-code flow with PKCE
@@ -413,7 +448,7 @@ impl Session {
         match outgoing {
             Ok(outgoing) => {
                 redirect::drop_record(key);
-                self.sign_in_with(outgoing).await.map(Some)
+                self.sign_in_with(outgoing, "").await.map(Some)
             }
             Err(refused) => {
                 if refused.record_used {
@@ -568,8 +603,13 @@ impl Session {
         }
     }
 
-    /// Sends the sign-in request the engine built and hands it the answer.
-    async fn sign_in_with(&self, outgoing: Outgoing) -> Result<SignInStep, SessionError> {
+    /// Sends the sign-in request the engine built (a step for `username`) and hands it the
+    /// answer.
+    async fn sign_in_with(
+        &self,
+        outgoing: Outgoing,
+        username: &str,
+    ) -> Result<SignInStep, SessionError> {
         let answer = exchange(&outgoing).await;
         let view = answer.view();
         let signed_in = self
@@ -579,12 +619,10 @@ impl Session {
             .map_err(SessionError::from)?;
         Ok(match signed_in {
             SignedIn::Tokens => SignInStep::SignedIn,
-            SignedIn::Challenge(c) => SignInStep::Challenge(Challenge {
-                name: c.name,
-                session: c.session,
-                username: c.username,
-                parameters: c.parameters,
-            }),
+            SignedIn::Challenge(name) => {
+                let body = view.map(|r| r.body).unwrap_or_default();
+                SignInStep::Challenge(Challenge::read(name, body, username)?)
+            }
         })
     }
 }
@@ -689,7 +727,30 @@ mod tests {
     }
 
     #[test]
-    fn a_challenge_goes_back_to_the_engine_as_the_object_the_javascript_api_hands_out() {
+    fn a_challenge_is_read_from_the_answer_for_the_user_cognito_names_or_the_one_signing_in() {
+        let body = r#"{"ChallengeName":"SOFTWARE_TOKEN_MFA","Session":"s3ss",
+            "ChallengeParameters":{"FRIENDLY_DEVICE_NAME":"phone","USER_ID_FOR_SRP":"srp-id"}}"#;
+        let Ok(c) = Challenge::read(String::from("SOFTWARE_TOKEN_MFA"), body, "alice") else {
+            panic!("a good challenge");
+        };
+        assert_eq!(
+            (c.name.as_str(), c.session.as_str()),
+            ("SOFTWARE_TOKEN_MFA", "s3ss")
+        );
+        assert_eq!(
+            c.username, "srp-id",
+            "USER_ID_FOR_SRP when Cognito sends no USERNAME"
+        );
+        assert_eq!(c.parameters.len(), 2);
+        let plain = r#"{"Session":"s","ChallengeParameters":{}}"#;
+        let named = Challenge::read(String::from("SMS_MFA"), plain, "alice").map(|c| c.username);
+        assert_eq!(named.as_deref(), Ok("alice"), "the user the step was for");
+        let bad = Challenge::read(String::from("SMS_MFA"), "{\"Session\":1}", "alice");
+        assert_eq!(bad.map(|_| ()).map_err(|e| e.code()), Err("BAD_RESPONSE"));
+    }
+
+    #[test]
+    fn a_challenges_responses_reach_the_engine_with_the_user_and_the_session() {
         use crate::engine::config::{Config, ProviderOptions};
         use crate::engine::machine::SessionMachine;
         let options = ProviderOptions {
@@ -701,7 +762,9 @@ mod tests {
             panic!("a good config");
         };
         let mut machine = SessionMachine::new(config, 1, 0);
-        let answer = machine.challenge_response(&challenge().to_json(), r#"{"code":"123456"}"#);
+        let c = challenge();
+        let responses = c.responses(&[("SOFTWARE_TOKEN_MFA_CODE", "123456")]);
+        let answer = machine.challenge_response(&c.name, &c.session, &responses);
         let Ok(outgoing) = answer else {
             panic!("refused: {answer:?}");
         };

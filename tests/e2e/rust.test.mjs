@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT, decodeJwt, startRig } from './rig/rig.mjs';
+import { REPO_ROOT, decodeJwt } from './rig/rig.mjs';
 import {
   assertJwt,
   badTokenRequests,
@@ -30,12 +30,11 @@ import {
   sleep,
   stormScenario,
 } from './rig/contract.mjs';
-import { launchChromium } from './rig/browser.mjs';
 import { startOidcProvider } from './rig/oidc.mjs';
 import { startStaticServer } from './rig/serve.mjs';
+import { useRig } from './rig/suite.mjs';
 
 const APP = path.join(REPO_ROOT, 'www', 'rust', 'pkg', 'rust_app_bg.wasm');
-const JS_MODULE = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
 const RUST_HARNESS = 'tests/e2e/pages/rust-harness.html';
 const JS_HARNESS = 'tests/e2e/pages/harness.html';
 
@@ -49,19 +48,12 @@ let rig;
 let site;
 let browser;
 
-before(async () => {
+before(() => {
   if (!fs.existsSync(APP)) throw new Error(`${APP} is missing: run scripts/rust-app.sh (or scripts/e2e.sh, which builds it)`);
-  if (!fs.existsSync(JS_MODULE)) throw new Error(`${JS_MODULE} is missing: run scripts/build.sh`);
-  rig = await startRig();
-  site = await startStaticServer({ dir: REPO_ROOT, config: () => rig.control.config() });
-  browser = await launchChromium();
-  Object.assign(env, { rig, site, browser, harness: RUST_HARNESS });
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (site) await site.close();
-  if (rig) await rig.stop();
+useRig((started) => {
+  ({ rig, site, browser } = started);
+  Object.assign(env, { ...started, harness: RUST_HARNESS });
 });
 
 describe('the Rust driver (cognito_session::web) in Chromium against moto behind the fault proxy', { concurrency: false }, () => {
@@ -191,6 +183,34 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
       t.diagnostic(`Rust + JS tabs: 2 × 20 calls → ${rig.counts().proxy.refresh.total} refresh (per tab ${JSON.stringify(perTab)}); the sign-out followed`);
     } finally {
       await context.close();
+    }
+  });
+
+  test('offline: no refresh goes out and nothing backs off; callers get UNAVAILABLE by their deadline; back online, one refresh restores the session', { timeout: 60000 }, async (t) => {
+    freshRig(rig);
+    const { page, context, obs, close } = await openPage({ hidden: true });
+    try {
+      const { handedIn } = await expiredSession(rig);
+      await page.evaluate(() => window.H.make());
+      assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+      await context.setOffline(true);
+      assert.equal(await page.evaluate(() => navigator.onLine), false);
+      const offline = await page.evaluate(() => window.H.tokens(5, 1500));
+      assert.deepEqual(byCode(offline), { UNAVAILABLE: 5 });
+      const snap = await page.evaluate(() => window.H.snapshot());
+      assert.deepEqual([snap.signedIn, snap.expired, snap.retryAt], [true, false, null], 'signed in, nothing backed off');
+      assert.equal(rig.counts().proxy.refresh.total, 0, 'no refresh while offline');
+
+      await context.setOffline(false);
+      const back = await page.evaluate(() => window.H.burst(10));
+      assert.deepEqual(byCode(back.map((r) => (r.ok && r.value.status === 200 ? r : { code: r.code ?? `HTTP ${r.value?.status}` }))), { ok: 10 });
+      const c = rig.counts();
+      assert.equal(c.proxy.refresh.total, 1);
+      assert.equal(badTokenRequests(c), 0);
+      assert.deepEqual(obs.pageErrors, []);
+      t.diagnostic('rust offline: 5 callers UNAVAILABLE, 0 refreshes; online: 1 refresh, 10 API calls ok, 0 bad tokens');
+    } finally {
+      await close();
     }
   });
 
