@@ -76,6 +76,17 @@ type DomListener = (
     Closure<dyn FnMut(DomEvent)>,
 );
 
+/// Releases a refresh lock: resolves the Web Lock's promise, or removes this tab's lease.
+type Release = Box<dyn FnOnce()>;
+
+/// Without Web Locks (Safari before 15.4), tabs on localStorage take the refresh lock as a lease
+/// written in that storage, as driver.js does (its LEASE_MS says why these numbers): a tab writes
+/// its claim, waits [`LEASE_SETTLE_MS`] for other tabs' writes to reach it, and holds the lease
+/// if the claim read back is still its own; otherwise it tries again until the holder removes
+/// the lease or it runs out.
+const LEASE_MS: f64 = 20_000.0;
+const LEASE_SETTLE_MS: i32 = 100;
+
 /// App code to run once a drive is over.
 type Later = Vec<Box<dyn FnOnce()>>;
 
@@ -99,8 +110,8 @@ pub(crate) struct State {
     pub machine: SessionMachine,
     pub store: Store,
     waiters: HashMap<u64, Rc<Slot>>,
-    /// refresh id → what releases its Web Lock.
-    locks: HashMap<u64, Function>,
+    /// refresh id → what releases its Web Lock (or lease).
+    locks: HashMap<u64, Release>,
     /// refresh id → its AbortController.
     aborts: HashMap<u64, AbortController>,
     timer: Option<Timeout>,
@@ -355,10 +366,7 @@ impl Inner {
                 }
                 Action::ReleaseRefreshLock { id } => {
                     if let Some(release) = s.locks.remove(&id.0) {
-                        Timeout::new(LOCK_SETTLE_MS, move || {
-                            let _ = release.call0(&JsValue::UNDEFINED);
-                        })
-                        .forget();
+                        Timeout::new(LOCK_SETTLE_MS, release).forget();
                     }
                 }
                 Action::ResolveWaiters {
@@ -467,6 +475,9 @@ impl Inner {
                     let ran = weak.upgrade().and_then(|inner| {
                         let release = release.clone();
                         inner.drive(move |s, now| {
+                            let release: Release = Box::new(move || {
+                                let _ = release.call0(&JsValue::UNDEFINED);
+                            });
                             s.locks.insert(id.0, release);
                             lock_granted(s, now, id);
                         })
@@ -493,11 +504,97 @@ impl Inner {
                     });
                     return;
                 }
-                // Web Locks refused outright: granted at once below.
+                // Web Locks refused outright: as without it, below.
+            }
+            if let (true, Some(area)) = (s.store.shared(), s.store.area.clone()) {
+                self.lease(area, id);
+                return;
             }
         }
         // Granted at once, inside the drive that asked: the engine takes it as the next input.
         lock_granted(s, now, id);
+    }
+
+    /// The refresh lock as a lease in localStorage (see [`LEASE_MS`]), when Web Locks is
+    /// missing. Bounded: after twice the lease, the engine has long given up on this lock (its
+    /// lock timeout), so the claim stops.
+    fn lease(&self, area: web_sys::Storage, id: RefreshId) {
+        let weak = self.me.clone();
+        let key = format!("lock:{}", self.checked.key);
+        let me = format!("{} {}", page_id(), id.0);
+        spawn_local(async move {
+            let holder = || {
+                let claim = area.get_item(&key).ok().flatten()?;
+                let claim: js_sys::Array = js_sys::JSON::parse(&claim).ok()?.dyn_into().ok()?;
+                let until = claim.get(1).as_f64()?;
+                (until > js_sys::Date::now()).then(|| claim.get(0).as_string())?
+            };
+            let give_up = js_sys::Date::now() + 2.0 * LEASE_MS;
+            let mut granted = false;
+            while js_sys::Date::now() < give_up {
+                if weak.strong_count() == 0 {
+                    return;
+                }
+                if holder().is_some_and(|who| who != me) {
+                    sleep(LEASE_SETTLE_MS).await;
+                    continue;
+                }
+                let claim = js_sys::Array::of2(
+                    &JsValue::from_str(&me),
+                    &JsValue::from_f64(js_sys::Date::now() + LEASE_MS),
+                );
+                let written = js_sys::JSON::stringify(&claim)
+                    .ok()
+                    .and_then(|c| c.as_string())
+                    .is_some_and(|c| area.set_item(&key, &c).is_ok());
+                if !written {
+                    // Storage refused the claim: grant, as without any lock.
+                    granted = true;
+                    break;
+                }
+                sleep(LEASE_SETTLE_MS).await;
+                if holder().as_deref() == Some(me.as_str()) {
+                    granted = true;
+                    break;
+                }
+            }
+            let release: Release = {
+                let (area, key, me) = (area.clone(), key.clone(), me.clone());
+                Box::new(move || {
+                    let still_mine = area
+                        .get_item(&key)
+                        .ok()
+                        .flatten()
+                        .and_then(|c| js_sys::JSON::parse(&c).ok())
+                        .and_then(|c| c.dyn_into::<js_sys::Array>().ok())
+                        .and_then(|c| c.get(0).as_string())
+                        .is_some_and(|who| who == me);
+                    if still_mine {
+                        let _ = area.remove_item(&key);
+                    }
+                })
+            };
+            let Some(inner) = weak.upgrade() else {
+                return release();
+            };
+            if !granted {
+                // Out of time: the engine failed this lock already and releases a late grant.
+                inner.drive(move |s, now| lock_granted(s, now, id));
+                return;
+            }
+            let mut release = Some(release);
+            let ran = inner.drive(|s, now| {
+                if let Some(release) = release.take() {
+                    s.locks.insert(id.0, release);
+                }
+                lock_granted(s, now, id);
+            });
+            if ran.is_none() {
+                if let Some(release) = release.take() {
+                    release();
+                }
+            }
+        });
     }
 
     /// Keeps exactly one timer, for the engine's next deadline: set anew at every drive, since a
@@ -573,7 +670,7 @@ impl Drop for Inner {
             controller.abort();
         }
         for (_, release) in s.locks.drain() {
-            let _ = release.call0(&JsValue::UNDEFINED);
+            release();
         }
         for (_, slot) in s.waiters.drain() {
             slot.fill(Err(SessionError::bad_config("this session was dropped")));
@@ -611,6 +708,16 @@ fn add(
     {
         dom.push((target, kind, closure));
     }
+}
+
+/// Waits `ms` (a `setTimeout` promise).
+async fn sleep(ms: i32) {
+    let timer = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(timer).await;
 }
 
 /// `navigator.locks` and its `request` method, when the browser has Web Locks.

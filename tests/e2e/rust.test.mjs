@@ -214,6 +214,36 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
     }
   });
 
+  test('without Web Locks, a Rust tab on localStorage takes the refresh lock as a lease in storage: another tab’s live lease holds the refresh back until it is removed; its own lease is removed after the refresh', { timeout: 60000 }, async (t) => {
+    freshRig(rig);
+    const context = await browser.newContext();
+    try {
+      // A browser without Web Locks (Safari before 15.4).
+      await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true }));
+      const tab = await openTab(context, { hidden: true });
+      assert.equal(await tab.page.evaluate(() => navigator.locks), undefined);
+      const { handedIn } = await expiredSession(rig);
+      await tab.page.evaluate(() => window.H.make({ storage: 'local' }));
+      assert.deepEqual(await tab.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+      const lease = `lock:cognito-session:${rig.poolId}:${rig.clientId}`;
+      // Another tab's lease, as driver.js writes one: [holder, until].
+      await tab.page.evaluate((key) => localStorage.setItem(key, JSON.stringify(['another-tab 1', Date.now() + 5000])), lease);
+      await tab.page.evaluate(() => window.H.start([{ kind: 'token', deadlineMs: 15000 }]));
+      await sleep(800);
+      assert.equal(rig.counts().proxy.refresh.total, 0, 'the live lease holds the refresh back');
+      await tab.page.evaluate((key) => localStorage.removeItem(key), lease);
+      const [settled] = await tab.page.evaluate(() => window.H.collect(15000));
+      assert.equal(settled.result?.ok, true, JSON.stringify(settled));
+      assert.equal(rig.counts().proxy.refresh.total, 1);
+      await sleep(300);
+      assert.equal(await tab.page.evaluate((key) => localStorage.getItem(key), lease), null, 'its own lease is removed after the refresh');
+      assert.deepEqual(tab.obs.pageErrors, []);
+      t.diagnostic(`no Web Locks: held back by a live lease, then ${rig.counts().proxy.refresh.total} refresh; the lease removed`);
+    } finally {
+      await context.close();
+    }
+  });
+
   for (const storage of ['session', 'local']) {
     test(`two Rust sessions on one ${storage}Storage key in one page: 20 calls on each → 1 refresh; one signs out, the other follows`, { timeout: 30000 }, async (t) => {
       freshRig(rig);
