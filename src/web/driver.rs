@@ -369,6 +369,18 @@ impl Inner {
                         Timeout::new(LOCK_SETTLE_MS, release).forget();
                     }
                 }
+                // Token signatures: the engine asks for these only when the app turns on
+                // `verify_tokens`, which the Rust `Config` does not offer yet. Should one come, it
+                // fails closed: no key set is fetched, so no token passes a check.
+                Action::AcquireKeysLock { id } => {
+                    s.machine.handle_keys_lock(now, id, None);
+                }
+                Action::FetchKeys { id, .. } => {
+                    let why = "the Rust driver does not fetch key sets";
+                    s.machine.handle_keys_answer(now, id, Err(why), None);
+                }
+                Action::PersistKeys { .. } => {}
+                Action::Verify { id, .. } => s.machine.handle_verified(now, id, false),
                 Action::ResolveWaiters {
                     waiters,
                     access_token,

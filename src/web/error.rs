@@ -283,6 +283,12 @@ pub enum SessionEvent {
         /// What was wrong with it.
         detail: String,
     },
+    /// A token's signature did not check out and it was set aside (only with signature checks,
+    /// which this driver does not turn on yet).
+    TokenRejected {
+        /// Why.
+        detail: String,
+    },
     /// Web storage failed, or holds a newer version's record, which is left alone: the session
     /// keeps its tokens in memory meanwhile.
     StorageUnavailable {
@@ -324,6 +330,11 @@ impl SessionEvent {
                 let mut detail = String::new();
                 error.describe(&mut detail);
                 SessionEvent::StorageDiscarded { detail }
+            }
+            Event::TokenRejected { error } => {
+                let mut detail = String::new();
+                error.describe(&mut detail);
+                SessionEvent::TokenRejected { detail }
             }
             Event::StorageUnavailable { error } => {
                 let mut detail = String::new();
