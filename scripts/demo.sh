@@ -2,8 +2,9 @@
 # The demo: one command from a fresh clone. Installs what is missing (scripts/bootstrap.sh, the
 # rig's tests/e2e/rig/setup.sh), builds pkg/ and the npm package (scripts/package.sh, skipped when up to date), then
 # starts moto seeded with a user pool, app client and user, the fault-injecting proxy, the
-# protected API and a static server for www/ (with the built module under /pkg/), all on
-# 127.0.0.1, and prints the URL of the demo page. Runs until Ctrl-C, which stops everything.
+# protected API and a static server for www/ (with the built module under /pkg/, and the Rust
+# consumer app, built by scripts/rust-app.sh, at /rust/), all on 127.0.0.1, and prints the URL
+# of the demo page. Runs until Ctrl-C, which stops everything.
 #
 #   scripts/demo.sh                 demo page at http://127.0.0.1:8080/
 #   DEMO_PORT=9000 scripts/demo.sh  another port (0: any free port)
@@ -24,6 +25,8 @@ say "checking moto and the rig's npm packages (tests/e2e/rig/setup.sh)"
 bash tests/e2e/rig/setup.sh
 say "building pkg/ and the script-tag file unless they are up to date (scripts/package.sh)"
 bash scripts/package.sh
+say "building the Rust consumer app into www/rust/ unless it is up to date (scripts/rust-app.sh)"
+bash scripts/rust-app.sh --if-stale
 
 lifetime_args=()
 if [ "$LIFETIME" != 3600 ]; then lifetime_args=(--token-lifetime "$LIFETIME"); fi

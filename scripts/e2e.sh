@@ -6,13 +6,17 @@
 # the behaviour contract written once and run in Chromium, Firefox ESR and WebKitGTK
 # (tests/e2e/engines.test.mjs, through tests/e2e/engines/; ENGINES=firefox,webkit picks fewer,
 # ENGINES_SMOKE=1 runs one test per item of the contract),
-# and the JS shell against a stubbed fetch (tests/e2e/shell.test.mjs).
+# the Rust driver (`cognito_session::web`) in the Rust consumer app, held to the same counts, with
+# a JavaScript tab beside it (tests/e2e/rust.test.mjs), and the JS shell against a stubbed fetch
+# (tests/e2e/shell.test.mjs).
 #
 #   1. tests/e2e/rig/setup.sh   moto in .tools/venv, playwright-core and oidc-provider in
 #                               tests/e2e, those libraries in tests/e2e/adopt-libs (skips what
 #                               is there)
 #   2. scripts/build.sh         only when pkg/web/ is missing or older than the sources
-#                               (after scripts/bootstrap.sh, which installs the build tools)
+#                               (after scripts/bootstrap.sh, which installs the build tools);
+#      scripts/rust-app.sh      the same for the Rust consumer app (www/rust/pkg/: about 1.5 min
+#                               of compiling web-sys and the app the first time)
 #   3. node --test tests/e2e/ (and the rig's self-test)   ends with node's summary
 #
 # `scripts/e2e.sh bench` runs the micro-benchmark (tests/e2e/bench.mjs: ns per getAccessToken(),
@@ -38,6 +42,7 @@ bash tests/e2e/rig/setup.sh
 
 bash scripts/bootstrap.sh
 bash scripts/build.sh --if-stale
+bash scripts/rust-app.sh --if-stale
 
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || {
     say "no Chromium at ${CHROMIUM:-/usr/bin/chromium}: run scripts/bootstrap.sh (installs Debian's chromium)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: everything that must pass before a change lands.
 #
-#   1. native   `cargo test`: unit tests of the core, the simulations under tests/, doc tests
+#   1. native   `cargo test`: unit tests of the core, the simulations under tests/, doc tests;
+#               then the Rust driver's unit tests (`--features web`, src/web)
 #   2. wasm     scripts/build.sh: the shipped .wasm and JS glue, with their sizes
 #   3. browser  `cargo test --target wasm32-unknown-unknown --test browser` in three engines, one
 #               after the other: headless Chromium (chromedriver), headless Firefox ESR
@@ -11,7 +12,9 @@
 #   4. e2e      scripts/e2e.sh: the built module in headless Chromium against moto (Cognito), the
 #               fault proxy and the protected API, started by the tests on 127.0.0.1, the
 #               behaviour contract in Chromium, Firefox ESR and WebKitGTK
-#               (tests/e2e/engines.test.mjs), and the JS shell against a stubbed fetch
+#               (tests/e2e/engines.test.mjs), the Rust driver (cognito_session::web) inside the
+#               Rust consumer app against the same (tests/e2e/rust.test.mjs, built by
+#               scripts/rust-app.sh), and the JS shell against a stubbed fetch
 #               (tests/e2e/shell.test.mjs)
 #   5. consumers scripts/package.sh packs the npm tarball (and prints the size budget); apps under
 #               tests/consumers/ install it the way users do and run in headless Chromium against
@@ -95,7 +98,17 @@ consumer_tests() {
     node --test --test-reporter=spec tests/consumers/*.test.mjs
 }
 
-run_step native cargo test --no-fail-fast
+# shellcheck disable=SC2317 # called through run_step
+native_tests() {
+    local status=0
+    cargo test --no-fail-fast || status=$?
+    # The Rust driver's own unit tests (src/web: redacted Debug, the error codes, the events);
+    # its behaviour in the browser is tests/e2e/rust.test.mjs's.
+    cargo test --no-fail-fast --features web --lib web:: || status=$?
+    return "$status"
+}
+
+run_step native native_tests
 run_step wasm bash scripts/build.sh
 run_step browser browser_tests
 run_step e2e bash scripts/e2e.sh

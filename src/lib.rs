@@ -10,7 +10,9 @@
 //! - [`wire`]: the contract between the engine and the JavaScript shell: operations in, replies
 //!   out, natively compiled and tested against the shell's golden vectors.
 //! - the browser shell (wasm32 only): turns browser happenings into core events and performs the
-//!   core's actions.
+//!   core's actions. Two of them drive the same engine: the JavaScript shell of the npm package
+//!   (`src/shell`), and, with the cargo feature `web`, `cognito_session::web`: a `Session` for Rust
+//!   frontends.
 #![forbid(unsafe_code)]
 // The shipped `.wasm` is built without std (scripts/build.sh turns on `panic-handler`): std's
 // panic machinery formats messages nobody reads (panic = abort), about 1 KB gzip. Hence the
@@ -21,8 +23,19 @@ extern crate alloc;
 pub mod engine;
 pub mod wire;
 
-#[cfg(target_arch = "wasm32")]
+// The npm package's export surface and allocator. Left out of a Rust app's build (feature
+// `web`): the app has no use for the JavaScript class `Core` and keeps its own allocator.
+#[cfg(all(target_arch = "wasm32", not(feature = "web")))]
 pub mod shell;
+
+#[cfg(feature = "web")]
+pub mod web;
+
+// The Rust driver needs std (its crates do); `panic-handler` is the npm build's no-std switch.
+#[cfg(all(feature = "web", feature = "panic-handler"))]
+compile_error!(
+    "the features `web` (a Rust app's) and `panic-handler` (the npm .wasm's) exclude each other"
+);
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sim;

@@ -9,46 +9,7 @@
 //   /pkg/web/cognito_session.js     → the wasm-bindgen `--target web` glue
 
 import init, { Session } from '/pkg/web/cognito_session.js';
-
-const LOG_KEY = 'e2e-log';
-
-/** An outcome as plain data. */
-function failure(error, startedAt) {
-  return {
-    ok: false,
-    name: error?.name ?? typeof error,
-    code: error?.code ?? null,
-    retryAt: typeof error?.retryAt === 'number' ? error.retryAt : null,
-    message: String(error?.message ?? error),
-    startedAt,
-    at: Date.now(),
-  };
-}
-
-function success(value, startedAt) {
-  return { ok: true, value, startedAt, at: Date.now() };
-}
-
-async function settle(startedAt, promise) {
-  try {
-    return success(await promise, startedAt);
-  } catch (error) {
-    return failure(error, startedAt);
-  }
-}
-
-/** Appends to a log kept in sessionStorage, so it survives the redirect to the login page. */
-function persist(entry) {
-  try {
-    const list = JSON.parse(sessionStorage.getItem(LOG_KEY) || '[]');
-    list.push(entry);
-    sessionStorage.setItem(LOG_KEY, JSON.stringify(list));
-  } catch {
-    // The log is a test aid; a full storage must not change what the session does.
-  }
-}
-
-let hidden = false;
+import { LOG_KEY, failure, persist, setHidden, settle, success } from './outcome.js';
 
 const H = {
   /** The rig's config (cognitoUrl, apiUrl, proxyControlUrl, poolId, clientId, username, ...). */
@@ -61,18 +22,8 @@ const H = {
   /** Background calls started with `start`, settled or not. */
   pending: [],
 
-  /**
-   * Pretends the tab is hidden (or visible again) the way a browser does: `document.hidden`,
-   * `document.visibilityState` and a `visibilitychange` event. Headless Chromium always reports
-   * a visible page, so this is how a test gets a background tab.
-   */
-  setHidden(value) {
-    hidden = Boolean(value);
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
-    document.dispatchEvent(new Event('visibilitychange'));
-    return hidden;
-  },
+  /** Makes the tab look hidden (or visible again): see outcome.js. */
+  setHidden,
 
   /** The API's origin, which the session must be allowed to send tokens to. */
   apiOrigin() {

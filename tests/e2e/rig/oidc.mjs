@@ -35,9 +35,10 @@ const HOST = '127.0.0.1';
 /**
  * Starts the provider. `siteOrigin` is the test site's origin (the client's redirect URI lives
  * there, which is what lets the site's pages call the token endpoint). `lifetimeS` is the
- * initial access and ID token lifetime.
+ * initial access and ID token lifetime. `redirectPaths` are further pages of the site the
+ * client may be sent back to (the Rust driver's harness).
  */
-export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', lifetimeS = 3600 }) {
+export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', lifetimeS = 3600, redirectPaths = [] }) {
   const { default: Provider } = await import('oidc-provider');
   // oidc-provider's own in-memory adapter, on one store that outlives a restart (rotateKeys).
   const { default: MemoryAdapter } = await import('oidc-provider/lib/adapters/memory_adapter.js');
@@ -69,7 +70,7 @@ export async function startOidcProvider({ siteOrigin, clientId = 'spa-client', l
           token_endpoint_auth_method: 'none',
           grant_types: ['authorization_code', 'refresh_token'],
           response_types: ['code'],
-          redirect_uris: [redirectUri],
+          redirect_uris: [redirectUri, ...redirectPaths.map((p) => `${siteOrigin}${p}`)],
           post_logout_redirect_uris: [postLogoutRedirectUri],
         },
       ],
