@@ -362,15 +362,16 @@ export class Driver {
         // damage to a duplicate refresh at worst.
       }
     }
-    if (this.store.shared) return this.#lease(id);
+    if (this.store.shared) return this.#lease(id, suffix, granted);
     // Granted at once, inside the drive that asked: the engine takes it as the next input.
     granted(now);
   }
 
-  /** The refresh lock as a lease in localStorage (see LEASE_MS), when Web Locks is missing. */
-  #lease(id) {
+  /** A lock (`suffix` and `granted` as `#acquire`'s) as a lease in localStorage (see LEASE_MS),
+   * when Web Locks is missing. */
+  #lease(id, suffix, granted) {
     const area = this.store.area;
-    const key = `lock:${this.config.key}`;
+    const key = `lock:${this.config.key}${suffix}`;
     const me = `${PAGE.id} ${id}`;
     const holder = () => {
       try {
@@ -389,7 +390,7 @@ export class Driver {
     };
     const grant = () => this.drive((n) => {
       this.#locks.set(id, mine);
-      wire.refreshLock(this.core, n, id, this.store.read());
+      granted(n);
     }) || mine();
     const claim = () => {
       if (this.freed) return;
