@@ -28,11 +28,11 @@ const ANSWERS = {
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * `[challengeName, session, ChallengeResponses as JSON]` for `challenge` (the object a sign-in
- * step resolved with) answered with `answer`. `BAD_CONFIG` when the challenge object lacks its
- * name, session or user name, or the answer does not fit `ANSWERS`: a member it does not list
- * (empty objects aside, which add nothing), one it lists missing, a value that is not a
- * non-empty string.
+ * `[challengeName, session, ChallengeResponses as JSON, username]` for `challenge` (the object
+ * a sign-in step resolved with, each of its fields read once) answered with `answer`.
+ * `BAD_CONFIG` when the challenge object lacks its name, session or user name, or the answer
+ * does not fit `ANSWERS`: a member it does not list (empty objects aside, which add nothing),
+ * one it lists missing, a value that is not a non-empty string.
  */
 export function challengeResponses(challenge, answer) {
   let name, session, username;
@@ -66,7 +66,7 @@ export function challengeResponses(challenge, answer) {
     throw misfit();
   }
   if (!entries.size || [...entries.values()].some((entry) => !Object.hasOwn(responses, entry))) throw misfit();
-  return [name, session, JSON.stringify(responses)];
+  return [name, session, JSON.stringify(responses), username];
 }
 
 /**

@@ -129,13 +129,13 @@ export class Session {
   /** Answers the challenge a sign-in step resolved with (Cognito `RespondToAuthChallenge`):
    * challenge.js reads both, the engine checks the result and builds the request. */
   respondToChallenge(challenge, answer) {
-    let args;
+    let name, session, responses, username;
     try {
-      args = challengeResponses(challenge, answer);
+      [name, session, responses, username] = challengeResponses(challenge, answer);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#signInStep(challenge.username, 2, ...args);
+    return this.#signInStep(username, 2, name, session, responses);
   }
 
   /**
