@@ -1,8 +1,8 @@
 // The loop that drives one session's `.wasm` engine: it turns browser happenings (the timer,
 // fetch answers, lock grants, tab messages, `storage`, `visibilitychange`, `online`/`offline`,
 // `pageshow` and `focus` events) into wire calls and carries out the actions the engine asks
-// for. It holds no policy: whether and when to
-// refresh, retry, reject or go to login is the engine's call (src/engine/machine.rs).
+// for. It holds no policy: whether and when to refresh, retry, reject or go to login is the
+// engine's call (src/engine/machine.rs).
 //
 // Every entry goes through `drive`: feed the engine one call with `now`, drain its actions
 // performing each in order, re-arm the one timer from its next deadline, refresh the caches
@@ -30,8 +30,8 @@ export const MAX_TIMER = 0x7fffffff;
 const LOCK_SETTLE_MS = 50;
 
 /**
- * Without Web Locks (Safari before 15.4), tabs on localStorage take the refresh lock as a lease
- * written in that storage: a tab writes its claim, waits LEASE_SETTLE_MS for other tabs' writes
+ * Without Web Locks (Safari before 15.4), tabs on localStorage take each lock (the refresh
+ * lock, the key-set lock) as a lease written in that storage: a tab writes its claim, waits LEASE_SETTLE_MS for other tabs' writes
  * to reach it, and holds the lease if the claim read back is still its own; otherwise it tries
  * again until the holder removes the lease or it runs out. Tabs that claim together all read
  * back the last claim, so one refreshes and the others then read the record it stored. A lease
