@@ -109,7 +109,8 @@ export class Driver {
     const now = Date.now();
     const fail = (detail) => this.#notices.push({ type: 'storageUnavailable', detail });
     this.store = new Store(c.storage, c.key, fail);
-    this.keyStore = new Store(c.storage, `${c.key}:keys`, fail);
+    // The key set's store fails as the record's does: said once, by the record's.
+    this.keyStore = new Store(c.storage, `${c.key}:keys`, () => {});
     if (this.store.area) {
       const place = `${c.storage} ${c.key}`;
       const siblings = PAGE.sessions.get(place);
@@ -432,11 +433,14 @@ export class Driver {
    */
   #refreshCaches(before, emitted, later) {
     const cached = wire.token(this.core);
+    // Tokens that became usable (or stopped being) with the snapshot as it was: tokens whose
+    // signature check just passed. Apps that read claims() on `change` need to hear of it.
+    const flipped = (cached ? cached.token : null) === null !== (this.token === null);
     this.token = cached ? cached.token : null;
     this.idToken = cached ? cached.idToken : null;
     this.until = cached ? cached.until : 0;
     const snapshot = wire.snapshotText(this.core);
-    if (snapshot !== before) {
+    if (snapshot !== before || flipped) {
       this.snapshot = snapshot;
       if (!emitted && before !== null) this.#dispatch({ type: 'change' }, later);
     }

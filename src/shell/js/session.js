@@ -289,10 +289,13 @@ export class Session {
 
   /** A frozen summary: the same object until something changes. */
   getSnapshot() {
-    const text = this.#driver.snapshot;
-    if (text !== this.#snapshotText) {
-      this.#snapshotText = text;
-      this.#snapshotObject = Object.freeze(wire.decode(text).snapshot);
+    const d = this.#driver;
+    // A new object also when tokens became usable (their signature check passed) with the
+    // same snapshot: what claims() answers changed, and React re-renders on a new object.
+    const key = `${d.token !== null}${d.snapshot}`;
+    if (key !== this.#snapshotText) {
+      this.#snapshotText = key;
+      this.#snapshotObject = Object.freeze(wire.decode(d.snapshot).snapshot);
     }
     return this.#snapshotObject;
   }
