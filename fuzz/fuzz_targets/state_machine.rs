@@ -580,6 +580,15 @@ impl World {
                         self.on_wire = None;
                     }
                 }
+                // This target's config leaves `keys` None (Config::new): signatures are not
+                // checked here (tests/simulation.rs checks them on odd seeds), so the key-set
+                // actions must never come.
+                Action::AcquireKeysLock { .. }
+                | Action::FetchKeys { .. }
+                | Action::PersistKeys { .. }
+                | Action::Verify { .. } => {
+                    panic!("a key-set action without key checks: {action:?}")
+                }
                 Action::ReleaseRefreshLock { id } => {
                     assert_ne!(
                         self.on_wire,

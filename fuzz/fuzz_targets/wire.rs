@@ -44,6 +44,8 @@ fuzz_target!(|data: &[u8]| {
         token_endpoint: o.text(),
         issuer: o.text(),
         rotation: o.num() % 2 == 1,
+        verify_tokens: o.num() % 2 == 1,
+        jwks_uri: o.text(),
     };
     let seed = o.num();
     let start = o.float();
