@@ -2,7 +2,7 @@
 //!
 //! Why not serde_json: the core reads a handful of fields from token responses, error bodies and
 //! JWT parts, and writes three small request bodies. A purpose-built reader keeps the `.wasm` small
-//! (measured in `ARCHITECTURE.md`) and lets every failure be a typed [`JsonError`] with a byte
+//! (ARCHITECTURE.md, "Why ...?") and lets every failure be a typed [`JsonError`] with a byte
 //! offset. Any byte string in gives a [`Value`] or an error: nesting is bounded by [`MAX_DEPTH`]
 //! so hostile input cannot exhaust the stack, and nothing here panics.
 //!
