@@ -4,6 +4,7 @@
 // The entries load their .wasm themselves (src/shell/js/load.js: `new URL(..., import.meta.url)`
 // and fetch, or `init()`'s argument), so the bundle holds every byte of JS a page runs for them:
 // the loader, the glue and the shell. The .wasm is a file of its own, which package.sh adds.
+// React stays out: it is the app's (a peer of cognito-session/react), not the package's bytes.
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -22,6 +23,7 @@ await esbuild.build({
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
+  external: ['react'],
   logLevel: 'error',
   logOverride: { 'empty-import-meta': 'silent' },
 });

@@ -17,7 +17,9 @@
 # Sizes: "bundler entry" is what a production bundler ships for `import { Session } from
 # "cognito-session"` (index.js): the .wasm as is, plus the JS (the loader, the glue and the
 # shell) bundled and minified by esbuild (scripts/bundle-size.mjs). "web entry" is the same for
-# `cognito-session/web`. gzip is `gzip -9`;
+# `cognito-session/web`. "adds" rows are what importing an optional entry (axios, srp, adopt,
+# react) adds to the bundler entry's JS: the two imported together, minus the main entry alone
+# (React itself is the app's, left out). gzip is `gzip -9`;
 # the .wasm and the JS travel as two responses, so their gzip sizes add.
 # Usage: scripts/package.sh
 set -euo pipefail
@@ -157,6 +159,12 @@ minified() { # entry out: the entry bundled and minified as a production build s
 }
 minified "$NPM_DIR/index.js" "$MEASURE/bundler.js"
 minified "$NPM_DIR/web/$CRATE.js" "$MEASURE/web.js"
+OPTIONAL_ENTRIES=(axios srp adopt react)
+for entry in "${OPTIONAL_ENTRIES[@]}"; do
+    printf 'export * from "%s";\nexport * as optional from "%s";\n' \
+        "$ROOT/$NPM_DIR/index.js" "$ROOT/$NPM_DIR/$entry.js" >"$MEASURE/with-$entry.entry.js"
+    minified "$MEASURE/with-$entry.entry.js" "$MEASURE/with-$entry.js"
+done
 
 raw() { wc -c <"$1" | tr -d ' '; }
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
@@ -174,6 +182,10 @@ wasm_w="$NPM_DIR/web/${CRATE}_bg.wasm"
     row "web entry: JS, minified" "$(raw "$MEASURE/web.js")" "$(gz "$MEASURE/web.js")"
     row "web entry: total" "$(($(raw "$wasm_w") + $(raw "$MEASURE/web.js")))" \
         "$(($(gz "$wasm_w") + $(gz "$MEASURE/web.js")))"
+    for entry in "${OPTIONAL_ENTRIES[@]}"; do
+        row "cognito-session/$entry adds (JS)" "+$(($(raw "$MEASURE/with-$entry.js") - $(raw "$MEASURE/bundler.js")))" \
+            "+$(($(gz "$MEASURE/with-$entry.js") - $(gz "$MEASURE/bundler.js")))"
+    done
     row "script tag: $SCRIPT_FILE" "$(raw "$SCRIPT_FILE")" "$(gz "$SCRIPT_FILE")"
     row "npm tarball: $TARBALL" "$(raw "$TARBALL")" ""
     bundler_gz=$(($(gz "$wasm_b") + $(gz "$MEASURE/bundler.js")))
