@@ -496,6 +496,8 @@ describe('the e2e rig', () => {
       assert.ok(result.drops >= 1 && result.drops <= 3, `${result.drops} drops for one fetch`);
       t.diagnostic(`browser: one dropped fetch reached the proxy ${result.drops} time(s)`);
       assert.ok(result.refreshCount >= 2);
+      // The static server counts requests per path (the contract counts the login page's loads).
+      assert.deepEqual([site.requests('/'), site.requests('/rig-config.json'), site.requests('/nowhere')], [1, 1, 0]);
     } finally {
       await browser.close();
       await site.close();

@@ -47,13 +47,16 @@ function escapeHtml(s) {
  * returning one) is answered at GET /rig-config.json. `mounts` maps URL prefixes ending in `/`
  * (e.g. `{'/pkg/': 'pkg'}`) to other directories, the longest prefix first. `headers(url)`
  * (the request target, path and query) gives headers added to (or replacing) those of every
- * answer, e.g. a Content-Security-Policy or another Content-Type. Resolves `{url, port, close()}`.
+ * answer, e.g. a Content-Security-Policy or another Content-Type. Resolves `{url, port,
+ * requests(pathname), close()}`: `requests` counts the requests for a path so far (the
+ * contract's scenarios count the login page's loads with it, in every engine).
  */
 export async function startStaticServer({ dir, port = 0, config = null, mounts = {}, headers = () => ({}) } = {}) {
   const roots = Object.entries(mounts)
     .map(([prefix, d]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, path.resolve(d)])
     .sort((a, b) => b[0].length - a[0].length);
   roots.push(['/', path.resolve(dir)]);
+  const requests = new Map();
   const server = http.createServer((req, res) => {
     const send = (status, type, body) => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers(req.url) });
@@ -66,6 +69,7 @@ export async function startStaticServer({ dir, port = 0, config = null, mounts =
     } catch {
       return send(400, 'text/plain', 'bad path\n');
     }
+    requests.set(pathname, (requests.get(pathname) || 0) + 1);
     if (pathname === '/rig-config.json' && config) {
       const value = typeof config === 'function' ? config() : config;
       return send(200, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
@@ -102,6 +106,7 @@ export async function startStaticServer({ dir, port = 0, config = null, mounts =
   return {
     url: `http://${HOST}:${actual}/`,
     port: actual,
+    requests: (pathname) => requests.get(pathname) || 0,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
