@@ -1,5 +1,7 @@
-// The three browser engines the end-to-end contract runs in, behind one small interface, so
-// tests/e2e/engines.test.mjs is written once:
+// The three browser engines the end-to-end contract runs in, behind one small interface, so the
+// contract's scenarios (tests/e2e/rig/contract.mjs) are written once and run in each of them
+// (tests/e2e/engines.test.mjs) and on both drivers' harness pages in Chromium
+// (session.test.mjs, rust.test.mjs):
 //
 //   const engine = await launchEngine('firefox');   // 'chromium' | 'firefox' | 'webkit'
 //   engine.version                                  // e.g. "Firefox 153.8.0esr"
@@ -7,15 +9,20 @@
 //   const page = await context.newPage();           // another tab of that context
 //   await page.goto(url); await page.evaluate(fn, arg); await page.url(); await page.reload();
 //   await page.waitForURL((u) => ..., {timeout});   // polls the page's URL
+//   await page.pageErrors();                        // uncaught errors in the page (see below)
+//   page.observer                                   // Playwright only: ./playwright.mjs
 //   await context.close(); await engine.close();
 //
-// Chromium: Debian's chromium through playwright-core (tests/e2e/rig/browser.mjs). Firefox:
+// Chromium: Debian's chromium through playwright-core (./playwright.mjs, tests/e2e/rig/browser.mjs);
+// `engineOf(browser)` wraps a browser a suite launched itself. Firefox:
 // Debian's firefox-esr through geckodriver (`cargo install geckodriver`). WebKit: WebKitGTK's
 // MiniBrowser through WebKitWebDriver (Debian's webkit2gtk-driver), on an Xvfb display started
 // here when DISPLAY is unset. Firefox and WebKit go over classic WebDriver (./webdriver.mjs): one
 // WebDriver session per engine, a context is windows of it whose storage and cookies are wiped
-// when it closes, a page a window. Page observers
-// (network, page errors) differ per driver, so the suite counts on the rig's side instead.
+// when it closes, a page a window. WebDriver has no network observer, so the scenarios count on
+// the rig's side; page errors are recorded in the page (`watchErrors`, run after every `goto` and
+// `reload`), so `pageErrors()` sees the current document's (a document the page navigated to on
+// its own has no record: it throws), plus, in Chromium, the observer's.
 // Paths: CHROMIUM, FIREFOX, GECKODRIVER, WEBKIT_WEBDRIVER, WEBKIT_BROWSER (environment).
 
 import fs from 'node:fs';
@@ -23,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { launchChromium } from '../rig/browser.mjs';
+import { playwrightEngine } from './playwright.mjs';
 import { openSession, startDriver, startXvfb } from './webdriver.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,33 +101,44 @@ async function waitForURL(page, predicate, { timeout = 10000 } = {}) {
   }
 }
 
-/** Adds `waitForURL` to a page of either driver. */
-function withWait(page) {
-  return { ...page, waitForURL: (predicate, options) => waitForURL(page, predicate, options) };
+/** Records uncaught errors and unhandled rejections in the page: `window.__pageErrors`. */
+export function watchErrors() {
+  window.__pageErrors = [];
+  window.addEventListener('error', (e) => window.__pageErrors.push(String(e.message)));
+  window.addEventListener('unhandledrejection', (e) => window.__pageErrors.push(String(e.reason?.stack || e.reason)));
+  return true;
 }
 
-async function launchPlaywrightChromium() {
-  const browser = await launchChromium();
+/** A page of either driver with the interface's common parts: `goto` and `reload` that start
+ * `watchErrors`, `waitForURL`, `pageErrors`. */
+function common(page) {
   return {
-    name: 'chromium',
-    version: `Chromium ${browser.version()}`,
-    async newContext() {
-      const context = await browser.newContext();
-      return {
-        async newPage() {
-          const p = await context.newPage();
-          return withWait({
-            goto: (url) => p.goto(url).then(() => undefined),
-            reload: () => p.reload().then(() => undefined),
-            url: async () => p.url(),
-            evaluate: (fn, arg = null) => p.evaluate(fn, arg),
-            close: () => p.close(),
-          });
-        },
-        close: () => context.close(),
-      };
+    ...page,
+    async goto(url) {
+      await page.goto(url);
+      await page.evaluate(watchErrors);
     },
-    close: () => browser.close(),
+    async reload() {
+      await page.reload();
+      await page.evaluate(watchErrors);
+    },
+    waitForURL: (predicate, options) => waitForURL(page, predicate, options),
+    async pageErrors() {
+      const inPage = await page.evaluate(() => window.__pageErrors ?? null);
+      if (inPage === null) throw new Error(`pageErrors: no record in ${await page.url()} (a document not loaded with goto or reload)`);
+      return [...(page.observer?.obs.pageErrors ?? []), ...inPage];
+    },
+  };
+}
+
+/** An engine whose pages have `common`'s parts. */
+function wrapEngine(engine) {
+  return {
+    ...engine,
+    async newContext() {
+      const context = await engine.newContext();
+      return { ...context, newPage: async () => common(await context.newPage()) };
+    },
   };
 }
 
@@ -158,11 +177,7 @@ async function launchWebDriver(name) {
       name,
       version: `${label} ${session.capabilities?.browserVersion ?? '?'}`,
       async newContext() {
-        const context = session.newContext();
-        return {
-          newPage: async () => withWait(await context.newPage()),
-          close: () => context.close(),
-        };
+        return session.newContext();
       },
       async close() {
         for (const stop of stops) await stop();
@@ -176,7 +191,13 @@ async function launchWebDriver(name) {
 
 /** Launches `name` (one of ENGINES). */
 export async function launchEngine(name) {
-  if (name === 'chromium') return launchPlaywrightChromium();
-  if (name === 'firefox' || name === 'webkit') return launchWebDriver(name);
+  if (name === 'chromium') return wrapEngine(playwrightEngine(await launchChromium(), { owned: true }));
+  if (name === 'firefox' || name === 'webkit') return wrapEngine(await launchWebDriver(name));
   throw new Error(`unknown engine ${name}`);
+}
+
+/** A Playwright browser a suite launched itself (session.test.mjs, rust.test.mjs) as an engine
+ * of this interface; closing the engine leaves the browser open. */
+export function engineOf(browser) {
+  return wrapEngine(playwrightEngine(browser));
 }
