@@ -3,12 +3,12 @@
 # proxy and the protected API, all started by the tests on 127.0.0.1 (tests/e2e/session.test.mjs),
 # against oidc-provider with rotating refresh tokens (tests/e2e/oidc.test.mjs), the sessions of
 # Amplify v6, amazon-cognito-identity-js and oidc-client-ts taken over (tests/e2e/adopt.test.mjs),
-# the behaviour contract written once and run in Chromium, Firefox ESR and WebKitGTK
-# (tests/e2e/engines.test.mjs, through tests/e2e/engines/; ENGINES=firefox,webkit picks fewer,
-# ENGINES_SMOKE=1 runs one test per item of the contract),
-# the Rust driver (`cognito_session::web`) in the Rust consumer app, held to the same counts, with
-# a JavaScript tab beside it (tests/e2e/rust.test.mjs), and the JS shell against a stubbed fetch
-# (tests/e2e/shell.test.mjs).
+# the behaviour contract's scenarios (written once, tests/e2e/rig/contract.mjs) run in Chromium,
+# Firefox ESR and WebKitGTK (tests/e2e/engines.test.mjs, through tests/e2e/engines/;
+# ENGINES=firefox,webkit picks fewer, ENGINES_SMOKE=1 runs one test per item of the contract),
+# the Rust driver (`cognito_session::web`) in the Rust consumer app, held to the same counts by
+# the same scenarios, with a JavaScript tab beside it (tests/e2e/rust.test.mjs), and the JS shell
+# against a stubbed fetch (tests/e2e/shell.test.mjs).
 #
 #   1. tests/e2e/rig/setup.sh   moto in .tools/venv, playwright-core and oidc-provider in
 #                               tests/e2e, those libraries in tests/e2e/adopt-libs (skips what

@@ -11,9 +11,13 @@
 //   errors, the refresh token kept, recovery), the same without Web Locks and BroadcastChannel
 //   (Safari before 15.4), and PKCE redirect sign-in at oidc-provider.
 //
+// The scenarios are rig/contract.mjs's, the code session.test.mjs (Chromium) and rust.test.mjs
+// (the Rust driver) run too, here on the JavaScript harness in each engine; this file adds the
+// two that only it runs (rotating refresh tokens without Web Locks, PKCE redirect sign-in).
 // Counts come from the rig's side (the proxy's refresh requests, the API's good and bad tokens,
-// the static server's answers for the login page, the provider's grants), which is the same in
-// every engine; WebDriver has no network observer. Page errors are collected in the page.
+// the static server's loads of the login page, the provider's grants), which is the same in
+// every engine; WebDriver has no network observer, so what the page itself sent is checked in
+// Chromium only (Playwright's observer). Page errors are collected in the page.
 //
 //   ENGINES=firefox,webkit node --test tests/e2e/engines.test.mjs   (default: all three)
 // ENGINES_SMOKE=1 runs one test per item of the contract (about two thirds of the time): it
@@ -25,17 +29,26 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT, decodeJwt, startRig } from './rig/rig.mjs';
+import { REPO_ROOT, startRig } from './rig/rig.mjs';
+import {
+  burstScenario,
+  byCode,
+  HOSTILE_ANSWERS,
+  hostileScenario,
+  likeOldSafari,
+  openPage as openPageOf,
+  openTab as openTabOf,
+  revokedToLoginUrlScenario,
+  sleep,
+  stormScenario,
+  tabsScenario,
+} from './rig/contract.mjs';
 import { startOidcProvider } from './rig/oidc.mjs';
 import { startStaticServer } from './rig/serve.mjs';
-import { ENGINES, available, launchEngine } from './engines/index.mjs';
+import { ENGINES, available, launchEngine, watchErrors } from './engines/index.mjs';
 
 const MODULE = path.join(REPO_ROOT, 'pkg', 'web', 'cognito_session.js');
 const HARNESS = 'tests/e2e/pages/harness.html';
-const LOGIN_PAGE = '/tests/e2e/pages/login.html';
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const nowS = () => Math.floor(Date.now() / 1000);
 
 const SMOKE = process.env.ENGINES_SMOKE === '1';
 /** Options of a test that a smoke run leaves out. */
@@ -48,7 +61,6 @@ const wanted = (process.env.ENGINES || ENGINES.join(','))
 
 let rig;
 let site;
-let loginPageServed = 0;
 let op;
 let oidcSite;
 let oidcConfig = {};
@@ -56,14 +68,7 @@ let oidcConfig = {};
 before(async () => {
   if (!fs.existsSync(MODULE)) throw new Error(`${MODULE} is missing: run scripts/build.sh (or scripts/e2e.sh, which builds)`);
   rig = await startRig();
-  site = await startStaticServer({
-    dir: REPO_ROOT,
-    config: () => rig.control.config(),
-    headers: (url) => {
-      if (url.split('?')[0] === LOGIN_PAGE) loginPageServed += 1;
-      return {};
-    },
-  });
+  site = await startStaticServer({ dir: REPO_ROOT, config: () => rig.control.config() });
   oidcSite = await startStaticServer({ dir: REPO_ROOT, config: () => oidcConfig });
   op = await startOidcProvider({ siteOrigin: new URL(oidcSite.url).origin });
   oidcConfig = { apiUrl: `${op.issuer}/`, tokenEndpoint: op.tokenEndpoint, authorizationEndpoint: `${op.issuer}/auth`, issuer: op.issuer, clientId: op.clientId };
@@ -75,52 +80,6 @@ after(async () => {
   if (site) await site.close();
   if (rig) await rig.stop();
 });
-
-function freshRig() {
-  rig.control.reset();
-  rig.control.setTokenLifetime(null);
-  loginPageServed = 0;
-}
-
-/** moto's refresh token with an access token ten minutes expired, signed with moto's key. */
-async function expiredSession() {
-  const ar = await rig.control.signIn();
-  const accessToken = rig.control.mintToken({ tokenUse: 'access', iat: nowS() - 3600, expiresInS: 3000 });
-  assert.ok(decodeJwt(accessToken).claims.exp < nowS() - 500);
-  return { handedIn: { accessToken, refreshToken: ar.RefreshToken }, moto: ar };
-}
-
-function badTokenRequests(counts) {
-  return counts.api.total - counts.api.ok;
-}
-
-function refreshEvents(counts) {
-  return counts.proxy.events.filter((e) => ['InitiateAuth/REFRESH_TOKEN_AUTH', 'InitiateAuth/REFRESH_TOKEN', 'GetTokensFromRefreshToken'].includes(e.op));
-}
-
-function byCode(results) {
-  const out = {};
-  for (const r of results) {
-    const k = r.ok ? (r.value && typeof r.value === 'object' && 'status' in r.value ? `HTTP ${r.value.status}` : 'ok') : r.code ?? `untyped ${r.name}: ${r.message}`;
-    out[k] = (out[k] || 0) + 1;
-  }
-  return out;
-}
-
-/** Records uncaught errors and unhandled rejections in the page: `window.__pageErrors`. */
-function watchErrors() {
-  window.__pageErrors = [];
-  window.addEventListener('error', (e) => window.__pageErrors.push(String(e.message)));
-  window.addEventListener('unhandledrejection', (e) => window.__pageErrors.push(String(e.reason?.stack || e.reason)));
-  return true;
-}
-
-/** Takes web APIs away the way Safari before 15.4 lacks them: Web Locks and BroadcastChannel. */
-function likeOldSafari() {
-  Object.defineProperty(navigator, 'locks', { configurable: true, value: undefined });
-  globalThis.BroadcastChannel = undefined;
-  return { locks: typeof navigator.locks, broadcastChannel: typeof BroadcastChannel };
-}
 
 for (const name of wanted) {
   const can = available(name);
@@ -136,119 +95,25 @@ for (const name of wanted) {
     });
     after(() => engine?.close());
 
-    /** A new context (its own storage) with one harness tab: `{page, context, close}`. */
-    async function openPage({ hidden = true, siteUrl = site.url } = {}) {
-      const context = await engine.newContext();
-      try {
-        const page = await openTab(context, { hidden, siteUrl });
-        return { page, context, close: () => context.close() };
-      } catch (e) {
-        await context.close();
-        throw e;
-      }
-    }
-
-    /** Another harness tab in `context` (the tabs of a context share localStorage). */
-    async function openTab(context, { hidden = true, siteUrl = site.url } = {}) {
-      const page = await context.newPage();
-      await page.goto(`${siteUrl}${HARNESS}`);
-      await page.evaluate(watchErrors);
-      await page.evaluate(() => window.H.ready);
-      if (hidden) await page.evaluate(() => window.H.setHidden(true));
-      return page;
-    }
-
-    const pageErrors = (page) => page.evaluate(() => window.__pageErrors);
+    /** What rig/contract.mjs's scenarios run on: this engine, the JavaScript harness. */
+    const env = { harness: HARNESS };
+    before(() => Object.assign(env, { rig, site, engine, label: engine.version }));
+    /** Tabs of the harness, hidden unless told otherwise. */
+    const openPage = (options) => openPageOf(env, { hidden: true, ...options });
+    const openTab = (context, options) => openTabOf(env, context, { hidden: true, ...options });
 
     test('burst: an expired access token and 50 concurrent session.fetch calls → exactly 1 refresh, 50 API successes, 0 bad tokens', { timeout: 60000 }, async (t) => {
-      freshRig();
-      const { page, close } = await openPage();
-      try {
-        const { handedIn } = await expiredSession();
-        await page.evaluate(() => window.H.make());
-        assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-        await sleep(300);
-        assert.equal(rig.counts().proxy.refresh.total, 0, 'a hidden tab does not refresh until a caller needs a token');
-        const results = await page.evaluate(() => window.H.burst(50));
-        assert.deepEqual(byCode(results), { 'HTTP 200': 50 });
-        const c = rig.counts();
-        assert.equal(c.proxy.refresh.total, 1, 'exactly one refresh request reached the proxy');
-        assert.equal(c.api.ok, 50);
-        assert.equal(c.api.total, 50, 'no replays');
-        assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-        assert.equal(new Set(results.map((r) => r.value.body.exp)).size, 1, 'every call carried the one refreshed token');
-        assert.deepEqual(await pageErrors(page), []);
-        const apis = await page.evaluate(() => ({ webLocks: typeof navigator.locks?.request === 'function', broadcastChannel: typeof BroadcastChannel === 'function' }));
-        t.diagnostic(`${engine.version}: 50 calls, ${c.proxy.refresh.total} refresh, ${c.api.ok} API 200s, 0 bad tokens; ${JSON.stringify(apis)}`);
-      } finally {
-        await close();
-      }
+      await burstScenario(env, t);
     });
 
-    /** Two tabs of one context on localStorage, an expired token in the record, `n` calls in
-     * each started together: the results and the rig's counts. `prepare` runs in each tab
-     * before its session is made. */
-    async function twoTabBurst({ n = 20, prepare = null } = {}) {
-      const first = await openPage();
-      try {
-        const { handedIn } = await expiredSession();
-        if (prepare) await first.page.evaluate(prepare);
-        await first.page.evaluate(() => window.H.make({ storage: 'local' }));
-        assert.deepEqual(await first.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-        const second = await openTab(first.context);
-        if (prepare) await second.evaluate(prepare);
-        await second.evaluate(() => window.H.make({ storage: 'local' }));
-        assert.equal(await second.evaluate(() => window.H.snapshot().signedIn), true, 'the second tab resumed the session from localStorage');
-        await sleep(300);
-        assert.equal(rig.counts().proxy.refresh.total, 0);
-        const tabs = [first.page, second];
-        // Started in each tab before either is collected: the two bursts overlap in time.
-        for (const tab of tabs) await tab.evaluate((k) => window.H.start(Array.from({ length: k }, () => ({ kind: 'fetch' }))), n);
-        const settled = [];
-        for (const tab of tabs) settled.push(...(await tab.evaluate(() => window.H.collect(30000))));
-        const errors = [];
-        for (const tab of tabs) errors.push(...(await pageErrors(tab)));
-        return { results: settled.map((s) => s.result), counts: rig.counts(), errors };
-      } finally {
-        await first.close();
-      }
-    }
-
     test('two tabs sharing localStorage, 20 calls started in each → exactly 1 refresh in all, 40 successes, 0 bad tokens', { timeout: 60000 }, async (t) => {
-      freshRig();
-      const { results, counts: c, errors } = await twoTabBurst();
-      assert.deepEqual(byCode(results), { 'HTTP 200': 40 });
-      assert.equal(c.proxy.refresh.total, 1, 'one refresh for both tabs');
-      assert.equal(c.api.ok, 40);
-      assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-      assert.deepEqual(errors, []);
-      t.diagnostic(`${engine.version}: 2 tabs × 20 calls, ${c.proxy.refresh.total} refresh, API ${c.api.ok} ok, 0 bad`);
+      await tabsScenario(env, t, { tabs: 2, n: 20 });
     });
 
     test('without Web Locks and BroadcastChannel (as in Safari before 15.4): 50 calls in a tab → 1 refresh; 20 in each of two tabs → 1 refresh in all (the storage lease), 0 bad tokens', { timeout: 90000 }, async (t) => {
-      freshRig();
-      const { page, close } = await openPage();
-      try {
-        assert.deepEqual(await page.evaluate(likeOldSafari), { locks: 'undefined', broadcastChannel: 'undefined' });
-        const { handedIn } = await expiredSession();
-        await page.evaluate(() => window.H.make({ storage: 'local' }));
-        assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-        const results = await page.evaluate(() => window.H.burst(50));
-        assert.deepEqual(byCode(results), { 'HTTP 200': 50 });
-        const c = rig.counts();
-        assert.equal(c.proxy.refresh.total, 1, 'one refresh in the tab: no herd without Web Locks');
-        assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-        assert.deepEqual(await pageErrors(page), []);
-      } finally {
-        await close();
-      }
-      freshRig();
-      const { results, counts: c, errors } = await twoTabBurst({ prepare: likeOldSafari });
-      assert.deepEqual(byCode(results), { 'HTTP 200': 40 });
-      assert.equal(c.proxy.refresh.total, 1, 'one refresh for both tabs');
-      assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-      assert.deepEqual(errors, []);
-      t.diagnostic(`${engine.version} without Web Locks/BroadcastChannel: 1 refresh for 50 calls in a tab; ${c.proxy.refresh.total} for 2 tabs × 20 calls, 0 bad`);
+      const gone = { locks: 'undefined', broadcastChannel: 'undefined' };
+      await burstScenario(env, t, { prepare: likeOldSafari, prepared: gone, storage: 'local' });
+      await tabsScenario(env, t, { tabs: 2, n: 20, prepare: likeOldSafari, prepared: gone });
     });
 
     test('without Web Locks and BroadcastChannel, refresh tokens that rotate (oidc-provider, reuse revokes the grant): two tabs due at once, 20 calls in each → 1 refresh, no reuse, 40 × 200', full({ timeout: 60000 }), async (t) => {
@@ -277,7 +142,7 @@ for (const name of wanted) {
         const counts = op.counts();
         assert.equal(counts.refresh, 1, 'one refresh grant for both tabs');
         assert.deepEqual(counts.refreshRefused, [], 'no refresh token presented twice');
-        for (const tab of tabs) assert.deepEqual(await pageErrors(tab), []);
+        for (const tab of tabs) assert.deepEqual(await tab.pageErrors(), []);
         t.diagnostic(`${engine.version} without Web Locks, rotating refresh tokens: 2 tabs × 20 calls → ${counts.refresh} refresh, 0 reuse`);
       } finally {
         await first.close();
@@ -285,119 +150,17 @@ for (const name of wanted) {
     });
 
     test('throttle storm: TooManyRequestsException for 5 s → ≤ 8 attempts, THROTTLED with retryAt by the deadline, recovery without sign-out, 0 bad tokens', { timeout: 120000 }, async (t) => {
-      freshRig();
-      const { page, close } = await openPage({ hidden: false });
-      try {
-        const { handedIn } = await expiredSession();
-        await page.evaluate(() => window.H.make());
-        const stormEnd = rig.control.setFault({ mode: 'throttle', forMs: 5000 }).until;
-        const specs = [
-          ...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 1000 })),
-          ...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 2500 })),
-          ...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 70000 })),
-          ...Array.from({ length: 5 }, () => ({ kind: 'fetch' })),
-        ];
-        await page.evaluate(([tk, s]) => {
-          const r = window.H.setTokens(tk);
-          if (!r.ok) throw new Error(JSON.stringify(r));
-          return window.H.start(s);
-        }, [handedIn, specs]);
-        const settled = await page.evaluate(() => window.H.collect(80000));
-        const refreshes = refreshEvents(rig.counts());
-        const duringStorm = refreshes.filter((e) => e.t < stormEnd);
-        const recovered = refreshes.find((e) => e.t >= stormEnd && e.outcome === 'forwarded' && e.status === 200);
-        for (const { spec, result } of settled) {
-          assert.ok(result, `a caller never settled: ${JSON.stringify(spec)}`);
-          if (spec.kind === 'token' && spec.deadlineMs <= 2500) {
-            assert.equal(result.code, 'THROTTLED', JSON.stringify(result));
-            assert.equal(typeof result.retryAt, 'number', JSON.stringify(result));
-            assert.ok(result.at - result.startedAt <= spec.deadlineMs + 300, `rejected ${result.at - result.startedAt} ms after a ${spec.deadlineMs} ms deadline`);
-          } else if (spec.kind === 'token') {
-            assert.equal(result.ok, true, `long-deadline caller failed: ${JSON.stringify(result)}`);
-          } else {
-            assert.ok(result.ok ? result.value.status === 200 : result.code === 'THROTTLED' && typeof result.retryAt === 'number', JSON.stringify(result));
-          }
-        }
-        assert.ok(duringStorm.length >= 1 && duringStorm.length <= 8, `${duringStorm.length} refresh attempts during the storm`);
-        assert.ok(recovered, 'a refresh succeeded after the storm');
-        const events = await page.evaluate(() => window.H.events.map((e) => e.type));
-        assert.ok(events.includes('refreshed'), JSON.stringify(events));
-        assert.ok(!events.includes('expired') && !events.includes('signedOut'), JSON.stringify(events));
-        assert.equal((await page.evaluate(() => window.H.record()))?.refresh, handedIn.refreshToken, 'the stored refresh token is kept');
-        const again = await page.evaluate(() => window.H.apiCall());
-        assert.equal(again.ok && again.value.status, 200, JSON.stringify(again));
-        assert.equal(badTokenRequests(rig.counts()), 0);
-        assert.deepEqual(await pageErrors(page), []);
-        t.diagnostic(`${engine.version}: ${duringStorm.length} refresh attempts during the 5 s storm, recovery ${recovered.t - stormEnd} ms after it`);
-      } finally {
-        rig.control.clearFault();
-        await close();
-      }
+      await stormScenario(env, t, { fault: { mode: 'throttle' }, shortCode: 'THROTTLED', label: 'throttle storm' });
     });
 
     test('revoked refresh token with a loginUrl: 1 refresh attempt, exactly one navigation to the login page, waiters SESSION_EXPIRED, 0 API requests', { timeout: 60000 }, async (t) => {
-      freshRig();
-      const { page, close } = await openPage();
-      try {
-        const { handedIn, moto } = await expiredSession();
-        await page.evaluate((loginUrl) => window.H.make({ loginUrl, onLoginRequired: undefined }), LOGIN_PAGE);
-        assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-        const revoked = await rig.control.revoke({ accessToken: moto.AccessToken });
-        assert.equal(revoked.status, 200, JSON.stringify(revoked));
-        const specs = [...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 10000 })), ...Array.from({ length: 5 }, () => ({ kind: 'fetch' }))];
-        await page.evaluate((s) => window.H.start(s), specs);
-        await page.waitForURL((u) => u.pathname === LOGIN_PAGE, { timeout: 15000 });
-        await sleep(1500);
-        assert.equal(new URL(await page.url()).pathname, LOGIN_PAGE);
-        assert.equal(loginPageServed, 1, 'the login page was loaded once');
-        const log = await page.evaluate(() => JSON.parse(sessionStorage.getItem('e2e-log') || '[]'));
-        const results = log.filter((e) => e.kind === 'result').map((e) => e.result);
-        assert.deepEqual(byCode(results), { SESSION_EXPIRED: specs.length }, JSON.stringify(log).slice(0, 500));
-        const c = rig.counts();
-        assert.equal(c.proxy.refresh.total, 1);
-        assert.equal(c.api.total, 0, 'no API request went out');
-        const leftovers = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('cognito-session:')));
-        assert.deepEqual(leftovers, [], 'no tokens left in storage');
-        t.diagnostic(`${engine.version}: 1 refresh attempt, ${loginPageServed} login page load, ${results.length} waiters SESSION_EXPIRED, 0 API requests`);
-      } finally {
-        await close();
-      }
+      await revokedToLoginUrlScenario(env, t);
     });
 
-    for (const [mode, code] of [
-      ['html200', 'BAD_RESPONSE'],
-      ['wrong-types', 'BAD_RESPONSE'],
-      ['bad-gateway', 'UNAVAILABLE'],
-    ]) {
+    // Three of the hostile answers: a 200 that is not JSON, JSON of the wrong types, a 502 page.
+    for (const [mode, code] of HOSTILE_ANSWERS.filter(([m]) => ['html200', 'wrong-types', 'bad-gateway'].includes(m))) {
       test(`hostile refresh answer ${mode} → ${code}; the refresh token stays; a later refresh succeeds`, mode === 'html200' ? { timeout: 60000 } : full({ timeout: 60000 }), async (t) => {
-        freshRig();
-        const { page, close } = await openPage();
-        try {
-          const { handedIn } = await expiredSession();
-          await page.evaluate(() => window.H.make());
-          assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-          rig.control.setFault({ mode });
-          const results = await page.evaluate(() => window.H.tokens(3, 1500));
-          assert.deepEqual(byCode(results), { [code]: 3 }, JSON.stringify(results[0]));
-          for (const r of results) assert.ok(r.at - r.startedAt <= 1800, `settled after ${r.at - r.startedAt} ms`);
-          assert.ok(rig.counts().proxy.refresh.faulted >= 1, 'the fault was served');
-          assert.equal((await page.evaluate(() => window.H.record()))?.refresh, handedIn.refreshToken, 'the stored refresh token is kept');
-          const snap = await page.evaluate(() => window.H.snapshot());
-          assert.deepEqual([snap.signedIn, snap.expired], [true, false]);
-          rig.control.clearFault();
-          const [token] = await page.evaluate(() => window.H.tokens(1, 40000));
-          assert.equal(token.ok, true, `no recovery: ${JSON.stringify(token)}`);
-          const call = await page.evaluate(() => window.H.apiCall());
-          assert.equal(call.ok && call.value.status, 200, JSON.stringify(call));
-          const c = rig.counts();
-          assert.equal(c.proxy.refresh.forwarded, 1, 'one good refresh after the fault');
-          assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-          assert.deepEqual(await pageErrors(page), []);
-          t.diagnostic(`${engine.version}: ${mode} → ${code} (${results[0].message}); recovered in ${token.at - token.startedAt} ms`);
-        } finally {
-          rig.control.clearFault();
-          await close();
-        }
+        await hostileScenario(env, t, mode, code);
       });
     }
 

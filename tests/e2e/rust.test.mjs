@@ -3,7 +3,8 @@
 // into www/rust/pkg/), in headless Chromium against moto behind the rig's fault proxy, calling
 // the rig's protected API. The counts are session.test.mjs's for the JavaScript shell: the same
 // engine behind another driver must show the same ones, and the scenarios are the same code
-// (rig/contract.mjs) run on the Rust harness page. Also: a Rust tab and a JavaScript tab on one
+// (rig/contract.mjs, also run by engines.test.mjs in Firefox and WebKit) run on the Rust harness
+// page through the page interface of engines/index.mjs. Also: a Rust tab and a JavaScript tab on one
 // localStorage key share one refresh, the app itself signs in and calls the API, and a PKCE
 // sign-in at a real OpenID Connect provider.
 //
@@ -22,14 +23,15 @@ import {
   byCode,
   expiredSession,
   freshRig,
+  HOSTILE_ANSWERS,
   hostileScenario,
-  openPage as openPageOf,
-  openTab as openTabOf,
   revokedScenario,
   revokedToLoginUrlScenario,
   sleep,
   stormScenario,
 } from './rig/contract.mjs';
+import { engineOf } from './engines/index.mjs';
+import { openObservedPage, openObservedTab } from './engines/playwright.mjs';
 import { startOidcProvider } from './rig/oidc.mjs';
 import { startStaticServer } from './rig/serve.mjs';
 import { useRig } from './rig/suite.mjs';
@@ -41,8 +43,8 @@ const JS_HARNESS = 'tests/e2e/pages/harness.html';
 /** What the scenarios shared with the JavaScript shell's tests (rig/contract.mjs) run on: the
  * Rust harness page. */
 const env = {};
-const openPage = (options) => openPageOf(env, options);
-const openTab = (context, options) => openTabOf(env, context, options);
+const openPage = (options) => openObservedPage(env, options);
+const openTab = (context, options) => openObservedTab(env, context, options);
 
 let rig;
 let site;
@@ -53,7 +55,7 @@ before(() => {
 });
 useRig((started) => {
   ({ rig, site, browser } = started);
-  Object.assign(env, { ...started, harness: RUST_HARNESS });
+  Object.assign(env, { ...started, engine: engineOf(browser), harness: RUST_HARNESS, label: 'rust' });
 });
 
 describe('the Rust driver (cognito_session::web) in Chromium against moto behind the fault proxy', { concurrency: false }, () => {
@@ -125,7 +127,7 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
   });
 
   test('throttle storm: TooManyRequestsException for 5 s → ≤ 8 attempts, THROTTLED with retryAt by the deadline, recovery without sign-out, 0 bad tokens', { timeout: 120000 }, async (t) => {
-    await stormScenario(env, t, { fault: { mode: 'throttle' }, shortCode: 'THROTTLED', label: 'rust throttle storm' });
+    await stormScenario(env, t, { fault: { mode: 'throttle' }, shortCode: 'THROTTLED', label: 'throttle storm' });
   });
 
   test('revoked refresh token: 1 attempt, every waiter SESSION_EXPIRED, the login callback exactly once, 0 API requests', { timeout: 30000 }, async (t) => {
@@ -137,14 +139,7 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
   });
 
   describe('hostile refresh answers → typed errors, the stored refresh token kept', { concurrency: false }, () => {
-    for (const [mode, code] of [
-      ['html200', 'BAD_RESPONSE'],
-      ['truncated-json', 'BAD_RESPONSE'],
-      ['wrong-types', 'BAD_RESPONSE'],
-      ['huge', 'BAD_RESPONSE'],
-      ['expired-token', 'BAD_RESPONSE'],
-      ['bad-gateway', 'UNAVAILABLE'],
-    ]) {
+    for (const [mode, code] of HOSTILE_ANSWERS) {
       test(`${mode} → ${code}; the refresh token stays; a later refresh succeeds`, { timeout: 60000 }, async (t) => {
         await hostileScenario(env, t, mode, code);
       });
@@ -203,7 +198,7 @@ describe('the Rust driver (cognito_session::web) in Chromium against moto behind
 
       await context.setOffline(false);
       const back = await page.evaluate(() => window.H.burst(10));
-      assert.deepEqual(byCode(back.map((r) => (r.ok && r.value.status === 200 ? r : { code: r.code ?? `HTTP ${r.value?.status}` }))), { ok: 10 });
+      assert.deepEqual(byCode(back), { 'HTTP 200': 10 });
       const c = rig.counts();
       assert.equal(c.proxy.refresh.total, 1);
       assert.equal(badTokenRequests(c), 0);

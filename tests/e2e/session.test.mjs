@@ -11,8 +11,11 @@
 // `exp` ten minutes in the past, handed in with `setTokens`. The API answers such a token with
 // 401 "expired", so had the session ever sent it, the API's bad-token count would show it. The
 // tab is made to look hidden where a test needs the refresh to start only when a caller asks.
-// The scenarios of the behaviour contract (burst, storms, revoked token, hostile answers) live in
-// rig/contract.mjs, which tests/e2e/rust.test.mjs runs against the Rust driver too.
+// The scenarios of the behaviour contract (burst, tabs, storms, revoked token, hostile answers)
+// live in rig/contract.mjs, which tests/e2e/rust.test.mjs runs against the Rust driver and
+// tests/e2e/engines.test.mjs in Firefox and WebKit too; they reach this suite's Chromium
+// through the page interface of engines/index.mjs. The tests here that only this suite runs use
+// the Playwright page itself, with the observers of engines/playwright.mjs.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -25,33 +28,33 @@ import {
   byCode,
   expiredSession as expiredSessionAt,
   freshRig as reset,
+  HOSTILE_ANSWERS,
   hostileScenario,
   nowS,
-  openPage as openPageOf,
-  openTab as openTabOf,
   refreshEvents,
   revokedScenario,
   revokedToLoginUrlScenario,
   sleep,
   stormScenario,
+  tabsScenario,
 } from './rig/contract.mjs';
+import { engineOf } from './engines/index.mjs';
+import { openObservedPage } from './engines/playwright.mjs';
 import { useRig } from './rig/suite.mjs';
 
 const HARNESS = 'tests/e2e/pages/harness.html';
 
-/** What the scenarios shared with the Rust driver's tests (rig/contract.mjs) run on. */
+/** What the scenarios shared with the Rust driver's and the other engines' tests
+ * (rig/contract.mjs) run on. */
 const env = {};
-const openPage = (options) => openPageOf(env, options);
-const openTab = (context, options) => openTabOf(env, context, options);
+const openPage = (options) => openObservedPage(env, options);
 const expiredSession = () => expiredSessionAt(rig);
 const freshRig = () => reset(rig);
 
 let rig;
-let site;
-let browser;
 useRig((started) => {
-  ({ rig, site, browser } = started);
-  Object.assign(env, { ...started, harness: HARNESS });
+  ({ rig } = started);
+  Object.assign(env, { ...started, engine: engineOf(started.browser), harness: HARNESS });
 });
 
 describe('cognito-session in Chromium against moto behind the fault proxy', { concurrency: false }, () => {
@@ -182,32 +185,7 @@ describe('cognito-session in Chromium against moto behind the fault proxy', { co
   });
 
   test('burst across tabs: three tabs sharing localStorage, 20 concurrent calls in each → exactly 1 refresh in all, 60 successes', { timeout: 30000 }, async (t) => {
-    freshRig();
-    const first = await openPage({ hidden: true });
-    try {
-      const { handedIn } = await expiredSession();
-      await first.page.evaluate(() => window.H.make({ storage: 'local' }));
-      assert.deepEqual(await first.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
-      const others = [await openTab(first.context, { hidden: true }), await openTab(first.context, { hidden: true })];
-      for (const tab of others) await tab.page.evaluate(() => window.H.make({ storage: 'local' }));
-      const tabs = [first, ...others];
-      const resumed = await Promise.all(tabs.map((tab) => tab.page.evaluate(() => window.H.snapshot().signedIn)));
-      assert.deepEqual(resumed, [true, true, true], 'the other tabs resumed the session from localStorage');
-      await sleep(300);
-      assert.equal(rig.counts().proxy.refresh.total, 0);
-
-      const results = (await Promise.all(tabs.map((tab) => tab.page.evaluate(() => window.H.burst(20))))).flat();
-      assert.deepEqual(byCode(results.map((r) => (r.ok && r.value.status === 200 ? r : { code: r.code ?? `HTTP ${r.value?.status}` }))), { ok: 60 });
-      const c = rig.counts();
-      const perTab = tabs.map((tab) => tab.refreshAttempts().length);
-      assert.equal(c.proxy.refresh.total, 1, `refresh requests per tab: ${JSON.stringify(perTab)}`);
-      assert.equal(c.api.ok, 60);
-      assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-      for (const tab of tabs) assert.deepEqual(tab.obs.pageErrors, []);
-      t.diagnostic(`tabs: 3 tabs × 20 calls, refresh requests per tab ${JSON.stringify(perTab)}, API ${c.api.ok} ok, 0 bad`);
-    } finally {
-      await first.close();
-    }
+    await tabsScenario(env, t, { tabs: 3, n: 20 });
   });
 
   for (const storage of ['session', 'local']) {
@@ -287,7 +265,7 @@ describe('cognito-session in Chromium against moto behind the fault proxy', { co
       const refreshes = refreshEvents(c).map((e) => e.t);
       const gaps = refreshes.map((at, i) => at - (i === 0 ? signedInAt : refreshes[i - 1]));
       const slowest = Math.max(...calls.map((r) => r.at - r.startedAt));
-      assert.deepEqual(byCode(calls.map((r) => (r.ok && r.value.status === 200 ? r : { code: r.code ?? `HTTP ${r.value?.status}` }))), { ok: calls.length });
+      assert.deepEqual(byCode(calls), { 'HTTP 200': calls.length });
       assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
       assert.ok(refreshes.length >= 1 && refreshes.length <= 4, `${refreshes.length} refreshes in 45 s: ${JSON.stringify(gaps)}`);
       // Each 60 s token is refreshed at a random moment 10–30 s after it arrived (30 s margin,
@@ -377,14 +355,7 @@ describe('cognito-session in Chromium against moto behind the fault proxy', { co
   });
 
   describe('hostile refresh answers → typed errors, the stored refresh token kept, the module alive', { concurrency: false }, () => {
-    for (const [mode, code] of [
-      ['html200', 'BAD_RESPONSE'],
-      ['truncated-json', 'BAD_RESPONSE'],
-      ['wrong-types', 'BAD_RESPONSE'],
-      ['huge', 'BAD_RESPONSE'],
-      ['expired-token', 'BAD_RESPONSE'],
-      ['bad-gateway', 'UNAVAILABLE'],
-    ]) {
+    for (const [mode, code] of HOSTILE_ANSWERS) {
       test(`${mode} → ${code}; the refresh token stays; a later refresh succeeds`, { timeout: 60000 }, async (t) => {
         await hostileScenario(env, t, mode, code);
       });

@@ -1,61 +1,50 @@
-// The behaviour contract's end-to-end scenarios, shared by the two drivers of the engine: the
-// JavaScript shell (tests/e2e/session.test.mjs, on pages/harness.html) and the Rust driver
-// (tests/e2e/rust.test.mjs, on pages/rust-harness.html). Both pages offer the same `window.H`,
-// so one scenario holds both to the same counts: refresh requests at the rig's proxy and in
-// the page, good and bad bearer tokens at the API, waiters' typed errors, login requests.
+// The behaviour contract's end-to-end scenarios, written once and run by every driver and every
+// engine: the JavaScript shell in Chromium (tests/e2e/session.test.mjs, on pages/harness.html),
+// the Rust driver in Chromium (tests/e2e/rust.test.mjs, on pages/rust-harness.html) and the
+// JavaScript shell in Chromium, Firefox ESR and WebKitGTK (tests/e2e/engines.test.mjs). Both
+// pages offer the same `window.H`, and the scenarios reach the browser only through the page
+// interface of tests/e2e/engines/index.mjs, so one scenario holds every driver and engine to the
+// same counts.
 //
-// `env` is `{rig, site, browser, harness}`: the rig (moto behind the fault proxy, the API), the
-// static server of the repository, Chromium, and the harness page's path.
+// The counts come from the rig's side, which is the same everywhere: refresh requests at the
+// fault proxy, good and bad bearer tokens at the API, the login page's loads at the static
+// server, waiters' typed errors in the page. Where the page has Playwright's observer
+// (`page.observer`: Chromium, in each of the three suites), a scenario also checks what the page itself sent
+// (its refresh requests and the refresh token each carried, its navigations, its errors across
+// documents); those assertions are marked "Playwright only".
+//
+// `env` is `{rig, site, engine, harness, label}`: the rig (moto behind the fault proxy, the
+// API), the static server of the repository (`site.requests(path)`), an engine of
+// engines/index.mjs, the harness page's path, and a label for the diagnostics (the engine).
 
 import assert from 'node:assert/strict';
 import { decodeJwt } from './rig.mjs';
 
 export const LOGIN_PAGE = '/tests/e2e/pages/login.html';
-const REFRESH_FLOW = 'REFRESH_TOKEN_AUTH';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const nowS = () => Math.floor(Date.now() / 1000);
 
-/**
- * A tab of the harness in `context` (tabs of one context share localStorage), with observers:
- * every Cognito call the page makes (with the refresh token it carries), uncaught page errors,
- * and navigations to the login page. `harness` overrides `env.harness`.
- */
-export async function openTab(env, context, { hidden = false, harness = env.harness } = {}) {
-  const { rig, site } = env;
+/** Another harness tab in `context` (the tabs of a context share localStorage): the page
+ * interface's page. `siteUrl` and `harness` override the env's. */
+export async function openTab(env, context, { hidden = false, harness = env.harness, siteUrl = env.site.url } = {}) {
   const page = await context.newPage();
-  const obs = { cognito: [], pageErrors: [], loginNavigations: [] };
-  page.on('pageerror', (e) => obs.pageErrors.push(String(e?.stack || e)));
-  page.on('request', (r) => {
-    if (r.method() !== 'POST' || !r.url().startsWith(rig.cognitoUrl) || r.url().includes('/__rig/')) return;
-    let body = null;
-    try {
-      body = JSON.parse(r.postData() || 'null');
-    } catch {
-      // not JSON: recorded without a body
-    }
-    obs.cognito.push({
-      t: Date.now(),
-      target: r.headers()['x-amz-target'] ?? null,
-      flow: body?.AuthFlow ?? null,
-      refreshToken: body?.AuthParameters?.REFRESH_TOKEN ?? body?.RefreshToken ?? null,
-    });
-  });
-  page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame() && new URL(frame.url()).pathname === LOGIN_PAGE) obs.loginNavigations.push({ t: Date.now(), url: frame.url() });
-  });
-  await page.goto(`${site.url}${harness}`);
+  await page.goto(`${siteUrl}${harness}`);
   await page.evaluate(() => window.H.ready);
   if (hidden) await page.evaluate(() => window.H.setHidden(true));
-  const refreshAttempts = () => obs.cognito.filter((c) => c.flow === REFRESH_FLOW || (c.target || '').endsWith('GetTokensFromRefreshToken'));
-  return { page, obs, refreshAttempts };
+  return page;
 }
 
-/** A fresh browser context (its own storage) on the harness page, with `openTab`'s observers. */
+/** A new context (its own storage) with one harness tab: `{page, context, close}`. */
 export async function openPage(env, options = {}) {
-  const context = await env.browser.newContext();
-  const tab = await openTab(env, context, options);
-  return { ...tab, context, close: () => context.close() };
+  const context = await env.engine.newContext();
+  try {
+    const page = await openTab(env, context, options);
+    return { page, context, close: () => context.close() };
+  } catch (e) {
+    await context.close();
+    throw e;
+  }
 }
 
 /** moto's refresh token (signed in straight at moto: not counted) with an access token whose
@@ -87,58 +76,140 @@ export function assertJwt(value, what) {
   assert.ok(decodeJwt(value), `${what}: not a JWT: ${value.slice(0, 40)}`);
 }
 
+/** Results counted by outcome: `HTTP <status>` for an API answer, `ok` for another value, the
+ * error's code for a failure. */
 export function byCode(results) {
   const out = {};
   for (const r of results) {
-    const k = r.ok ? 'ok' : r.code ?? `untyped ${r.name}: ${r.message}`;
+    const k = r.ok ? (typeof r.value?.status === 'number' ? `HTTP ${r.value.status}` : 'ok') : r.code ?? `untyped ${r.name}: ${r.message}`;
     out[k] = (out[k] || 0) + 1;
   }
   return out;
 }
 
-/** Burst: an expired access token in a hidden tab and 50 concurrent `fetch` calls → exactly 1
- * refresh, 50 API successes, 0 bad tokens. */
-export async function burstScenario(env, t) {
-  const { rig } = env;
+/** Takes web APIs away the way Safari before 15.4 lacks them: Web Locks and BroadcastChannel.
+ * Runs in the page. */
+export function likeOldSafari() {
+  Object.defineProperty(navigator, 'locks', { configurable: true, value: undefined });
+  globalThis.BroadcastChannel = undefined;
+  return { locks: typeof navigator.locks, broadcastChannel: typeof BroadcastChannel };
+}
 
-  freshRig(rig);
-  const { page, obs, refreshAttempts, close } = await openPage(env, { hidden: true });
+const prefix = (env) => (env.label ? `${env.label}: ` : '');
+
+/**
+ * The start most scenarios share: a fresh rig, a harness tab (hidden unless told), `prepare`
+ * run in it (it must answer `prepared`), the session made by `make(makeArg)` in the page, then
+ * handed moto's refresh token with an expired access token. `{page, context, close, handedIn,
+ * moto}`.
+ */
+async function expiredTab(env, { hidden = true, prepare = null, prepared = undefined, make = () => window.H.make(), makeArg = null } = {}) {
+  freshRig(env.rig);
+  const tab = await openPage(env, { hidden });
   try {
-    const { handedIn } = await expiredSession(rig);
-    await page.evaluate(() => window.H.make());
-    assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
+    if (prepare) assert.deepEqual(await tab.page.evaluate(prepare), prepared);
+    const session = await expiredSession(env.rig);
+    await tab.page.evaluate(make, makeArg);
+    assert.deepEqual(await tab.page.evaluate((tk) => window.H.setTokens(tk), session.handedIn), { ok: true });
+    return { ...tab, ...session };
+  } catch (e) {
+    await tab.close();
+    throw e;
+  }
+}
+
+/** The hostile refresh answers (the proxy's fault modes) and the error code each must give. */
+export const HOSTILE_ANSWERS = [
+  ['html200', 'BAD_RESPONSE'],
+  ['truncated-json', 'BAD_RESPONSE'],
+  ['wrong-types', 'BAD_RESPONSE'],
+  ['huge', 'BAD_RESPONSE'],
+  ['expired-token', 'BAD_RESPONSE'],
+  ['bad-gateway', 'UNAVAILABLE'],
+];
+
+/** Burst: an expired access token in a hidden tab and 50 concurrent `fetch` calls → exactly 1
+ * refresh, 50 API successes, 0 bad tokens. `prepare` runs in the page before the session is
+ * made (and must answer `prepared`); `storage` is the session's. */
+export async function burstScenario(env, t, { prepare = null, prepared = undefined, storage = undefined } = {}) {
+  const { rig } = env;
+  const { page, close } = await expiredTab(env, { prepare, prepared, make: (s) => window.H.make(s === null ? {} : { storage: s }), makeArg: storage ?? null });
+  try {
     await sleep(500);
     assert.equal(rig.counts().proxy.refresh.total, 0, 'a hidden tab does not refresh until a caller needs a token');
 
     const t0 = Date.now();
     const results = await page.evaluate(() => window.H.burst(50));
     const ms = Date.now() - t0;
-    const statuses = results.map((r) => (r.ok ? r.value.status : r.code));
-    assert.deepEqual(statuses, Array(50).fill(200), JSON.stringify(byCode(results)));
+    assert.deepEqual(byCode(results), { 'HTTP 200': 50 });
 
     const c = rig.counts();
     assert.equal(c.proxy.refresh.total, 1, 'exactly one refresh request reached the proxy');
-    assert.equal(refreshAttempts().length, 1, 'the page sent exactly one refresh request');
+    // Playwright only: what the page itself sent.
+    if (page.observer) assert.equal(page.observer.refreshAttempts().length, 1, 'the page sent exactly one refresh request');
     assert.equal(c.api.ok, 50);
     assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
     assert.equal(c.api.total, 50, 'no replays');
     assert.equal(new Set(results.map((r) => r.value.body.exp)).size, 1, 'every call carried the same refreshed token');
-    assert.deepEqual(obs.pageErrors, []);
-    t.diagnostic(`burst: 50 calls, ${c.proxy.refresh.total} refresh, ${c.api.ok} API 200s, 0 bad tokens, ${ms} ms`);
+    assert.deepEqual(await page.pageErrors(), []);
+    const apis = await page.evaluate(() => ({ webLocks: typeof navigator.locks?.request === 'function', broadcastChannel: typeof BroadcastChannel === 'function' }));
+    t.diagnostic(`${prefix(env)}burst: 50 calls, ${c.proxy.refresh.total} refresh, ${c.api.ok} API 200s, 0 bad tokens, ${ms} ms; ${JSON.stringify(apis)}`);
   } finally {
     await close();
+  }
+}
+
+/** Tabs of one context on localStorage (`tabs` of them), an expired token in the record, `n`
+ * `fetch` calls started in each at once → exactly 1 refresh in all, every call 200, 0 bad
+ * tokens. `prepare` runs in each tab before its session is made (and must answer `prepared`). The calls are started in each
+ * tab (a script that returns at once) and collected afterwards, so they overlap in every driver
+ * (classic WebDriver runs one script at a time). */
+export async function tabsScenario(env, t, { tabs: count = 2, n = 20, prepare = null, prepared = undefined } = {}) {
+  const { rig } = env;
+  const first = await expiredTab(env, { prepare, prepared, make: () => window.H.make({ storage: 'local' }) });
+  try {
+    const tabs = [first.page];
+    while (tabs.length < count) {
+      const tab = await openTab(env, first.context, { hidden: true });
+      if (prepare) assert.deepEqual(await tab.evaluate(prepare), prepared);
+      await tab.evaluate(() => window.H.make({ storage: 'local' }));
+      tabs.push(tab);
+    }
+    const resumed = [];
+    for (const tab of tabs) resumed.push(await tab.evaluate(() => window.H.snapshot().signedIn));
+    assert.deepEqual(resumed, Array(count).fill(true), 'the other tabs resumed the session from localStorage');
+    await sleep(300);
+    assert.equal(rig.counts().proxy.refresh.total, 0);
+
+    await Promise.all(tabs.map((tab) => tab.evaluate((k) => window.H.start(Array.from({ length: k }, () => ({ kind: 'fetch' }))), n)));
+    const results = [];
+    for (const tab of tabs) results.push(...(await tab.evaluate(() => window.H.collect(30000))).map((s) => s.result));
+    assert.deepEqual(byCode(results), { 'HTTP 200': count * n });
+    const c = rig.counts();
+    // Playwright only: the refresh requests each tab sent.
+    const perTab = tabs[0].observer ? tabs.map((tab) => tab.observer.refreshAttempts().length) : null;
+    assert.equal(c.proxy.refresh.total, 1, `one refresh for all tabs (per tab: ${JSON.stringify(perTab)})`);
+    if (perTab) assert.equal(perTab.reduce((a, b) => a + b, 0), 1, `refresh requests per tab: ${JSON.stringify(perTab)}`);
+    assert.equal(c.api.ok, count * n);
+    assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
+    for (const tab of tabs) assert.deepEqual(await tab.pageErrors(), []);
+    t.diagnostic(`${prefix(env)}${count} tabs × ${n} calls, ${c.proxy.refresh.total} refresh${perTab ? ` (per tab ${JSON.stringify(perTab)})` : ''}, API ${c.api.ok} ok, 0 bad`);
+  } finally {
+    await first.close();
   }
 }
 
 /**
  * A refresh storm: `fault` on every refresh for `stormMs` while callers wait. Short-deadline
  * callers must get `shortCode` with a retryAt by their deadline, long-deadline callers a token,
- * the session must come back without signing out, and no bad token may reach the API.
+ * the session must come back without signing out, and no bad token may reach the API. At most
+ * `maxProxyAttempts` refresh requests reach the proxy during the storm (more than the page's 8
+ * only where the browser itself resends, see session.test.mjs's dropped connections).
  */
 export async function stormScenario(env, t, { fault, shortCode, maxProxyAttempts = 8, stormMs = 5000, label }) {
   const { rig } = env;
   freshRig(rig);
-  const { page, obs, refreshAttempts, close } = await openPage(env);
+  const { page, close } = await openPage(env);
   try {
     const { handedIn } = await expiredSession(rig);
     await page.evaluate(() => window.H.make());
@@ -159,7 +230,6 @@ export async function stormScenario(env, t, { fault, shortCode, maxProxyAttempts
     const after = rig.counts();
     const refreshes = refreshEvents(after);
     const duringStorm = refreshes.filter((e) => e.t < stormEnd);
-    const pageDuringStorm = refreshAttempts().filter((e) => e.t < stormEnd);
     const recovered = refreshes.find((e) => e.t >= stormEnd && e.outcome === 'forwarded' && e.status === 200);
     const events = await page.evaluate(() => window.H.events);
     const refreshedEvent = events.find((e) => e.type === 'refreshed');
@@ -180,11 +250,16 @@ export async function stormScenario(env, t, { fault, shortCode, maxProxyAttempts
         assert.ok(result.ok ? result.value.status === 200 : result.code === shortCode && typeof result.retryAt === 'number', JSON.stringify(result));
       }
     }
-    assert.ok(pageDuringStorm.length >= 1 && pageDuringStorm.length <= 8, `${pageDuringStorm.length} refresh attempts from the page during the storm`);
-    assert.ok(duringStorm.length <= maxProxyAttempts, `${duringStorm.length} refresh requests at the proxy during the storm`);
+    assert.ok(duringStorm.length >= 1 && duringStorm.length <= maxProxyAttempts, `${duringStorm.length} refresh requests at the proxy during the storm`);
+    // Playwright only: the attempts the page made (the browser's own resends not counted), and
+    // the refresh token each carried.
+    const pageDuringStorm = page.observer ? page.observer.refreshAttempts().filter((e) => e.t < stormEnd) : null;
+    if (page.observer) {
+      assert.ok(pageDuringStorm.length >= 1 && pageDuringStorm.length <= 8, `${pageDuringStorm.length} refresh attempts from the page during the storm`);
+      assert.equal(new Set(page.observer.refreshAttempts().map((a) => a.refreshToken)).size, 1, 'every attempt used the one refresh token');
+    }
     assert.ok(recovered, 'a refresh succeeded after the storm');
-    assert.ok(refreshedEvent, 'a refreshed event was emitted');
-    assert.equal(new Set(refreshAttempts().map((a) => a.refreshToken)).size, 1, 'every attempt used the one refresh token');
+    assert.ok(refreshedEvent, `a refreshed event was emitted: ${JSON.stringify(events.map((e) => e.type))}`);
     assert.deepEqual(events.filter((e) => e.type === 'expired' || e.type === 'signedOut'), [], 'no sign-out');
     const snap = await page.evaluate(() => window.H.snapshot());
     assert.equal(snap.signedIn, true);
@@ -195,17 +270,18 @@ export async function stormScenario(env, t, { fault, shortCode, maxProxyAttempts
     assert.equal(again.ok && again.value.status, 200, JSON.stringify(again));
     const c = rig.counts();
     assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-    assert.deepEqual(obs.pageErrors, []);
+    assert.deepEqual(await page.pageErrors(), []);
     const shortResults = settled.filter((s) => s.spec.kind === 'token' && s.spec.deadlineMs <= 2500).map((s) => s.result);
     const fetches = settled.filter((s) => s.spec.kind === 'fetch').map((s) => s.result);
     t.diagnostic(
-      `${label}: ${pageDuringStorm.length} refresh attempts from the page during the ${stormMs / 1000} s storm ` +
-        `(${duringStorm.length} at the proxy), time to recovery ${recovered.t - stormEnd} ms after the storm ` +
+      `${prefix(env)}${label}: ${duringStorm.length} refresh requests at the proxy during the ${stormMs / 1000} s storm` +
+        `${pageDuringStorm ? ` (${pageDuringStorm.length} attempts from the page)` : ''}, time to recovery ${recovered.t - stormEnd} ms after the storm ` +
         `(refreshed event +${refreshedEvent.at - stormEnd} ms); short waiters ${JSON.stringify(byCode(shortResults))}, ` +
-        `fetches ${JSON.stringify(byCode(fetches.map((r) => (r.ok ? { ok: true } : r))))}; API ${c.api.ok} ok, ${badTokenRequests(c)} bad; ` +
+        `fetches ${JSON.stringify(byCode(fetches))}; API ${c.api.ok} ok, ${badTokenRequests(c)} bad; ` +
         `events ${events.map((e) => e.type).join(',')}`,
     );
   } finally {
+    rig.control.clearFault();
     await close();
   }
 }
@@ -214,12 +290,8 @@ export async function stormScenario(env, t, { fault, shortCode, maxProxyAttempts
  * SESSION_EXPIRED, 1 refresh attempt, the login callback exactly once, 0 API requests. */
 export async function revokedScenario(env, t) {
   const { rig } = env;
-  freshRig(rig);
-  const { page, obs, refreshAttempts, close } = await openPage(env, { hidden: true });
+  const { page, close } = await expiredTab(env);
   try {
-    const { handedIn } = await expiredSession(rig);
-    await page.evaluate(() => window.H.make());
-    assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
     const revoked = await rig.control.revoke({});
     assert.equal(revoked.status, 200, JSON.stringify(revoked));
     const specs = [...Array.from({ length: 10 }, () => ({ kind: 'token', deadlineMs: 10000 })), ...Array.from({ length: 10 }, () => ({ kind: 'fetch' }))];
@@ -234,12 +306,15 @@ export async function revokedScenario(env, t) {
     await sleep(1000);
 
     const c = rig.counts();
-    const attempts = refreshAttempts();
     assert.equal(c.proxy.refresh.total, 1, 'one refresh attempt reached the proxy');
-    assert.equal(attempts.length, 1);
-    const perToken = {};
-    for (const a of attempts) perToken[a.refreshToken] = (perToken[a.refreshToken] || 0) + 1;
-    assert.ok(Object.values(perToken).every((n) => n <= 1), JSON.stringify(perToken));
+    // Playwright only: the page's own attempts, none presenting a refresh token twice.
+    if (page.observer) {
+      const attempts = page.observer.refreshAttempts();
+      assert.equal(attempts.length, 1);
+      const perToken = {};
+      for (const a of attempts) perToken[a.refreshToken] = (perToken[a.refreshToken] || 0) + 1;
+      assert.ok(Object.values(perToken).every((k) => k <= 1), JSON.stringify(perToken));
+    }
     assert.equal(c.proxy.byOperation['InitiateAuth/REFRESH_TOKEN_AUTH']?.forwarded, 1, 'moto answered it (NotAuthorizedException)');
     assert.equal(c.api.total, 0, 'no API request went out at all');
     assert.equal(badTokenRequests(c), 0);
@@ -251,23 +326,21 @@ export async function revokedScenario(env, t) {
     const snap = await page.evaluate(() => window.H.snapshot());
     assert.equal(snap.signedIn, false);
     assert.equal(snap.expired, true);
-    assert.deepEqual(obs.pageErrors, []);
-    t.diagnostic(`revoked: ${attempts.length} refresh attempt, ${login.length} login request (reason ${login[0]?.reason}), 20 waiters SESSION_EXPIRED, API requests 0`);
+    assert.deepEqual(await page.pageErrors(), []);
+    t.diagnostic(`${prefix(env)}revoked: ${c.proxy.refresh.total} refresh attempt, ${login.length} login request (reason ${login[0]?.reason}), 20 waiters SESSION_EXPIRED, API requests 0`);
   } finally {
     await close();
   }
 }
 
-/** A refresh token revoked (GlobalSignOut) with a login URL: exactly one navigation to the
- * login page, every waiter SESSION_EXPIRED, 0 API requests. */
+/** A refresh token revoked (GlobalSignOut) with a login URL: 1 refresh attempt, exactly one
+ * navigation to the login page (one load of it at the static server), every waiter
+ * SESSION_EXPIRED, 0 API requests, no tokens left in storage. */
 export async function revokedToLoginUrlScenario(env, t) {
-  const { rig } = env;
-  freshRig(rig);
-  const { page, obs, refreshAttempts, close } = await openPage(env, { hidden: true });
+  const { rig, site } = env;
+  const loginLoads = site.requests(LOGIN_PAGE);
+  const { page, close, moto } = await expiredTab(env, { make: (loginUrl) => window.H.make({ loginUrl, onLoginRequired: undefined }), makeArg: LOGIN_PAGE });
   try {
-    const { handedIn, moto } = await expiredSession(rig);
-    await page.evaluate((loginUrl) => window.H.make({ loginUrl, onLoginRequired: undefined }), LOGIN_PAGE);
-    assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
     const revoked = await rig.control.revoke({ accessToken: moto.AccessToken });
     assert.equal(revoked.operation, 'GlobalSignOut');
     assert.equal(revoked.status, 200, JSON.stringify(revoked));
@@ -275,42 +348,40 @@ export async function revokedToLoginUrlScenario(env, t) {
     await page.evaluate((s) => window.H.start(s), specs);
     await page.waitForURL((u) => u.pathname === LOGIN_PAGE, { timeout: 15000 });
     await sleep(1500);
-    assert.equal(obs.loginNavigations.length, 1, JSON.stringify(obs.loginNavigations));
-    assert.equal(new URL(page.url()).pathname, LOGIN_PAGE);
+    assert.equal(new URL(await page.url()).pathname, LOGIN_PAGE);
+    const loads = site.requests(LOGIN_PAGE) - loginLoads;
+    assert.equal(loads, 1, 'the login page was loaded once');
+    // Playwright only: the page's navigations.
+    if (page.observer) assert.equal(page.observer.navigationsTo(LOGIN_PAGE).length, 1, JSON.stringify(page.observer.obs.navigations));
     const log = await page.evaluate(() => JSON.parse(sessionStorage.getItem('e2e-log') || '[]'));
     const results = log.filter((e) => e.kind === 'result').map((e) => e.result);
-    assert.deepEqual(byCode(results), { SESSION_EXPIRED: specs.length }, JSON.stringify(log));
+    assert.deepEqual(byCode(results), { SESSION_EXPIRED: specs.length }, JSON.stringify(log).slice(0, 500));
     const c = rig.counts();
     assert.equal(c.proxy.refresh.total, 1);
-    assert.equal(refreshAttempts().length, 1);
-    assert.equal(c.api.total, 0);
+    // Playwright only: the page's own refresh requests.
+    if (page.observer) assert.equal(page.observer.refreshAttempts().length, 1);
+    assert.equal(c.api.total, 0, 'no API request went out');
     assert.equal(badTokenRequests(c), 0);
     const leftovers = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('cognito-session:')));
     assert.deepEqual(leftovers, [], 'no tokens left in storage');
-    assert.deepEqual(obs.pageErrors, []);
-    t.diagnostic(`revoked with loginUrl: ${obs.loginNavigations.length} navigation to ${LOGIN_PAGE}, ${results.length} waiters SESSION_EXPIRED, 1 refresh attempt`);
+    // Playwright only: errors in both documents (the login page has no in-page record).
+    if (page.observer) assert.deepEqual(page.observer.obs.pageErrors, []);
+    t.diagnostic(`${prefix(env)}revoked with loginUrl: ${c.proxy.refresh.total} refresh attempt, ${loads} load of ${LOGIN_PAGE}, ${results.length} waiters SESSION_EXPIRED, 0 API requests`);
   } finally {
     await close();
   }
 }
 
-/** A hostile refresh answer (`mode`, one of the proxy's faults) → `code` for the callers, the
- * stored refresh token kept, the session alive, a later refresh succeeds. */
+/** A hostile refresh answer (`mode`, one of the proxy's faults) → `code` for the callers by
+ * their deadline, the stored refresh token kept, the session alive, a later refresh succeeds. */
 export async function hostileScenario(env, t, mode, code) {
   const { rig } = env;
-  freshRig(rig);
-  const { page, obs, close } = await openPage(env, { hidden: true });
+  const { page, close, handedIn } = await expiredTab(env);
   try {
-    const { handedIn } = await expiredSession(rig);
-    await page.evaluate(() => window.H.make());
-    assert.deepEqual(await page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });
     rig.control.setFault({ mode });
     const results = await page.evaluate(() => window.H.tokens(3, 1500));
-    for (const r of results) {
-      assert.equal(r.ok, false, JSON.stringify(r));
-      assert.equal(r.code, code, JSON.stringify(r));
-      assert.ok(r.at - r.startedAt <= 1800, `settled after ${r.at - r.startedAt} ms`);
-    }
+    assert.deepEqual(byCode(results), { [code]: 3 }, JSON.stringify(results[0]));
+    for (const r of results) assert.ok(r.at - r.startedAt <= 1800, `settled after ${r.at - r.startedAt} ms`);
     const during = rig.counts();
     assert.ok(during.proxy.refresh.faulted >= 1, 'the fault was served');
     assert.equal((await page.evaluate(() => window.H.record()))?.refresh, handedIn.refreshToken, 'the stored refresh token is kept');
@@ -328,8 +399,8 @@ export async function hostileScenario(env, t, mode, code) {
     const c = rig.counts();
     assert.equal(c.proxy.refresh.forwarded, 1, 'one good refresh after the fault');
     assert.equal(badTokenRequests(c), 0, JSON.stringify(c.api.byKind));
-    assert.deepEqual(obs.pageErrors, []);
-    t.diagnostic(`${mode}: callers got ${JSON.stringify(byCode(results))} (${results[0].message}); ${during.proxy.refresh.faulted} faulted attempts; recovered in ${token.at - token.startedAt} ms`);
+    assert.deepEqual(await page.pageErrors(), []);
+    t.diagnostic(`${prefix(env)}${mode}: callers got ${JSON.stringify(byCode(results))} (${results[0].message}); ${during.proxy.refresh.faulted} faulted attempts; recovered in ${token.at - token.startedAt} ms`);
   } finally {
     rig.control.clearFault();
     await close();
