@@ -129,7 +129,7 @@ for (const name of wanted) {
         const second = await openTab(first.context, { siteUrl: oidcSite.url });
         const tabs = [first.page, second];
         for (const tab of tabs) {
-          await tab.evaluate(likeOldSafari);
+          assert.deepEqual(await tab.evaluate(likeOldSafari), { locks: 'undefined', broadcastChannel: 'undefined' });
           await tab.evaluate((cfg) => window.H.make(cfg), oauth2);
         }
         assert.deepEqual(await first.page.evaluate((tk) => window.H.setTokens(tk), handedIn), { ok: true });

@@ -88,11 +88,13 @@ export function byCode(results) {
 }
 
 /** Takes web APIs away the way Safari before 15.4 lacks them: Web Locks and BroadcastChannel.
- * Runs in the page. */
+ * Runs in the page; answers what the page's own scripts now see. On `window`, not
+ * `globalThis`: geckodriver runs a script in a sandbox whose global is not the page's (setting
+ * `globalThis.BroadcastChannel` there left the page's in place, measured in Firefox ESR 153). */
 export function likeOldSafari() {
-  Object.defineProperty(navigator, 'locks', { configurable: true, value: undefined });
-  globalThis.BroadcastChannel = undefined;
-  return { locks: typeof navigator.locks, broadcastChannel: typeof BroadcastChannel };
+  Object.defineProperty(window.navigator, 'locks', { configurable: true, value: undefined });
+  window.BroadcastChannel = undefined;
+  return { locks: typeof window.navigator.locks, broadcastChannel: typeof window.BroadcastChannel };
 }
 
 const prefix = (env) => (env.label ? `${env.label}: ` : '');
