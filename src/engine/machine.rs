@@ -1145,7 +1145,7 @@ impl SessionMachine {
 
     /// Key-set fetch `id` failed: it backs off under the refresh policy (shared with the other
     /// tabs, told to callers and the app as a refresh failure would be). A refresh answer
-    /// waiting for the keys is kept, unchecked.
+    /// waiting for the keys is kept, unchecked; a refresh still locking or on the wire goes on.
     fn keys_failed(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
         self.keys_flight = KeysFlight::Idle;
         if let Some(refresh) = self.park_answer(now) {
@@ -1159,14 +1159,19 @@ impl SessionMachine {
     /// handed out until they pass), and shares them: a rotated refresh token must not be lost.
     /// Returns the refresh whose lock is still to be released.
     fn park_answer(&mut self, now: Millis) -> Option<RefreshId> {
-        let Flight::Verifying { id, tokens, .. } =
-            core::mem::replace(&mut self.flight, Flight::Idle)
-        else {
-            return None;
-        };
-        self.install(now, tokens);
-        self.publish();
-        Some(id)
+        match core::mem::replace(&mut self.flight, Flight::Idle) {
+            Flight::Verifying { id, tokens, .. } => {
+                self.install(now, tokens);
+                self.publish();
+                Some(id)
+            }
+            // A refresh still locking or on the wire goes on (the key set was fetched for the
+            // current tokens, which it is replacing).
+            other => {
+                self.flight = other;
+                None
+            }
+        }
     }
 
     fn on_refreshed(&mut self, now: Millis, id: RefreshId, tokens: TokenSet) {
@@ -1181,9 +1186,16 @@ impl SessionMachine {
         });
     }
 
+    /// Refresh or key-set fetch `id` failed: a key-set failure leaves a refresh under way alone.
     fn on_failure(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
-        let used = match core::mem::replace(&mut self.flight, Flight::Idle) {
-            Flight::Sending { refresh_token, .. } => Some(refresh_token),
+        let ours = match &self.flight {
+            Flight::Idle => false,
+            Flight::Locking { id: current, .. }
+            | Flight::Sending { id: current, .. }
+            | Flight::Verifying { id: current, .. } => *current == id,
+        };
+        let used = match ours.then(|| core::mem::replace(&mut self.flight, Flight::Idle)) {
+            Some(Flight::Sending { refresh_token, .. }) => Some(refresh_token),
             _ => None,
         };
         if self.offline && error.kind == FailureKind::Network {
@@ -3025,6 +3037,48 @@ mod tests {
         h.keys_answer(T0 + MINUTE + 50, 200, JWKS, None);
         h.verify_all(T0 + MINUTE + 60, true);
         assert!(h.session.access_token(T0 + MINUTE + 70).is_some());
+    }
+
+    #[test]
+    fn a_key_set_failure_while_a_refresh_is_on_the_wire_leaves_the_refresh_alone() {
+        // Stored tokens 5 s from unusable: their key-set fetch is slow, and meanwhile they lapse
+        // and a caller's refresh goes out.
+        let stored = Harness::signed_in().storage.unwrap();
+        let start = EXPIRED - 35_000;
+        let mut h = Harness::verifying_tab(start);
+        h.storage = Some(stored.clone());
+        h.session.handle_storage(start, Some(&stored));
+        h.drain(start, true);
+        assert_eq!(h.fetches.len(), 1);
+        let later = start + 10_000;
+        let waiter = h.wait(later, later + 60_000);
+        assert_eq!(h.sent.len(), 1);
+        let (refresh, _) = h.sent[0].clone();
+        h.keys_answer(later + 100, 503, "<html>503</html>", None);
+        assert!(
+            h.locks_held.contains(&refresh),
+            "the refresh lock was dropped without a release: {:?}",
+            h.locks_held
+        );
+        assert!(h.session.snapshot().refreshing, "the refresh was forgotten");
+        // Its answer is used: checked once the key set comes, then handed out.
+        h.answer_ok(later + 200);
+        let retry_at = h
+            .session
+            .snapshot()
+            .retry_at
+            .expect("the key set backs off");
+        h.timeout(retry_at);
+        assert_eq!(h.fetches.len(), 2);
+        h.keys_answer(retry_at + 50, 200, JWKS, None);
+        h.verify_all(retry_at + 60, true);
+        assert_eq!(h.resolved, vec![waiter]);
+        assert_eq!(h.sent.len(), 1, "a second refresh was sent");
+        assert!(
+            h.locks_held.is_empty(),
+            "a lock was kept: {:?}",
+            h.locks_held
+        );
     }
 
     #[test]
