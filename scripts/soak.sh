@@ -2,8 +2,9 @@
 # The soak: the single-session simulation (tests/simulation.rs) over many more seeded schedules
 # than CI's 10,000, sharded over the machine's cores. Each shard is one process of the release
 # test binary with SIM_SCHEDULES and SIM_SHARD=i/n; the script adds up their SIM_TOTALS lines and
-# prints schedules, events, tokens handed out, refreshes, logins and violations (schedules that
-# broke the contract; each failing seed is in that shard's log with SIM_SEED=n to replay it).
+# prints schedules, events, tokens handed out, refreshes, logins, offline periods and violations
+# (schedules that broke the contract; each failing seed is in that shard's log with SIM_SEED=n to
+# replay it).
 #
 #   scripts/soak.sh [SCHEDULES]     default 100000; SOAK_SHARDS=n overrides the core count
 #
@@ -60,9 +61,9 @@ totals="$(cat "$logs"/shard-*.log | awk -v shards="$shards" '
         for (i = 2; i <= NF; i++) { split($i, kv, "="); sum[kv[1]] += kv[2] }
     }
     END {
-        printf "schedules %d\nevents %d\ntokens handed out %d\nrefreshes %d\nlogins %d\nviolations %d\n",
+        printf "schedules %d\nevents %d\ntokens handed out %d\nrefreshes %d\nlogins %d\noffline periods %d\nviolations %d\n",
             sum["schedules"], sum["events"], sum["handed_out"], sum["refreshes"], sum["logins"],
-            sum["violations"]
+            sum["offline_periods"], sum["violations"]
         if (seen != shards) printf "shards reporting %d of %d\n", seen, shards
     }')"
 echo "$totals"

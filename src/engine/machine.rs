@@ -477,10 +477,11 @@ impl SessionMachine {
     }
 
     /// The browser's network went away (`online` false: `navigator.onLine` is false, the
-    /// `offline` event) or came back. While it is away no refresh is sent and none of the retry
-    /// budget is spent; callers wait until their deadline and are then told `UNAVAILABLE`. When
-    /// it comes back, a caller waiting gets its refresh at once; a refresh nobody waits for is
-    /// spread over [`BACK_ONLINE_SPREAD`].
+    /// `offline` event) or came back. While it is away no refresh and no key-set request is sent
+    /// (a lock granted after it went is released unused) and none of the retry budget is spent;
+    /// callers wait until their deadline and are then told `UNAVAILABLE`. When it comes back, a
+    /// caller waiting gets its refresh at once; a refresh nobody waits for is spread over
+    /// [`BACK_ONLINE_SPREAD`].
     pub fn handle_network(&mut self, now: Millis, online: bool) {
         self.observe_clock(now);
         if online && self.offline {
@@ -1122,9 +1123,16 @@ impl SessionMachine {
         self.publish();
     }
 
-    /// Sends the key-set request `id` (its lock is held).
+    /// Sends the key-set request `id` (its lock is held), unless the browser went offline since
+    /// the fetch was decided (the lock is granted asynchronously): then the lock is released and
+    /// the fetch waits for the network ([`SessionMachine::handle_network`] checks again).
     fn fetch_keys_now(&mut self, now: Millis, id: RefreshId) {
         let Some(book) = &self.keys else { return };
+        if self.offline {
+            self.keys_flight = KeysFlight::Idle;
+            self.actions.push_back(Action::ReleaseRefreshLock { id });
+            return;
+        }
         self.keys_flight = KeysFlight::Fetching {
             id,
             deadline: now.saturating_add(self.config.request_timeout),
@@ -1137,7 +1145,7 @@ impl SessionMachine {
 
     /// Key-set fetch `id` failed: it backs off under the refresh policy (shared with the other
     /// tabs, told to callers and the app as a refresh failure would be). A refresh answer
-    /// waiting for the keys is kept, unchecked.
+    /// waiting for the keys is kept, unchecked; a refresh still locking or on the wire goes on.
     fn keys_failed(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
         self.keys_flight = KeysFlight::Idle;
         if let Some(refresh) = self.park_answer(now) {
@@ -1151,14 +1159,19 @@ impl SessionMachine {
     /// handed out until they pass), and shares them: a rotated refresh token must not be lost.
     /// Returns the refresh whose lock is still to be released.
     fn park_answer(&mut self, now: Millis) -> Option<RefreshId> {
-        let Flight::Verifying { id, tokens, .. } =
-            core::mem::replace(&mut self.flight, Flight::Idle)
-        else {
-            return None;
-        };
-        self.install(now, tokens);
-        self.publish();
-        Some(id)
+        match core::mem::replace(&mut self.flight, Flight::Idle) {
+            Flight::Verifying { id, tokens, .. } => {
+                self.install(now, tokens);
+                self.publish();
+                Some(id)
+            }
+            // A refresh still locking or on the wire goes on (the key set was fetched for the
+            // current tokens, which it is replacing).
+            other => {
+                self.flight = other;
+                None
+            }
+        }
     }
 
     fn on_refreshed(&mut self, now: Millis, id: RefreshId, tokens: TokenSet) {
@@ -1173,9 +1186,16 @@ impl SessionMachine {
         });
     }
 
+    /// Refresh or key-set fetch `id` failed: a key-set failure leaves a refresh under way alone.
     fn on_failure(&mut self, now: Millis, id: RefreshId, error: ProviderError) {
-        let used = match core::mem::replace(&mut self.flight, Flight::Idle) {
-            Flight::Sending { refresh_token, .. } => Some(refresh_token),
+        let ours = match &self.flight {
+            Flight::Idle => false,
+            Flight::Locking { id: current, .. }
+            | Flight::Sending { id: current, .. }
+            | Flight::Verifying { id: current, .. } => *current == id,
+        };
+        let used = match ours.then(|| core::mem::replace(&mut self.flight, Flight::Idle)) {
+            Some(Flight::Sending { refresh_token, .. }) => Some(refresh_token),
             _ => None,
         };
         if self.offline && error.kind == FailureKind::Network {
@@ -2944,6 +2964,121 @@ mod tests {
         h.verify_all(retry_at + 110, true);
         assert_eq!(h.resolved, vec![long]);
         assert_eq!(h.fetches.len(), 1, "the key set was fetched again");
+    }
+
+    #[test]
+    fn a_key_set_lock_granted_after_the_network_went_sends_nothing_until_it_is_back() {
+        let mut h = Harness::verifying_tab(T0);
+        let grant = h.grant(T0, None);
+        h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        let answer = h.session.request_token(T0, T0 + 10_000);
+        let TokenAnswer::Waiting(waiter) = answer else {
+            panic!("expected to wait, got {answer:?}");
+        };
+        // Web Locks grants asynchronously: the `offline` event comes before the grant.
+        let mut asked = None;
+        while let Some(action) = h.session.poll_action() {
+            if let Action::AcquireKeysLock { id } = action {
+                asked = Some(id);
+            }
+        }
+        let id = asked.expect("the key-set lock was asked for");
+        h.session.handle_network(T0 + 5, false);
+        h.drain(T0 + 5, true);
+        h.locks_held.push(id);
+        h.session.handle_keys_lock(T0 + 10, id, None);
+        h.drain(T0 + 10, true);
+        assert!(h.fetches.is_empty(), "a key-set request went out offline");
+        assert!(h.locks_held.is_empty(), "the key-set lock was kept");
+        assert_eq!(h.session.poll_timeout(), Some(T0 + 10_000));
+        h.timeout(T0 + 10_000);
+        assert_eq!(
+            h.rejected,
+            vec![(waiter, SessionError::Unavailable { retry_at: None })]
+        );
+        assert_eq!(h.session.snapshot().retry_at, None, "a backoff began");
+        // Back online: the key set is fetched, the tokens checked and handed out.
+        h.session.handle_network(T0 + MINUTE, true);
+        h.drain(T0 + MINUTE, true);
+        assert_eq!(h.fetches.len(), 1);
+        h.keys_answer(T0 + MINUTE + 50, 200, JWKS, None);
+        h.verify_all(T0 + MINUTE + 60, true);
+        assert!(h.session.access_token(T0 + MINUTE + 70).is_some());
+    }
+
+    #[test]
+    fn a_discovery_document_answered_after_the_network_went_fetches_the_key_set_once_back() {
+        let mut h = Harness::new_tab(T0);
+        let mut config = h.session.config.clone();
+        let discovery = "https://idp.example/.well-known/openid-configuration";
+        config.keys = Some(KeyBook::discover(discovery.into()));
+        h.session = SessionMachine::new(config, 42, T0);
+        let grant = h.grant(T0, None);
+        h.session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        h.drain(T0, true);
+        assert_eq!(h.fetches.len(), 1, "the discovery document is fetched");
+        // Its answer is handled after the `offline` event.
+        h.session.handle_network(T0 + 5, false);
+        h.drain(T0 + 5, true);
+        h.keys_answer(
+            T0 + 10,
+            200,
+            r#"{"jwks_uri":"https://idp.example/jwks"}"#,
+            None,
+        );
+        assert_eq!(h.fetches.len(), 1, "the key set was fetched offline");
+        assert!(h.locks_held.is_empty(), "the key-set lock was kept");
+        h.session.handle_network(T0 + MINUTE, true);
+        h.drain(T0 + MINUTE, true);
+        assert_eq!(
+            h.fetches.last().map(|(_, url)| url.as_str()),
+            Some("https://idp.example/jwks")
+        );
+        h.keys_answer(T0 + MINUTE + 50, 200, JWKS, None);
+        h.verify_all(T0 + MINUTE + 60, true);
+        assert!(h.session.access_token(T0 + MINUTE + 70).is_some());
+    }
+
+    #[test]
+    fn a_key_set_failure_while_a_refresh_is_on_the_wire_leaves_the_refresh_alone() {
+        // Stored tokens 5 s from unusable: their key-set fetch is slow, and meanwhile they lapse
+        // and a caller's refresh goes out.
+        let stored = Harness::signed_in().storage.unwrap();
+        let start = EXPIRED - 35_000;
+        let mut h = Harness::verifying_tab(start);
+        h.storage = Some(stored.clone());
+        h.session.handle_storage(start, Some(&stored));
+        h.drain(start, true);
+        assert_eq!(h.fetches.len(), 1);
+        let later = start + 10_000;
+        let waiter = h.wait(later, later + 60_000);
+        assert_eq!(h.sent.len(), 1);
+        let (refresh, _) = h.sent[0].clone();
+        h.keys_answer(later + 100, 503, "<html>503</html>", None);
+        assert!(
+            h.locks_held.contains(&refresh),
+            "the refresh lock was dropped without a release: {:?}",
+            h.locks_held
+        );
+        assert!(h.session.snapshot().refreshing, "the refresh was forgotten");
+        // Its answer is used: checked once the key set comes, then handed out.
+        h.answer_ok(later + 200);
+        let retry_at = h
+            .session
+            .snapshot()
+            .retry_at
+            .expect("the key set backs off");
+        h.timeout(retry_at);
+        assert_eq!(h.fetches.len(), 2);
+        h.keys_answer(retry_at + 50, 200, JWKS, None);
+        h.verify_all(retry_at + 60, true);
+        assert_eq!(h.resolved, vec![waiter]);
+        assert_eq!(h.sent.len(), 1, "a second refresh was sent");
+        assert!(
+            h.locks_held.is_empty(),
+            "a lock was kept: {:?}",
+            h.locks_held
+        );
     }
 
     #[test]
