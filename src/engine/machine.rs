@@ -219,6 +219,9 @@ enum Step {
     Verify(Vec<Check>),
     /// `true`: for a key the set lacks.
     Fetch(bool),
+    /// A refresh answer whose key set cannot be fetched yet (a backoff, or offline): it is
+    /// installed unchecked and its lock released, rather than held until the answer times out.
+    Park,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1004,11 +1007,17 @@ impl SessionMachine {
     /// settles them at once (an opaque access token has no signature; an `alg` off the
     /// allow-list or a key the set lacks fails whatever the keys). A key-set fetch that fails
     /// falls back on the set held when it has the keys; without them, the tokens wait (callers
-    /// are told when the fetch is retried) and nobody is signed out.
+    /// are told when the fetch is retried) and nobody is signed out. A refresh answer that
+    /// arrives while the fetch backs off waits installed, unchecked, with its lock released.
     fn check(&mut self, now: Millis) {
         let step = self.next_step(now);
         match step {
             Step::Nothing => {}
+            Step::Park => {
+                if let Some(id) = self.park_answer(now) {
+                    self.actions.push_back(Action::ReleaseRefreshLock { id });
+                }
+            }
             Step::Passed => self.passed(now),
             Step::Failed(error) => self.rejected(now, error),
             Step::Fetch(unknown) => {
@@ -1080,7 +1089,13 @@ impl SessionMachine {
                 Step::Verify(checks)
             }
             Need::Use => Step::Verify(checks),
-            Need::Fetch { .. } if now < self.retry.not_before() || self.offline => Step::Nothing,
+            Need::Fetch { .. } if now < self.retry.not_before() || self.offline => {
+                if matches!(self.flight, Flight::Verifying { .. }) {
+                    Step::Park
+                } else {
+                    Step::Nothing
+                }
+            }
             Need::Fetch { unknown, .. } => Step::Fetch(unknown),
             Need::Unknown => Step::Failed(VerifyError::UnknownKey),
         }
@@ -3068,6 +3083,69 @@ mod tests {
             .snapshot()
             .retry_at
             .expect("the key set backs off");
+        h.timeout(retry_at);
+        assert_eq!(h.fetches.len(), 2);
+        h.keys_answer(retry_at + 50, 200, JWKS, None);
+        h.verify_all(retry_at + 60, true);
+        assert_eq!(h.resolved, vec![waiter]);
+        assert_eq!(h.sent.len(), 1, "a second refresh was sent");
+        assert!(
+            h.locks_held.is_empty(),
+            "a lock was kept: {:?}",
+            h.locks_held
+        );
+    }
+
+    #[test]
+    fn a_refresh_answer_that_arrives_while_the_key_set_backs_off_frees_its_lock_at_once() {
+        // As above: the key-set fetch fails while a caller's refresh is on the wire, and the
+        // refresh answers during the backoff that failure set.
+        let stored = Harness::signed_in().storage.unwrap();
+        let start = EXPIRED - 35_000;
+        let mut h = Harness::verifying_tab(start);
+        h.storage = Some(stored.clone());
+        h.session.handle_storage(start, Some(&stored));
+        h.drain(start, true);
+        let later = start + 10_000;
+        let waiter = h.wait(later, later + 60_000);
+        let (refresh, _) = h.sent[0].clone();
+        h.keys_answer(later + 100, 503, "<html>503</html>", None);
+        let retry_at = h
+            .session
+            .snapshot()
+            .retry_at
+            .expect("the key set backs off");
+        assert!(
+            retry_at > later + 200 + 1_000,
+            "a backoff too short to test"
+        );
+        let failures = h
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::RetryScheduled { .. }))
+            .count();
+        h.answer_ok(later + 200);
+        assert!(
+            !h.locks_held.contains(&refresh),
+            "the refresh lock is held while the key set backs off: other tabs cannot refresh"
+        );
+        assert!(!h.session.snapshot().refreshing);
+        assert_eq!(
+            h.session.access_token(later + 200),
+            None,
+            "handed out unchecked"
+        );
+        // The engine wakes when the backoff ends, not at the answer's 15 s timeout, and the
+        // answer is not counted as a failure.
+        assert_eq!(h.session.poll_timeout(), Some(retry_at));
+        assert_eq!(h.session.snapshot().retry_at, Some(retry_at));
+        assert_eq!(
+            h.events
+                .iter()
+                .filter(|e| matches!(e, Event::RetryScheduled { .. }))
+                .count(),
+            failures
+        );
         h.timeout(retry_at);
         assert_eq!(h.fetches.len(), 2);
         h.keys_answer(retry_at + 50, 200, JWKS, None);
