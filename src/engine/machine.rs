@@ -3054,10 +3054,10 @@ mod tests {
         assert!(h.session.access_token(T0 + MINUTE + 70).is_some());
     }
 
-    #[test]
-    fn a_key_set_failure_while_a_refresh_is_on_the_wire_leaves_the_refresh_alone() {
-        // Stored tokens 5 s from unusable: their key-set fetch is slow, and meanwhile they lapse
-        // and a caller's refresh goes out.
+    /// Stored tokens 5 s from unusable: their key-set fetch is slow, and meanwhile they lapse
+    /// and a caller's refresh goes out; then, at `later + 100`, the key-set fetch fails (503).
+    /// Returns the harness, the caller, the refresh and `later`.
+    fn key_set_fails_while_a_refresh_is_on_the_wire() -> (Harness, WaiterId, RefreshId, Millis) {
         let stored = Harness::signed_in().storage.unwrap();
         let start = EXPIRED - 35_000;
         let mut h = Harness::verifying_tab(start);
@@ -3070,19 +3070,17 @@ mod tests {
         assert_eq!(h.sent.len(), 1);
         let (refresh, _) = h.sent[0].clone();
         h.keys_answer(later + 100, 503, "<html>503</html>", None);
-        assert!(
-            h.locks_held.contains(&refresh),
-            "the refresh lock was dropped without a release: {:?}",
-            h.locks_held
-        );
-        assert!(h.session.snapshot().refreshing, "the refresh was forgotten");
-        // Its answer is used: checked once the key set comes, then handed out.
-        h.answer_ok(later + 200);
-        let retry_at = h
-            .session
-            .snapshot()
-            .retry_at
-            .expect("the key set backs off");
+        (h, waiter, refresh, later)
+    }
+
+    /// The rest of [`key_set_fails_while_a_refresh_is_on_the_wire`]: the key set is fetched
+    /// again when its backoff ends at `retry_at`, the refresh answer passes, and the caller gets
+    /// it, with no second refresh and no lock kept.
+    fn the_key_set_comes_at_the_end_of_its_backoff(
+        mut h: Harness,
+        waiter: WaiterId,
+        retry_at: Millis,
+    ) {
         h.timeout(retry_at);
         assert_eq!(h.fetches.len(), 2);
         h.keys_answer(retry_at + 50, 200, JWKS, None);
@@ -3097,19 +3095,28 @@ mod tests {
     }
 
     #[test]
+    fn a_key_set_failure_while_a_refresh_is_on_the_wire_leaves_the_refresh_alone() {
+        let (mut h, waiter, refresh, later) = key_set_fails_while_a_refresh_is_on_the_wire();
+        assert!(
+            h.locks_held.contains(&refresh),
+            "the refresh lock was dropped without a release: {:?}",
+            h.locks_held
+        );
+        assert!(h.session.snapshot().refreshing, "the refresh was forgotten");
+        // Its answer is used: checked once the key set comes, then handed out.
+        h.answer_ok(later + 200);
+        let retry_at = h
+            .session
+            .snapshot()
+            .retry_at
+            .expect("the key set backs off");
+        the_key_set_comes_at_the_end_of_its_backoff(h, waiter, retry_at);
+    }
+
+    #[test]
     fn a_refresh_answer_that_arrives_while_the_key_set_backs_off_frees_its_lock_at_once() {
-        // As above: the key-set fetch fails while a caller's refresh is on the wire, and the
-        // refresh answers during the backoff that failure set.
-        let stored = Harness::signed_in().storage.unwrap();
-        let start = EXPIRED - 35_000;
-        let mut h = Harness::verifying_tab(start);
-        h.storage = Some(stored.clone());
-        h.session.handle_storage(start, Some(&stored));
-        h.drain(start, true);
-        let later = start + 10_000;
-        let waiter = h.wait(later, later + 60_000);
-        let (refresh, _) = h.sent[0].clone();
-        h.keys_answer(later + 100, 503, "<html>503</html>", None);
+        // The refresh answers during the backoff the key set's failure set.
+        let (mut h, waiter, refresh, later) = key_set_fails_while_a_refresh_is_on_the_wire();
         let retry_at = h
             .session
             .snapshot()
@@ -3146,17 +3153,7 @@ mod tests {
                 .count(),
             failures
         );
-        h.timeout(retry_at);
-        assert_eq!(h.fetches.len(), 2);
-        h.keys_answer(retry_at + 50, 200, JWKS, None);
-        h.verify_all(retry_at + 60, true);
-        assert_eq!(h.resolved, vec![waiter]);
-        assert_eq!(h.sent.len(), 1, "a second refresh was sent");
-        assert!(
-            h.locks_held.is_empty(),
-            "a lock was kept: {:?}",
-            h.locks_held
-        );
+        the_key_set_comes_at_the_end_of_its_backoff(h, waiter, retry_at);
     }
 
     #[test]
