@@ -3320,6 +3320,30 @@ mod tests {
     }
 
     #[test]
+    fn an_expired_key_set_that_cannot_be_fetched_still_checks_tokens_its_keys_signed() {
+        let mut h = Harness::verified();
+        // A day later the set is past its lifetime; new tokens need it, and its fetch fails.
+        let later = T0 + 25 * HOUR;
+        let grant = h.grant(later, Some("rt-2"));
+        h.session
+            .set_tokens(later, grant, Provenance::Fresh)
+            .unwrap();
+        h.drain(later, true);
+        assert_eq!(h.fetches.len(), 2);
+        assert_eq!(h.session.access_token(later), None, "handed out unchecked");
+        h.keys_answer(later + 50, 503, "busy", None);
+        assert!(
+            h.session.snapshot().retry_at.is_some(),
+            "the fetch backs off"
+        );
+        // The set held has the key the tokens name: it checks them, nobody waits for the outage.
+        h.verify_all(later + 60, true);
+        assert!(h.session.access_token(later + 60).is_some());
+        assert_eq!(h.fetches.len(), 2);
+        assert!(h.rejected.is_empty() && h.logins.is_empty());
+    }
+
+    #[test]
     fn a_key_set_without_cors_is_a_config_error_for_callers() {
         let stored = Harness::signed_in().storage.unwrap();
         let mut h = Harness::verifying_tab(T0 + 10);
@@ -3422,14 +3446,34 @@ mod tests {
         assert_eq!(h.resolved, vec![waiter]);
     }
 
-    #[test]
-    fn opaque_access_tokens_need_no_keys() {
+    /// A session in OAuth2 mode (opaque access tokens allowed) that checks signatures.
+    fn oauth2_session_checking_signatures() -> SessionMachine {
         let mut config = Config::new(Provider::OAuth2 {
             token_endpoint: "https://idp/token".into(),
             client_id: "spa".into(),
         });
         config.keys = Some(KeyBook::new("https://idp/jwks".into()));
-        let mut session = SessionMachine::new(config, 1, T0);
+        SessionMachine::new(config, 1, T0)
+    }
+
+    #[test]
+    fn a_jwt_access_token_in_oauth2_mode_is_checked_like_any_other() {
+        // Opaque access tokens are allowed in OAuth2 mode; a JWT one still has its signature
+        // checked before it is handed out.
+        let mut session = oauth2_session_checking_signatures();
+        let grant = Harness::new_tab(T0).grant(T0, None);
+        session.set_tokens(T0, grant, Provenance::Fresh).unwrap();
+        assert_eq!(session.access_token(T0), None, "handed out unchecked");
+        let mut key_set_asked = false;
+        while let Some(action) = session.poll_action() {
+            key_set_asked |= matches!(action, Action::AcquireKeysLock { .. });
+        }
+        assert!(key_set_asked, "no key set was fetched for the access token");
+    }
+
+    #[test]
+    fn opaque_access_tokens_need_no_keys() {
+        let mut session = oauth2_session_checking_signatures();
         let grant = TokenGrant {
             access_token: "opaque-token".into(),
             id_token: None,
