@@ -33,6 +33,7 @@ import { REPO_ROOT, startRig } from './rig/rig.mjs';
 import {
   burstScenario,
   byCode,
+  finishRedirectSignIn,
   HOSTILE_ANSWERS,
   hostileScenario,
   likeOldSafari,
@@ -210,27 +211,7 @@ for (const name of wanted) {
         const returned = new URL(await page.url());
         assert.ok(returned.searchParams.get('code') && returned.searchParams.get('state'), `back with a code and our state: ${returned.search}`);
         await page.evaluate(watchErrors);
-        const done = await page.evaluate(async (cfg) => {
-          window.H.make(cfg);
-          const result = await window.H.session.handleRedirect();
-          return { result, search: location.search, snapshot: window.H.snapshot(), claims: window.H.claims() };
-        }, withLoginPage);
-        assert.deepEqual(done.result, { status: 'signedIn' });
-        assert.equal(done.search, '', 'code and state are gone from the address bar');
-        assert.equal(done.snapshot.signedIn, true);
-        assert.equal(done.claims.sub, login, 'the ID token is the signed-in user’s');
-        assert.equal(op.counts().codeExchanges, 1, 'the provider accepted the PKCE verifier');
-        const api = await page.evaluate(() => window.H.apiCall('me'));
-        assert.deepEqual([api.value?.status, api.value?.body?.sub], [200, login], JSON.stringify(api));
-
-        await page.reload();
-        await page.evaluate(() => window.H.ready);
-        const again = await page.evaluate(async (cfg) => {
-          window.H.make(cfg);
-          return { result: await window.H.session.handleRedirect(), signedIn: window.H.snapshot().signedIn };
-        }, withLoginPage);
-        assert.deepEqual(again, { result: null, signedIn: true });
-        assert.equal(op.counts().codeExchanges, 1, 'no second exchange');
+        await finishRedirectSignIn(page, withLoginPage, { login, codeExchanges: () => op.counts().codeExchanges });
         t.diagnostic(`${engine.version}: redirect sign-in with PKCE, 1 code exchange, userinfo 200 for ${login}`);
       } finally {
         await close();

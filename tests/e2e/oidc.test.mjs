@@ -17,6 +17,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT, decodeJwt } from './rig/rig.mjs';
 import { launchChromium } from './rig/browser.mjs';
+import { finishRedirectSignIn } from './rig/contract.mjs';
 import { startOidcProvider } from './rig/oidc.mjs';
 import { startStaticServer } from './rig/serve.mjs';
 
@@ -325,34 +326,12 @@ describe('cognito-session in OAuth2 mode against oidc-provider (rotating refresh
       const returned = new URL(tab.page.url());
       assert.ok(returned.searchParams.get('code') && returned.searchParams.get('state'), `back with a code and our state: ${returned.search}`);
 
-      const done = await tab.page.evaluate(async (cfg) => {
-        window.H.make(cfg);
-        const result = await window.H.session.handleRedirect();
-        return { result, search: location.search, snapshot: window.H.snapshot(), claims: window.H.claims() };
-      }, withLoginPage());
-      assert.deepEqual(done.result, { status: 'signedIn' });
-      assert.equal(done.search, '', 'code and state are gone from the address bar');
-      assert.equal(done.snapshot.signedIn, true);
-      assert.equal(done.claims.sub, login, 'the ID token is the signed-in user’s');
-      assert.equal(tab.obs.codeExchanges.length, 1);
+      await finishRedirectSignIn(tab.page, withLoginPage(), { login, codeExchanges: () => op.counts().codeExchanges });
+      assert.equal(tab.obs.codeExchanges.length, 1, 'one exchange, none after the reload');
       const exchange = tab.obs.codeExchanges[0];
       assert.equal(exchange.client_id, op.clientId);
       assert.equal(exchange.redirect_uri, `${site.url}${HARNESS}`);
       assert.match(exchange.code_verifier, /^[A-Za-z0-9_-]{43}$/, 'a 256-bit PKCE verifier');
-      assert.equal(op.counts().codeExchanges, 1, 'the provider accepted the verifier');
-
-      const api = await tab.page.evaluate(() => window.H.apiCall('me'));
-      assert.deepEqual([api.value.status, api.value.body?.sub], [200, login]);
-
-      // A reload finds no return to handle, and the session resumes from storage.
-      await tab.page.reload();
-      await tab.page.evaluate(() => window.H.ready);
-      const again = await tab.page.evaluate(async (cfg) => {
-        window.H.make(cfg);
-        return { result: await window.H.session.handleRedirect(), signedIn: window.H.snapshot().signedIn };
-      }, withLoginPage());
-      assert.deepEqual(again, { result: null, signedIn: true });
-      assert.equal(tab.obs.codeExchanges.length, 1, 'no second exchange');
       assert.deepEqual(tab.obs.pageErrors, []);
       t.diagnostic(`redirect sign-in: 1 code exchange with a ${exchange.code_verifier.length}-character verifier, userinfo 200 for ${login}`);
     });

@@ -9,7 +9,7 @@
 //   /pkg/web/cognito_session.js     → the wasm-bindgen `--target web` glue
 
 import init, { Session } from '/pkg/web/cognito_session.js';
-import { LOG_KEY, failure, persist, setHidden, settle, success } from './outcome.js';
+import { LOG_KEY, collectBackground, failure, persist, setHidden, settle, startInBackground, success } from './outcome.js';
 
 const H = {
   /** The rig's config (cognitoUrl, apiUrl, proxyControlUrl, poolId, clientId, username, ...). */
@@ -86,6 +86,11 @@ const H = {
     return settle(Date.now(), H.session.signInWithPassword(username, password));
   },
 
+  /** `session.handleRedirect()` on the page the provider sent the browser back to. */
+  handleRedirect() {
+    return settle(Date.now(), H.session.handleRedirect());
+  },
+
   setTokens(tokens) {
     try {
       H.session.setTokens(tokens);
@@ -124,27 +129,16 @@ const H = {
    * once; each outcome lands in `H.pending[i]` and in the sessionStorage log.
    */
   start(specs) {
-    for (const spec of specs) {
-      const slot = { spec, result: null };
-      H.pending.push(slot);
-      const started = Date.now();
-      const p =
-        spec.kind === 'fetch'
-          ? H.apiCall(spec.path)
-          : settle(started, H.session.getAccessToken(spec.deadlineMs === undefined ? undefined : { deadlineMs: spec.deadlineMs }));
-      p.then((result) => {
-        slot.result = result;
-        persist({ kind: 'result', spec, result: { ...result, value: result.ok && typeof result.value === 'string' ? 'token' : result.value } });
-      });
-    }
-    return H.pending.length;
+    return startInBackground(H.pending, specs, (spec) =>
+      spec.kind === 'fetch'
+        ? H.apiCall(spec.path)
+        : settle(Date.now(), H.session.getAccessToken(spec.deadlineMs === undefined ? undefined : { deadlineMs: spec.deadlineMs })),
+    );
   },
 
   /** Waits (up to `timeoutMs`) until every background call settled; returns them all. */
-  async collect(timeoutMs = 60000) {
-    const until = Date.now() + timeoutMs;
-    while (H.pending.some((s) => s.result === null) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    return H.pending.map((s) => ({ spec: s.spec, result: s.result }));
+  collect(timeoutMs) {
+    return collectBackground(H.pending, timeoutMs);
   },
 
   /** Every key the session keeps in sessionStorage / localStorage, parsed when JSON. */

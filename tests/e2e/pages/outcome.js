@@ -43,6 +43,31 @@ export function persist(entry) {
   }
 }
 
+/**
+ * Starts calls in the background and returns at once with how many are pending: each spec gets
+ * a slot `{spec, result}` in `pending`, filled by `call(spec)`'s outcome, which the log also gets
+ * (a token as the word "token").
+ */
+export function startInBackground(pending, specs, call) {
+  for (const spec of specs) {
+    const slot = { spec, result: null };
+    pending.push(slot);
+    call(spec).then((result) => {
+      slot.result = result;
+      persist({ kind: 'result', spec, result: { ...result, value: result.ok && typeof result.value === 'string' ? 'token' : result.value } });
+    });
+  }
+  return pending.length;
+}
+
+/** Waits (up to `timeoutMs`) until every call `startInBackground` put in `pending` settled;
+ * returns them all as `{spec, result}`. */
+export async function collectBackground(pending, timeoutMs = 60000) {
+  const until = Date.now() + timeoutMs;
+  while (pending.some((s) => s.result === null) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return pending.map((s) => ({ spec: s.spec, result: s.result }));
+}
+
 let hidden = false;
 
 /**

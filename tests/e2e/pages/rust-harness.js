@@ -5,7 +5,7 @@
 // `{ok, value | code, retryAt, message, startedAt, at}`.
 
 import init, { Harness } from '/www/rust/pkg/rust_app.js';
-import { failure, persist, setHidden, settle } from './outcome.js';
+import { collectBackground, failure, setHidden, settle, startInBackground } from './outcome.js';
 
 const H = {
   cfg: null,
@@ -99,22 +99,13 @@ const H = {
 
   /** Background calls (`kind` "token" with `deadlineMs`, or "fetch"), as harness.js's. */
   start(specs) {
-    for (const spec of specs) {
-      const slot = { spec, result: null };
-      H.pending.push(slot);
-      const p = spec.kind === 'fetch' ? H.apiCall(spec.path) : settle(Date.now(), H.session.token(spec.deadlineMs ?? 10000));
-      p.then((result) => {
-        slot.result = result;
-        persist({ kind: 'result', spec, result: { ...result, value: result.ok && typeof result.value === 'string' ? 'token' : result.value } });
-      });
-    }
-    return H.pending.length;
+    return startInBackground(H.pending, specs, (spec) =>
+      spec.kind === 'fetch' ? H.apiCall(spec.path) : settle(Date.now(), H.session.token(spec.deadlineMs ?? 10000)),
+    );
   },
 
-  async collect(timeoutMs = 60000) {
-    const until = Date.now() + timeoutMs;
-    while (H.pending.some((s) => s.result === null) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    return H.pending.map((s) => ({ spec: s.spec, result: s.result }));
+  collect(timeoutMs) {
+    return collectBackground(H.pending, timeoutMs);
   },
 
   /** The stored record of this session (null when there is none), parsed. */

@@ -408,3 +408,35 @@ export async function hostileScenario(env, t, mode, code) {
     await close();
   }
 }
+
+/**
+ * The end of a redirect sign-in, on the harness page the provider sent the browser back to with a
+ * code: `H.handleRedirect()` in a session made from `config` signs in, the code and state leave
+ * the address bar, the ID token is `login`'s and the API (`me`) answers for them; after a reload
+ * there is no return to handle and the session resumes from storage. `codeExchanges()` is how
+ * many code exchanges the provider accepted: 1 all along. `page` is a Playwright page or a page
+ * of engines/index.mjs.
+ */
+export async function finishRedirectSignIn(page, config, { login, codeExchanges }) {
+  const done = await page.evaluate(async (cfg) => {
+    window.H.make(cfg);
+    const result = await window.H.handleRedirect();
+    return { result, search: location.search, snapshot: window.H.snapshot(), claims: window.H.claims() };
+  }, config);
+  assert.deepEqual(done.result.value, { status: 'signedIn' }, JSON.stringify(done.result));
+  assert.equal(done.search, '', 'code and state are gone from the address bar');
+  assert.equal(done.snapshot.signedIn, true);
+  assert.equal(done.claims.sub, login, 'the ID token is the signed-in user’s');
+  assert.equal(codeExchanges(), 1, 'the provider accepted the PKCE verifier');
+  const api = await page.evaluate(() => window.H.apiCall('me'));
+  assert.deepEqual([api.value?.status, api.value?.body?.sub], [200, login], JSON.stringify(api));
+
+  await page.reload();
+  await page.evaluate(() => window.H.ready);
+  const again = await page.evaluate(async (cfg) => {
+    window.H.make(cfg);
+    return { result: (await window.H.handleRedirect()).value, signedIn: window.H.snapshot().signedIn };
+  }, config);
+  assert.deepEqual(again, { result: null, signedIn: true });
+  assert.equal(codeExchanges(), 1, 'no second exchange');
+}
