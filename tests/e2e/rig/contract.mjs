@@ -25,12 +25,32 @@ export const LOGIN_PAGE = '/tests/e2e/pages/login.html';
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const nowS = () => Math.floor(Date.now() / 1000);
 
+/**
+ * Waits until the harness page is ready: `window.H` is there (WebKitWebDriver has been seen to
+ * answer a navigation before the page's module ran, under load) and `H.ready` resolved. At most
+ * 10 s for `window.H`.
+ */
+export async function harnessReady(page) {
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const giveUpAt = Date.now() + 10000;
+        const look = () => {
+          if (window.H) resolve(window.H.ready.then(() => true));
+          else if (Date.now() > giveUpAt) reject(new Error('window.H did not appear within 10 s'));
+          else setTimeout(look, 20);
+        };
+        look();
+      }),
+  );
+}
+
 /** Another harness tab in `context` (the tabs of a context share localStorage): the page
  * interface's page. `siteUrl` and `harness` override the env's. */
 export async function openTab(env, context, { hidden = false, harness = env.harness, siteUrl = env.site.url } = {}) {
   const page = await context.newPage();
   await page.goto(`${siteUrl}${harness}`);
-  await page.evaluate(() => window.H.ready);
+  await harnessReady(page);
   if (hidden) await page.evaluate(() => window.H.setHidden(true));
   return page;
 }
@@ -432,7 +452,7 @@ export async function finishRedirectSignIn(page, config, { login, codeExchanges 
   assert.deepEqual([api.value?.status, api.value?.body?.sub], [200, login], JSON.stringify(api));
 
   await page.reload();
-  await page.evaluate(() => window.H.ready);
+  await harnessReady(page);
   const again = await page.evaluate(async (cfg) => {
     window.H.make(cfg);
     return { result: (await window.H.handleRedirect()).value, signedIn: window.H.snapshot().signedIn };
